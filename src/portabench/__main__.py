@@ -1,0 +1,3 @@
+from portabench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""The case format shared by every framework adapter, the runner and the store.
+
+A *case* is one call of one function with one set of inputs in one dtype. Its
+``case_id`` is stable: the same function, source, dtype and sample index give
+the same id on every device, machine and run, so results pair up across runs.
+Adapters produce :class:`CaseDescriptor` objects (plain JSON data); the worker
+rebuilds the actual inputs from a descriptor deterministically (seeded), so a
+descriptor listed by one worker can be executed by another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CaseDescriptor:
+    """One case, as data.
+
+    Attributes:
+        function: qualified name of the function under test (``torch.add``).
+        source: where the case comes from, e.g. ``opinfo:add``, ``moduleinfo:nn.Linear``,
+            ``spec:builtin/torch.toml#basic``; part of the id.
+        dtype: dtype name in numpy spelling (``float32``, ``bfloat16``, ``int64``,
+            ``bool``, ``complex64``) or ``none`` when the case has no dtype.
+        sample: index of the sample within (function, source, dtype).
+        random: True when outputs are random; such cases are checked by properties
+            (shape, dtype, device, finiteness), not values.
+        extra: adapter-specific JSON data needed to rebuild the case.
+    """
+
+    function: str
+    source: str
+    dtype: str
+    sample: int
+    random: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def case_id(self) -> str:
+        return f"{self.function}|{self.source}|{self.dtype}|{self.sample}"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["case_id"] = self.case_id
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "CaseDescriptor":
+        return cls(
+            function=data["function"],
+            source=data["source"],
+            dtype=data["dtype"],
+            sample=int(data["sample"]),
+            random=bool(data.get("random", False)),
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+# Outcomes of a case in a run.
+PASSED = "passed"  # ran on the device and matched the reference (or ran, on the reference run)
+FAILED = "failed"  # a portability failure; ``category`` says why
+REFERENCE_FAILED = "reference_failed"  # broken on the reference device too: not a portability failure
+OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED)
+
+DEFAULT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "bool", "complex64")

@@ -1,0 +1,97 @@
+"""The framework registry, safe to import in the parent process.
+
+Nothing here imports a framework: the parent only knows each framework's name,
+the module that tells whether it is installed, where its worker-side adapter
+lives, its modes and the roots its usage miner resolves imports against.
+Adapters themselves (``portabench.frameworks.<name>_adapter``) are imported only
+inside worker processes. Adding a framework means adding an entry here and an
+adapter module; the runner does not change.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from importlib import resources
+
+from portabench.errors import PortabenchError
+
+
+@dataclass(frozen=True)
+class FrameworkEntry:
+    """What the parent process knows of a framework."""
+
+    name: str  # canonical name used in the store and on the command line
+    import_name: str  # top-level module; installed iff importlib can find it
+    adapter: str  # "module:Class" of the worker-side adapter
+    modes: tuple[str, ...]  # execution modes; the first is the default
+    mining_roots: tuple[str, ...]  # top-level modules whose imports the miner resolves
+    extra: str  # pip extra that installs it: pip install 'portabench[<extra>]'
+
+    def is_installed(self) -> bool:
+        return importlib.util.find_spec(self.import_name) is not None
+
+    def require_installed(self) -> None:
+        if not self.is_installed():
+            raise PortabenchError(
+                f"framework {self.name!r} is not installed here (pip install 'portabench[{self.extra}]')"
+            )
+
+    def check_mode(self, mode: str | None) -> str:
+        """Return ``mode`` (or the default mode) after checking it is one of this framework's."""
+        if mode is None:
+            return self.modes[0]
+        if mode not in self.modes:
+            raise PortabenchError(f"{self.name} has no mode {mode!r} (choose from {', '.join(self.modes)})")
+        return mode
+
+    def paper_preset(self) -> list[str]:
+        """The function names the paper sampled for this framework (shipped in the package)."""
+        import json
+
+        path = resources.files("portabench.data") / "presets" / f"paper_{self.name}.json"
+        if not path.is_file():
+            raise PortabenchError(f"no paper preset is shipped for {self.name}")
+        return list(json.loads(path.read_text())["functions"])
+
+
+FRAMEWORKS: dict[str, FrameworkEntry] = {
+    "torch": FrameworkEntry(
+        name="torch",
+        import_name="torch",
+        adapter="portabench.frameworks.torch_adapter:TorchAdapter",
+        modes=("eager",),
+        mining_roots=("torch",),
+        extra="torch",
+    ),
+    "jax": FrameworkEntry(
+        name="jax",
+        import_name="jax",
+        adapter="portabench.frameworks.jax_adapter:JaxAdapter",
+        modes=("eager", "jit"),
+        mining_roots=("jax",),
+        extra="jax",
+    ),
+    "tensorflow": FrameworkEntry(
+        name="tensorflow",
+        import_name="tensorflow",
+        adapter="portabench.frameworks.tensorflow_adapter:TensorFlowAdapter",
+        modes=("eager", "function", "xla"),
+        mining_roots=("tensorflow",),
+        extra="tensorflow",
+    ),
+}
+
+ALIASES = {"pytorch": "torch", "tf": "tensorflow"}
+
+
+def get_framework(name: str) -> FrameworkEntry:
+    """Look a framework up by name or alias; unknown names raise :class:`PortabenchError`."""
+    key = ALIASES.get(name.lower(), name.lower())
+    if key not in FRAMEWORKS:
+        raise PortabenchError(f"unknown framework {name!r} (choose from {', '.join(FRAMEWORKS)})")
+    return FRAMEWORKS[key]
+
+
+def installed_frameworks() -> list[FrameworkEntry]:
+    return [f for f in FRAMEWORKS.values() if f.is_installed()]
