@@ -1,0 +1,16 @@
+"""Subcommands: each module has ``add_parser(subparsers, name)`` and a handler calling library code."""
+
+from portabench.commands import api, compare, export, import_data, merge, mine, report, run, sample, study
+
+COMMANDS = {
+    "api": api,
+    "mine": mine,
+    "sample": sample,
+    "run": run,
+    "study": study,
+    "report": report,
+    "export": export,
+    "merge": merge,
+    "import": import_data,
+    "compare": compare,
+}

@@ -1,0 +1,54 @@
+"""Options shared by several subcommands, so they are spelled the same everywhere."""
+
+from __future__ import annotations
+
+import argparse
+
+from portabench.cases import DEFAULT_DTYPES
+from portabench.errors import PortabenchError
+
+DEFAULT_STORE = "portabench.sqlite"
+
+
+def add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=DEFAULT_STORE, help=f"SQLite results file (default: {DEFAULT_STORE})")
+
+
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("function selection (at most one)")
+    group.add_argument("--preset", help="paper (the paper's sample), all (every function with cases), default")
+    group.add_argument("--functions", help="comma-separated qualified names, e.g. torch.add,torch.nn.Linear")
+    group.add_argument("--sample", metavar="MANIFEST", help="a manifest written by 'portabench sample'")
+    group.add_argument("--seed", type=int, default=0, help="seed of the default sample (default 0)")
+
+
+def add_cases(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dtypes", help=f"comma-separated dtypes (default: {','.join(DEFAULT_DTYPES)})")
+    parser.add_argument("--specs", action="append", default=[], metavar="PATH", help="extra case spec file (repeatable)")
+    parser.add_argument("--max-samples", type=int, default=5, help="sample inputs per function, source and dtype (default 5)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per case before its worker is killed (default 60)")
+    parser.add_argument("--repeats", type=int, default=5, help="minimum timed repeats per passing case (default 5)")
+    parser.add_argument("--time-budget", type=float, default=0.2, help="seconds of timing per case (default 0.2)")
+    parser.add_argument("--no-timing", action="store_true", help="skip timing of passing cases")
+
+
+def parse_dtypes(text: str | None) -> list[str]:
+    if not text:
+        return list(DEFAULT_DTYPES)
+    dtypes = [d.strip() for d in text.split(",") if d.strip()]
+    if not dtypes:
+        raise PortabenchError("--dtypes needs at least one dtype")
+    return dtypes
+
+
+def parse_budget(text: str | None) -> float | None:
+    """'540', '540s', '9m', '1h' -> seconds."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except (ValueError, IndexError):
+        raise PortabenchError(f"bad budget {text!r} (e.g. 540s, 9m, 1h)") from None

@@ -1,0 +1,44 @@
+"""``portabench sample``: draw the paper's decile sample (or a preset) into a manifest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from portabench.commands.options import add_selection
+from portabench.errors import PortabenchError
+from portabench.frameworks import get_framework
+from portabench.selection import resolve_manifest
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    p = sub.add_parser(name, help="sample functions by usage decile (or take a preset) and write a manifest")
+    p.add_argument("--framework", required=True)
+    p.add_argument("--table", help="frequency table from 'portabench mine' (default: the shipped one)")
+    p.add_argument("--per-decile", type=int, default=5)
+    p.add_argument("--top", type=int, default=20)
+    p.add_argument("-o", "--output", help="manifest JSON (default: stdout)")
+    add_selection(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from portabench import sampling
+    from portabench.mining import load_frequency_table
+
+    entry = get_framework(args.framework)
+    if args.table:
+        if args.preset or args.functions or args.sample:
+            raise PortabenchError("--table goes with the default sample only")
+        manifest = sampling.sample_functions(entry.name, load_frequency_table(args.table), per_decile=args.per_decile,
+                                             top=args.top, seed=args.seed)
+    else:
+        manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
+                                    per_decile=args.per_decile, top=args.top)
+    text = json.dumps(manifest.to_json(), indent=1)
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,48 @@
+"""Worker-side use of declarative specs (:mod:`portabench.specs`), shared by every adapter.
+
+An adapter that supports specs implements two hooks:
+``from_numpy(values, dtype, device)`` (an :class:`~portabench.specs.ArrayInput`
+to a framework array on ``device``) and ``spec_namespace(device, dtype)`` (the
+names ``setup``/``call`` code can use).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from portabench.cases import CaseDescriptor
+from portabench.frameworks.base import Prepared
+from portabench.specs import ArrayInput, SpecFunction, generate_inputs
+
+
+class SpecHost(Protocol):
+    def from_numpy(self, array: ArrayInput, device: str) -> Any: ...
+    def spec_namespace(self, device: str, dtype: str) -> dict[str, Any]: ...
+
+
+def spec_descriptors(spec_fns: list[SpecFunction], dtypes: list[str]) -> list[CaseDescriptor]:
+    """Descriptors for the spec functions' cases in the requested dtypes (a dtype-less spec always runs)."""
+    out = []
+    for fn in spec_fns:
+        chosen = ["none"] if list(fn.dtypes) == ["none"] else [d for d in fn.dtypes if d in dtypes]
+        for dtype in chosen:
+            for index, case in enumerate(fn.cases):
+                out.append(CaseDescriptor(
+                    function=fn.name, source=f"spec:{fn.file.split('/')[-1]}#{case.name}", dtype=dtype, sample=index,
+                    random=fn.random, extra={"spec_file": fn.file, "any_device": fn.any_device},
+                ))
+    return out
+
+
+def prepare_spec_case(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, device: str) -> Prepared:
+    """Build the case's inputs on ``device``, run the setup code, and return the call."""
+    spec_case = fn.cases[case.sample]
+    generated = generate_inputs(spec_case, case.case_id, case.dtype)
+    namespace = dict(host.spec_namespace(device, case.dtype))
+    for name, value in generated.items():
+        namespace[name] = host.from_numpy(value, device) if isinstance(value, ArrayInput) else value
+    for code in (fn.setup, spec_case.setup):
+        if code:
+            exec(compile(code, fn.file, "exec"), namespace)  # noqa: S102 - spec files are code by design
+    compiled = compile(spec_case.call, fn.file, "eval")
+    return Prepared(call=lambda: eval(compiled, namespace))  # noqa: S307

@@ -1,0 +1,264 @@
+"""The PyTorch adapter (worker side: imports torch).
+
+Any torch device string works (cpu, cuda, cuda:1, mps, xla, meta, ...): a
+device is usable when a tensor can be allocated on it. Cases come from torch's
+OpInfo / ModuleInfo / OptimizerInfo metadata and from declarative specs.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import random
+from typing import Any
+
+import numpy as np
+import torch
+
+from portabench.cases import CaseDescriptor
+from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
+from portabench.frameworks.torch_adapter.api import resolve, walk_api
+from portabench.frameworks.torch_adapter.metadata import Source, build_index, dtype_name, torch_dtype
+from portabench.runner.timing import Timer
+from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
+
+#: messages after which the CUDA context is unusable: the worker must be restarted
+POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure", "misaligned address")
+
+
+class TorchTimer:
+    """perf_counter timing bracketed by the device module's ``synchronize()`` (torch.cuda, torch.mps, ...)."""
+
+    def __init__(self, device: torch.device) -> None:
+        module = getattr(torch, device.type, None)
+        sync = getattr(module, "synchronize", None)
+        self._sync = (lambda: sync(device)) if device.type == "cuda" and sync else sync
+        import time
+
+        self._now = time.perf_counter_ns
+
+    def now(self) -> int:
+        return self._now()
+
+    def sync(self, last_output: Any = None) -> None:
+        if self._sync is not None:
+            self._sync()
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+class TorchAdapter(Adapter):
+    name = "torch"
+
+    def __init__(self, device: str, mode: str, reference: str | None) -> None:
+        super().__init__(device, mode, reference)
+        try:
+            self.torch_device = torch.device(device)
+            torch.empty(1, device=self.torch_device)
+        except Exception as exc:
+            raise DeviceUnavailable(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        self._index: dict[str, list[Source]] | None = None
+        self._specs: dict[str, list[SpecFunction]] = {}
+        self._samples: dict[tuple[str, str], list[Any]] = {}
+
+    # -- description -------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        dev = self.torch_device
+        if dev.type == "cuda":
+            name = torch.cuda.get_device_name(dev)
+        elif dev.type == "cpu":
+            name = _cpu_name()
+        else:
+            name = dev.type
+        return {
+            "framework_version": torch.__version__,
+            "device": self.device,
+            "device_kind": dev.type,
+            "device_name": name,
+            "numerics": self.numerics(),
+        }
+
+    def numerics(self) -> dict[str, Any]:
+        """The switches that change numerical results (TF32, reduced-precision reductions, determinism)."""
+        cuda_matmul = torch.backends.cuda.matmul
+        return {
+            "float32_matmul_precision": torch.get_float32_matmul_precision(),
+            "cuda.matmul.allow_tf32": bool(cuda_matmul.allow_tf32),
+            "cuda.matmul.allow_fp16_reduced_precision_reduction": bool(cuda_matmul.allow_fp16_reduced_precision_reduction),
+            "cuda.matmul.allow_bf16_reduced_precision_reduction": bool(cuda_matmul.allow_bf16_reduced_precision_reduction),
+            "cudnn.allow_tf32": bool(torch.backends.cudnn.allow_tf32),
+            "cudnn.benchmark": bool(torch.backends.cudnn.benchmark),
+            "cudnn.deterministic": bool(torch.backends.cudnn.deterministic),
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "num_threads": torch.get_num_threads(),
+            "cuda_version": torch.version.cuda,
+        }
+
+    def api(self) -> list[dict[str, str]]:
+        return walk_api()
+
+    def available_devices(self) -> list[str]:
+        devices = ["cpu"]
+        if torch.cuda.is_available():
+            devices += [f"cuda:{i}" if torch.cuda.device_count() > 1 else "cuda" for i in range(torch.cuda.device_count())]
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            devices.append("mps")
+        if hasattr(torch, "xpu") and torch.xpu.is_available():
+            devices.append("xpu")
+        return devices
+
+    # -- cases -------------------------------------------------------------------
+    @property
+    def index(self) -> dict[str, list[Source]]:
+        if self._index is None:
+            self._index = build_index()
+        return self._index
+
+    def _reference_type(self) -> str:
+        return torch.device(self.reference).type if self.reference else self.torch_device.type
+
+    def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
+        self._specs = load_specs("torch", builtin_spec_files("torch") + specs)
+        names = sorted(set(self.index) | set(self._specs)) if functions is None else list(dict.fromkeys(functions))
+        listing = CaseListing(cases=[])
+        ref_type, target_type = self._reference_type(), self.torch_device.type
+        for name in names:
+            sources, spec_fns = self.index.get(name, []), self._specs.get(name, [])
+            if not sources and not spec_fns:
+                (listing.no_cases if resolve(name) is not None else listing.missing).append(name)
+                continue
+            found = []
+            for source in sources:
+                claimed_ref = source.claimed(ref_type)
+                for dev_type in {ref_type, target_type}:
+                    listing.claimed.setdefault(name, {}).setdefault(dev_type, [])
+                    merged = set(listing.claimed[name][dev_type]) | source.claimed(dev_type)
+                    listing.claimed[name][dev_type] = sorted(merged)
+                for dtype in dtypes:
+                    if dtype not in claimed_ref:
+                        continue
+                    samples = self._source_samples(source, dtype, max_samples)
+                    found += [CaseDescriptor(name, source.key, dtype, i, source.random) for i in range(len(samples))]
+            found += spec_descriptors(spec_fns, dtypes)
+            if found:
+                listing.cases += found
+            else:
+                listing.no_cases.append(name)
+        self._max_samples = max_samples
+        return listing
+
+    def _source_samples(self, source: Source, dtype: str, max_samples: int) -> list[Any]:
+        key = (source.key, dtype)
+        if key not in self._samples:
+            self._samples[key] = source.samples(dtype, max_samples)
+        return self._samples[key]
+
+    def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
+        if case.source.startswith("spec:"):
+            spec_file = case.extra["spec_file"]
+            if case.function not in self._specs or all(f.file != spec_file for f in self._specs[case.function]):
+                self._specs.update(load_specs("torch", [spec_file]))
+            fn = next(f for f in self._specs[case.function] if f.file == spec_file)
+            return prepare_spec_case(self, fn, case, device)
+        source = next((s for s in self.index.get(case.function, []) if s.key == case.source), None)
+        if source is None:
+            raise LookupError(f"no case source {case.source} for {case.function} in torch {torch.__version__}")
+        samples = self._source_samples(source, case.dtype, max(case.sample + 1, getattr(self, "_max_samples", 0)))
+        return source.prepare(samples[case.sample], case.dtype, device)
+
+    # -- specs hooks ---------------------------------------------------------------
+    def from_numpy(self, array: ArrayInput, device: str) -> torch.Tensor:
+        values = array.values
+        if array.dtype == "bfloat16":
+            return torch.from_numpy(np.asarray(values, dtype=np.float32)).to(torch.bfloat16).to(device)
+        return torch.from_numpy(np.array(values)).to(torch_dtype(array.dtype)).to(device)
+
+    def spec_namespace(self, device: str, dtype: str) -> dict[str, Any]:
+        return {
+            "torch": torch, "nn": torch.nn, "F": torch.nn.functional, "device": torch.device(device),
+            "dtype": torch_dtype(dtype) if dtype != "none" else torch.float32,
+        }
+
+    # -- execution -------------------------------------------------------------------
+    def seed(self, seed: int) -> None:
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+
+    def to_host(self, output: Any) -> Any:
+        if isinstance(output, torch.Tensor):
+            t = output.detach()
+            if t.is_meta:
+                return HostLeaf(dtype_name(t.dtype), tuple(t.shape), None, str(t.device))
+            if t.layout != torch.strided:
+                t = t.to_dense()
+            if t.is_quantized:
+                t = t.dequantize()
+            t = t.resolve_conj().resolve_neg().cpu()
+            if t.dtype == torch.bfloat16:
+                values = t.float().numpy()
+            elif t.dtype == torch.complex32:
+                values = t.to(torch.complex64).numpy()
+            else:
+                try:
+                    values = t.numpy()
+                except TypeError:  # dtypes numpy lacks (float8, uint16...): compare as float64
+                    values = t.double().numpy()
+            return HostLeaf(dtype_name(output.dtype), tuple(output.shape), values, str(output.device))
+        if isinstance(output, (list, tuple)):
+            return [self.to_host(v) for v in output]
+        if isinstance(output, dict):
+            return {str(k): self.to_host(v) for k, v in output.items()}
+        if isinstance(output, torch.nn.Module):
+            return {k: self.to_host(v) for k, v in output.state_dict().items()}
+        if isinstance(output, (bool, int, float, complex, str, type(None))):
+            return output
+        if isinstance(output, (torch.dtype, torch.Size)):
+            return str(output)
+        return f"<{type(output).__name__}>"
+
+    def placement_error(self, output: Any, device: str) -> str | None:
+        want = torch.device(device)
+        for t in _tensors(output):
+            if t.device.type != want.type or (want.index is not None and t.device.index != want.index):
+                return f"result on {t.device}, requested {want}"
+        return None
+
+    def timer(self, device: str) -> Timer:
+        return TorchTimer(torch.device(device))
+
+    def after_failure(self) -> None:
+        gc.collect()
+        if self.torch_device.type == "cuda":
+            try:
+                torch.cuda.empty_cache()
+            except Exception:
+                pass
+
+    def needs_restart(self, message: str) -> bool:
+        return any(p in message for p in POISONING)
+
+
+def _tensors(output: Any):
+    if isinstance(output, torch.Tensor):
+        yield output
+    elif isinstance(output, (list, tuple)):
+        for v in output:
+            yield from _tensors(v)
+    elif isinstance(output, dict):
+        for v in output.values():
+            yield from _tensors(v)
+
+
+os.environ.setdefault("PYTORCH_TEST_WITH_SLOW", "0")

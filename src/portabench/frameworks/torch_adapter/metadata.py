@@ -1,0 +1,195 @@
+"""Case sources from PyTorch's own test metadata, shipped in the wheel.
+
+* OpInfo (``common_methods_invocations.op_db``): operators with sample inputs per dtype;
+* ModuleInfo (``common_modules.module_db``): ``torch.nn`` modules with constructor and forward inputs;
+* OptimizerInfo (``common_optimizers.optim_db``): optimizers with their constructor kwargs.
+
+Each source rebuilds its samples deterministically (seeded from the source key
+and dtype), so a case listed by one worker can be executed by another.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import random
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from portabench.frameworks.base import Prepared
+from portabench.frameworks.torch_adapter.api import resolve
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    value = getattr(torch, name, None)
+    if not isinstance(value, torch.dtype):
+        raise ValueError(f"unknown torch dtype {name!r}")
+    return value
+
+
+def _seed_everything(key: str) -> None:
+    seed = zlib.crc32(key.encode())
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+def _to_device(value: Any, device: str) -> Any:
+    """Copy tensors inside (nested) args to ``device``; other values pass through."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().to(device)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_to_device(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Source:
+    """One case source for one function."""
+
+    key: str  # e.g. "opinfo:max.binary"
+    qualname: str
+    random: bool = False
+
+    def claimed(self, device_type: str) -> set[str]:
+        raise NotImplementedError
+
+    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+        raise NotImplementedError
+
+    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+        raise NotImplementedError
+
+
+class OpInfoSource(Source):
+    def __init__(self, op: Any, qualname: str) -> None:
+        variant = f".{op.variant_test_name}" if op.variant_test_name else ""
+        super().__init__(f"opinfo:{op.name}{variant}", qualname, bool(getattr(op, "has_nondeterministic_output", False)))
+        self.op = op
+
+    def claimed(self, device_type: str) -> set[str]:
+        return {dtype_name(d) for d in self.op.supported_dtypes(device_type)}
+
+    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+        _seed_everything(f"{self.key}|{dtype}")
+        gen = self.op.sample_inputs("cpu", torch_dtype(dtype), requires_grad=False)
+        return list(itertools.islice(gen, max_samples))
+
+    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+        op = self.op
+        moved = sample.transform(lambda t: t.detach().clone().to(device) if isinstance(t, torch.Tensor) else t)
+        return Prepared(call=lambda: op(moved.input, *moved.args, **moved.kwargs), postprocess=sample.output_process_fn_grad)
+
+
+class ModuleInfoSource(Source):
+    def __init__(self, info: Any, qualname: str) -> None:
+        super().__init__(f"moduleinfo:{info.name}", qualname)
+        self.info = info
+
+    def claimed(self, device_type: str) -> set[str]:
+        return {dtype_name(d) for d in self.info.supported_dtypes(device_type)}
+
+    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+        _seed_everything(f"{self.key}|{dtype}")
+        inputs = self.info.module_inputs_func(self.info, device="cpu", dtype=torch_dtype(dtype), requires_grad=False, training=False)
+        return [i for i in inputs if i.forward_input is not None][:max_samples]
+
+    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+        _seed_everything(f"{self.key}|{dtype}|module")
+        ctor = sample.constructor_input
+        module = self.info.module_cls(*ctor.args, **ctor.kwargs)
+        if torch_dtype(dtype).is_floating_point or torch_dtype(dtype).is_complex:
+            module = module.to(torch_dtype(dtype))
+        module = copy.deepcopy(module).to(device).eval()
+        args = _to_device(sample.forward_input.args, device)
+        kwargs = _to_device(sample.forward_input.kwargs, device)
+        return Prepared(call=lambda: module(*args, **kwargs))
+
+
+class OptimizerInfoSource(Source):
+    """Two optimisation steps of a small least-squares problem; output: the parameters."""
+
+    STEPS = 2
+
+    def __init__(self, info: Any, qualname: str) -> None:
+        super().__init__(f"optiminfo:{info.optim_cls.__name__}", qualname)
+        self.info = info
+
+    def claimed(self, device_type: str) -> set[str]:
+        claimed = {"float32", "float64"}
+        if getattr(self.info, "supports_complex", False):
+            claimed |= {"complex64"}
+        return claimed
+
+    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+        _seed_everything(f"{self.key}|{dtype}")
+        inputs = self.info.optim_inputs_func(device="cpu", dtype=torch_dtype(dtype))
+        usable = [i for i in inputs if not i.kwargs.get("fused") and not i.kwargs.get("capturable")]
+        return usable[:max_samples]
+
+    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+        _seed_everything(f"{self.key}|{dtype}|params")
+        dt = torch_dtype(dtype)
+        w0, b0, x0 = torch.randn(10, 5, dtype=dt), torch.randn(10, dtype=dt), torch.randn(5, dtype=dt)
+        kwargs = _to_device(sample.kwargs, "cpu")
+        cls = self.info.optim_cls
+
+        def call() -> list[torch.Tensor]:
+            w = w0.clone().to(device).requires_grad_()
+            b = b0.clone().to(device).requires_grad_()
+            x = x0.to(device)
+            opt = cls([w, b], **kwargs)
+
+            def closure() -> torch.Tensor:
+                opt.zero_grad()
+                loss = (w @ x + b).abs().pow(2).sum()
+                loss.backward()
+                return loss
+
+            for _ in range(self.STEPS):
+                opt.step(closure)
+            return [w.detach(), b.detach()]
+
+        return Prepared(call=call)
+
+
+def opinfo_qualname(op: Any) -> str | None:
+    """``torch.<name>`` when that resolves to a callable, else ``torch.Tensor.<name>``; None for private names."""
+    if op.name.startswith("_"):
+        return None
+    candidate = f"torch.{op.name}"
+    if callable(resolve(candidate)):
+        return candidate
+    if hasattr(torch.Tensor, op.name):
+        return f"torch.Tensor.{op.name}"
+    return None
+
+
+def build_index() -> dict[str, list[Source]]:
+    """qualname -> its metadata sources (imports torch's test metadata: a few seconds)."""
+    from torch.testing._internal.common_methods_invocations import op_db
+    from torch.testing._internal.common_modules import module_db
+    from torch.testing._internal.common_optimizers import optim_db
+
+    index: dict[str, list[Source]] = {}
+    for op in op_db:
+        name = opinfo_qualname(op)
+        if name:
+            index.setdefault(name, []).append(OpInfoSource(op, name))
+    for info in module_db:
+        name = f"torch.{info.name}"
+        index.setdefault(name, []).append(ModuleInfoSource(info, name))
+    for info in optim_db:
+        name = f"torch.optim.{info.optim_cls.__name__}"
+        index.setdefault(name, []).append(OptimizerInfoSource(info, name))
+    return index

@@ -1,0 +1,99 @@
+"""One case, inside a worker: reference, target, placement, comparison, timing.
+
+Returns a JSON-ready dict. Failures are reported as evidence (exception type
+and message, mismatch and placement flags); the parent classifies them with
+:mod:`portabench.taxonomy`, so categories are decided in one place.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
+from portabench.frameworks.base import Adapter, Prepared
+from portabench.runner.compare import compare_outputs, outputs_differ
+from portabench.runner.timing import TimingConfig, measure
+
+#: seeds of the two reference calls that tell random outputs from deterministic ones
+SEED_A, SEED_B = 1234, 4321
+
+
+def _exc_evidence(exc: BaseException) -> dict[str, Any]:
+    kind = type(exc)
+    module = kind.__module__
+    name = kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
+    return {
+        "exc_type": name,
+        "message": str(exc)[:4000],
+        "traceback": "".join(traceback.format_exception(exc))[-4000:],
+    }
+
+
+def _host_output(adapter: Adapter, prepared: Prepared) -> Any:
+    return adapter.to_host(prepared.postprocess(adapter.execute(prepared)))
+
+
+def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:
+    """Execute ``case`` on ``adapter.device``, compared with ``adapter.reference`` when it is set.
+
+    Outcome ``reference_failed`` when the reference call raises; ``failed``
+    with evidence when the target call raises, leaves results on another
+    device, or mismatches; ``passed`` otherwise (then timed).
+    """
+    started = time.perf_counter_ns()
+    result: dict[str, Any] = {"case_id": case.case_id}
+    reference = adapter.reference if adapter.reference not in (None, adapter.device) else None
+    random_outputs = case.random
+    ref_host = None
+    if reference is not None:
+        try:
+            adapter.seed(SEED_A)
+            ref_host = _host_output(adapter, adapter.prepare(case, reference))
+            if not random_outputs:
+                adapter.seed(SEED_B)
+                random_outputs = outputs_differ(ref_host, _host_output(adapter, adapter.prepare(case, reference)))
+        except Exception as exc:  # the case is broken on the reference device itself
+            adapter.after_failure()
+            return {**result, "outcome": REFERENCE_FAILED, **_exc_evidence(exc), "wall_ns": time.perf_counter_ns() - started}
+
+    try:
+        adapter.seed(SEED_A)
+        prepared = adapter.prepare(case, adapter.device)
+        compile_start = time.perf_counter_ns()
+        output = adapter.execute(prepared)
+        adapter.timer(adapter.device).sync(output)
+        first_call_ns = time.perf_counter_ns() - compile_start
+        placement = adapter.placement_error(output, adapter.device)
+        got_host = adapter.to_host(prepared.postprocess(output))
+    except Exception as exc:
+        adapter.after_failure()
+        evidence = _exc_evidence(exc)
+        restart = adapter.needs_restart(evidence["message"])
+        return {**result, "outcome": FAILED, **evidence, "restart_worker": restart, "wall_ns": time.perf_counter_ns() - started}
+
+    if case.extra.get("any_device"):
+        placement = None
+    if placement is not None:
+        return {**result, "outcome": FAILED, "wrong_device": True, "message": placement, "wall_ns": time.perf_counter_ns() - started}
+    if ref_host is not None:
+        cmp = compare_outputs(ref_host, got_host, properties_only=random_outputs)
+        result.update(check=cmp.check, max_abs_err=cmp.max_abs_err, max_rel_err=cmp.max_rel_err)
+        if not cmp.ok:
+            return {**result, "outcome": FAILED, "mismatch": True, "message": cmp.message, "wall_ns": time.perf_counter_ns() - started}
+    else:
+        result["check"] = "none"
+    result["outcome"] = PASSED
+    result["random"] = random_outputs
+    if do_timing:
+        try:
+            t = measure(lambda: adapter.execute(prepared), adapter.timer(adapter.device), timing)
+            result.update(time_median_ns=t.median_ns, time_iqr_ns=t.iqr_ns, time_repeats=t.repeats)
+            if adapter.mode != "eager":
+                result["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
+        except Exception as exc:  # ran once but not again: keep it passed, untimed, say why
+            adapter.after_failure()
+            result["timing_error"] = _exc_evidence(exc)["message"]
+    result["wall_ns"] = time.perf_counter_ns() - started
+    return result

@@ -1,0 +1,180 @@
+"""Parent side of a worker: spawn, send a request, wait for the reply with a deadline, kill.
+
+Modelled on pyperf's manager: the worker is a fresh interpreter (``subprocess``
+exec, never ``fork``: CUDA state must not be inherited) in its own process
+group, replies come on a dedicated pipe, and on any error (deadline, death,
+bad reply) the whole process group is killed with SIGKILL. The parent keeps
+the worker's exit status and the tail of its stdout/stderr log for every
+failure.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import portabench
+from portabench.runner.protocol import ProtocolError, decode, encode
+
+STDERR_TAIL_BYTES = 4000
+
+
+class WorkerFailure(Exception):
+    """The worker did not answer a request; carries the evidence the parent has."""
+
+    def __init__(self, message: str, *, exit_status: int | None, stderr_tail: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+        self.stderr_tail = stderr_tail
+        self.timed_out = timed_out
+
+
+class WorkerError(Exception):
+    """The worker answered, but the request failed inside it (``ok: false``)."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error.get("message") or error.get("type") or "worker error")
+        self.error = error
+
+
+def _worker_env(extra: dict[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ)
+    src = str(Path(portabench.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(extra or {})
+    return env
+
+
+class WorkerProcess:
+    """One live worker for (framework, device, mode, reference)."""
+
+    def __init__(
+        self, framework: str, device: str, mode: str, reference: str | None, env: dict[str, str] | None = None
+    ) -> None:
+        self.args = (framework, device, mode, reference)
+        read_fd, write_fd = os.pipe()
+        self._log = tempfile.TemporaryFile(prefix="portabench-worker-")
+        cmd = [sys.executable, "-m", "portabench.runner.worker", "--framework", framework, "--device", device,
+               "--mode", mode, "--reply-fd", str(write_fd)]
+        if reference is not None:
+            cmd += ["--reference", reference]
+        try:
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=self._log, stderr=self._log, pass_fds=(write_fd,),
+                start_new_session=True, env=_worker_env(env),
+            )
+        finally:
+            os.close(write_fd)
+        self._reply_fd = read_fd
+        self._buffer = b""
+        self._next_id = 0
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def request(self, op: str, timeout: float, **arguments: Any) -> dict[str, Any]:
+        """Send one request and return its result; raise WorkerFailure (worker is then dead) or WorkerError."""
+        self._next_id += 1
+        request_id = self._next_id
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(encode({"id": request_id, "op": op, **arguments}))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self._died(f"worker exited before the {op!r} request could be sent") from None
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise WorkerFailure(
+                    f"no reply to {op!r} within {timeout:g} s", exit_status=self.proc.returncode,
+                    stderr_tail=self.stderr_tail(), timed_out=True,
+                )
+            ready, _, _ = select.select([self._reply_fd], [], [], min(remaining, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(self._reply_fd, 1 << 20)
+            if not chunk:
+                raise self._died(f"worker died during {op!r}")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            reply = decode(line)
+            if reply.get("id") != request_id:
+                raise ProtocolError(f"reply id {reply.get('id')} for request {request_id}")
+        except ProtocolError as exc:
+            self.kill()
+            raise WorkerFailure(f"protocol error: {exc}", exit_status=self.proc.returncode, stderr_tail=self.stderr_tail()) from None
+        if not reply.get("ok"):
+            raise WorkerError(reply.get("error") or {})
+        return reply.get("result") or {}
+
+    def _died(self, message: str) -> WorkerFailure:
+        try:
+            status = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            status = self.proc.returncode
+        self._kill_group()
+        return WorkerFailure(f"{message} (exit status {status})", exit_status=status, stderr_tail=self.stderr_tail())
+
+    def stderr_tail(self, limit: int = STDERR_TAIL_BYTES) -> str:
+        """The last ``limit`` bytes the worker wrote to stdout/stderr."""
+        try:
+            self._log.flush()
+            size = self._log.seek(0, os.SEEK_END)
+            self._log.seek(max(0, size - limit))
+            return self._log.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def _kill_group(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group and reap it."""
+        self._kill_group()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Ask the worker to stop; kill it if it does not within ``timeout``."""
+        if self.proc.poll() is None:
+            try:
+                self.request("shutdown", timeout)
+                self.proc.wait(timeout=timeout)
+            except (WorkerFailure, WorkerError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+        for stream in (self.proc.stdin,):
+            try:
+                stream and stream.close()
+            except OSError:
+                pass
+        try:
+            os.close(self._reply_fd)
+        except OSError:
+            pass
+        self._log.close()
+
+    def __enter__(self) -> "WorkerProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,235 @@
+"""The run loop: one (framework, device, mode) run written to the store case by case.
+
+:func:`execute_run` is the library entry point behind ``portabench run``. It
+never imports a framework: it asks a worker for the cases, sends them one at a
+time with a wall-clock deadline, classifies every failure with
+:mod:`portabench.taxonomy`, and commits each result before sending the next
+case. A worker that dies or hangs is killed (its whole process group), the case
+is recorded with the worker's exit status and stderr tail, and a fresh worker
+takes the next case. A run stopped by Ctrl-C, kill -9 or its time budget can be
+continued with ``resume=True``: recorded cases are skipped, none is repeated.
+"""
+
+from __future__ import annotations
+
+import platform
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import portabench
+from portabench.cases import FAILED, CaseDescriptor
+from portabench.errors import PortabenchError
+from portabench.frameworks import get_framework
+from portabench.runner.pool import WorkerError, WorkerFailure, WorkerProcess
+from portabench.runner.timing import TimingConfig
+from portabench.store import CaseResult, RunMeta, Store
+from portabench.taxonomy import FailureEvidence, classify
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class RunRequest:
+    """Everything that defines a run (recorded in the run's ``config``)."""
+
+    framework: str
+    device: str
+    mode: str | None = None
+    reference: str | None = "cpu"  # None, or equal to device: a reference run (no comparison)
+    functions: list[str] | None = None  # None: every function that has cases (preset "all")
+    sample: dict[str, Any] = field(default_factory=dict)  # manifest JSON: name, functions with frequency/bucket
+    dtypes: list[str] = field(default_factory=list)
+    specs: list[str] = field(default_factory=list)
+    max_samples: int = 5
+    timeout_s: float = 60.0
+    startup_timeout_s: float = 600.0
+    timing: TimingConfig = TimingConfig()
+    resume: bool = False
+    budget_s: float | None = None  # stop (resumably) once this much wall time is spent
+    env: dict[str, str] | None = None  # extra environment of the workers
+    do_timing: bool = True
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    status: str
+    counts: dict[str, int]
+    total_cases: int
+    resumed: bool
+    missing: list[str]
+    no_cases: list[str]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _start_worker(request: RunRequest, mode: str, reference: str | None) -> tuple[WorkerProcess, dict[str, Any]]:
+    worker = WorkerProcess(request.framework, request.device, mode, reference, request.env)
+    try:
+        info = worker.request("hello", request.startup_timeout_s)
+    except WorkerError as exc:
+        worker.close()
+        if exc.error.get("type") == "DeviceUnavailable":
+            raise PortabenchError(f"device {request.device!r} is not available for {request.framework}: {exc}") from None
+        raise PortabenchError(f"{request.framework} worker could not start: {exc.error.get('type')}: {exc}") from None
+    except WorkerFailure as exc:
+        tail = exc.stderr_tail.strip().splitlines()[-1:] or [""]
+        raise PortabenchError(f"{request.framework} worker failed to start: {exc} {tail[0]}".strip()) from None
+    return worker, info
+
+
+def _result_from_reply(case: CaseDescriptor, reply: dict[str, Any]) -> CaseResult:
+    result = CaseResult(
+        case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype, sample=case.sample,
+        outcome=reply["outcome"], message=reply.get("message"), exc_type=reply.get("exc_type"),
+        check=reply.get("check"), max_abs_err=reply.get("max_abs_err"), max_rel_err=reply.get("max_rel_err"),
+        time_median_ns=reply.get("time_median_ns"), time_iqr_ns=reply.get("time_iqr_ns"),
+        time_repeats=reply.get("time_repeats"), compile_ns=reply.get("compile_ns"), wall_ns=reply.get("wall_ns"),
+    )
+    if result.outcome != "passed":
+        result.category = classify(FailureEvidence(
+            exc_type=reply.get("exc_type"), message=reply.get("message"),
+            mismatch=bool(reply.get("mismatch")), wrong_device=bool(reply.get("wrong_device")),
+        ))
+    return result
+
+
+def _result_from_failure(case: CaseDescriptor, failure: WorkerFailure) -> CaseResult:
+    evidence = FailureEvidence(
+        timed_out=failure.timed_out, exit_status=failure.exit_status, stderr_tail=failure.stderr_tail,
+    )
+    return CaseResult(
+        case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype, sample=case.sample,
+        outcome=FAILED, category=classify(evidence), message=str(failure), exit_status=failure.exit_status,
+        stderr_tail=failure.stderr_tail[-2000:],
+    )
+
+
+def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None = None) -> RunSummary:
+    """Run (or resume) one run; results are committed to ``store`` as they arrive.
+
+    Raises :class:`PortabenchError` for an unknown or uninstalled framework, an
+    unavailable device or a worker that cannot start. KeyboardInterrupt marks the
+    run ``interrupted`` (resumable) and propagates.
+    """
+    entry = get_framework(request.framework)
+    entry.require_installed()
+    mode = entry.check_mode(request.mode)
+    reference = None if request.reference in (None, request.device) else request.reference
+    previous = store.find_resumable(entry.name, request.device, mode) if request.resume else None
+
+    worker, info = _start_worker(request, mode, reference)
+    try:
+        listing = worker.request(
+            "list_cases", request.startup_timeout_s, functions=request.functions, dtypes=request.dtypes,
+            specs=request.specs, max_samples=request.max_samples,
+        )
+    except (WorkerError, WorkerFailure) as exc:
+        worker.close()
+        raise PortabenchError(f"listing {entry.name} cases failed: {exc}") from None
+    cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
+    config = {
+        "dtypes": request.dtypes, "specs": request.specs, "max_samples": request.max_samples,
+        "timeout_s": request.timeout_s, "timing": request.timing.to_json(), "functions": request.functions,
+    }
+    if previous is not None:
+        if previous.framework_version != info["framework_version"]:
+            worker.close()
+            raise PortabenchError(
+                f"cannot resume run {previous.run_id}: it used {entry.name} {previous.framework_version}, "
+                f"this machine has {info['framework_version']}"
+            )
+        run_id = previous.run_id
+        store.set_run_status(run_id, "running")
+        done = store.done_case_ids(run_id)
+    else:
+        run_id = uuid.uuid4().hex[:16]
+        store.begin_run(RunMeta(
+            run_id=run_id, framework=entry.name, framework_version=info["framework_version"],
+            device=request.device, device_kind=info["device_kind"], device_name=info["device_name"], mode=mode,
+            reference_device=reference, host=socket.gethostname(), platform=platform.platform(),
+            python=platform.python_version(), portabench_version=portabench.__version__,
+            numerics=info.get("numerics", {}), config=config, sample=request.sample, started_at=_now(),
+        ))
+        store.record_claimed_dtypes(run_id, listing.get("claimed", {}))
+        store.record_functions(run_id, _function_rows(request, cases, listing))
+        done = set()
+
+    todo = [c for c in cases if c.case_id not in done]
+    counts: dict[str, int] = {}
+    started = time.monotonic()
+    status = "complete"
+    try:
+        for index, case in enumerate(todo):
+            if request.budget_s is not None and time.monotonic() - started > request.budget_s:
+                status = "interrupted"
+                break
+            if progress:
+                progress(index, len(todo), case.function)
+            if worker is None:
+                worker, _ = _start_worker(request, mode, reference)
+            try:
+                reply = worker.request("run_case", request.timeout_s, case=case.to_json(), timing=request.timing.to_json(),
+                                       do_timing=request.do_timing)
+                result = _result_from_reply(case, reply)
+                if reply.get("restart_worker"):  # the device context is poisoned: recycle the worker
+                    worker.close()
+                    worker = None
+            except WorkerFailure as failure:
+                result = _result_from_failure(case, failure)
+                worker.close()
+                worker = None
+            except WorkerError as exc:  # the worker could not even rebuild the case: an error of ours or the spec's
+                result = CaseResult(
+                    case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype,
+                    sample=case.sample, outcome="reference_failed", category="other",
+                    message=f"case could not be built: {exc}", exc_type=exc.error.get("type"),
+                )
+            store.record_result(run_id, result)
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        if progress:
+            progress(len(todo), len(todo), "")
+    except BaseException:
+        store.finish_run(run_id, "interrupted", _now())
+        raise
+    finally:
+        if worker is not None:
+            worker.close()
+    store.finish_run(run_id, status, _now())
+    return RunSummary(run_id, status, counts, len(cases), previous is not None, listing["missing"], listing["no_cases"])
+
+
+def _function_rows(request: RunRequest, cases: list[CaseDescriptor], listing: dict[str, Any]) -> list[dict[str, Any]]:
+    sampled = {f["function"]: f for f in request.sample.get("functions", [])}
+    rows = []
+    for name in sorted({c.function for c in cases}):
+        info = sampled.get(name, {})
+        rows.append({"function": name, "status": "tested", "frequency": info.get("frequency"), "bucket": info.get("bucket")})
+    for status in ("missing", "no_cases"):
+        for name in listing.get(status, []):
+            info = sampled.get(name, {})
+            rows.append({"function": name, "status": status, "frequency": info.get("frequency"), "bucket": info.get("bucket")})
+    return rows
+
+
+def query_worker(framework: str, device: str, op: str, timeout: float = 600.0, **arguments: Any) -> dict[str, Any]:
+    """Start a worker, send one request (``api``, ``devices``, ``hello``), and stop it."""
+    entry = get_framework(framework)
+    entry.require_installed()
+    request = RunRequest(framework=entry.name, device=device, startup_timeout_s=timeout)
+    worker, info = _start_worker(request, entry.modes[0], None)
+    try:
+        if op == "hello":
+            return info
+        return worker.request(op, timeout, **arguments)
+    except (WorkerError, WorkerFailure) as exc:
+        raise PortabenchError(f"{entry.name} worker failed on {op!r}: {exc}") from None
+    finally:
+        worker.close()

@@ -1,0 +1,86 @@
+"""Timing with injectable clocks.
+
+A :class:`Timer` has ``now()`` (nanoseconds, monotonic) and ``sync()`` (wait
+until the device finished queued work). :func:`measure` only talks to a Timer,
+so it is unit-tested with a fake clock; adapters give real timers (CUDA:
+``torch.cuda.synchronize``; JAX: ``block_until_ready`` on the last output).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class Timer(Protocol):
+    def now(self) -> int:
+        """Monotonic time in nanoseconds."""
+
+    def sync(self, last_output: Any = None) -> None:
+        """Block until the device finished all queued work (``last_output`` helps async frameworks)."""
+
+
+class HostTimer:
+    """A timer for devices that execute synchronously (plain CPU)."""
+
+    def now(self) -> int:
+        return time.perf_counter_ns()
+
+    def sync(self, last_output: Any = None) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    """Warm-up calls, then repeats until ``min_repeats`` are done and ``budget_s`` is spent (or ``max_repeats``)."""
+
+    warmup: int = 1
+    min_repeats: int = 5
+    max_repeats: int = 200
+    budget_s: float = 0.2
+
+    def to_json(self) -> dict[str, Any]:
+        return {"warmup": self.warmup, "min_repeats": self.min_repeats, "max_repeats": self.max_repeats, "budget_s": self.budget_s}
+
+
+@dataclass(frozen=True)
+class Timing:
+    median_ns: float
+    iqr_ns: float
+    repeats: int
+
+
+def measure(fn: Callable[[], Any], timer: Timer, config: TimingConfig = TimingConfig()) -> Timing:
+    """Time ``fn``: each repeat is bracketed by ``sync()`` so queued device work is inside it.
+
+    Warm-up calls are not timed. Repeats continue while fewer than
+    ``min_repeats`` are done, or while the total timed so far is under the
+    budget and fewer than ``max_repeats`` are done. Returns median and
+    interquartile range of the per-call times.
+    """
+    out = None
+    for _ in range(config.warmup):
+        out = fn()
+    timer.sync(out)
+    samples: list[int] = []
+    spent = 0
+    budget_ns = config.budget_s * 1e9
+    while len(samples) < config.min_repeats or (spent < budget_ns and len(samples) < config.max_repeats):
+        start = timer.now()
+        out = fn()
+        timer.sync(out)
+        elapsed = timer.now() - start
+        samples.append(elapsed)
+        spent += elapsed
+    return summarize(samples)
+
+
+def summarize(samples: list[float]) -> Timing:
+    """Median and interquartile range (inclusive quartiles) of per-call times."""
+    if len(samples) == 1:
+        return Timing(float(samples[0]), 0.0, 1)
+    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    return Timing(float(statistics.median(samples)), float(q3 - q1), len(samples))

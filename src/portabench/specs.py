@@ -1,0 +1,179 @@
+"""Declarative case specs: TOML files that give cases to functions no metadata covers.
+
+Framework-neutral and importable in the parent (for validation) and in workers.
+The format (``docs/cases.md`` has the full description and an example)::
+
+    format = 1
+    framework = "torch"
+
+    [[function]]
+    name = "torch.nn.functional.gelu"    # the qualified name under test
+    dtypes = ["float32", "float64"]      # optional, default ["float32"]; ["none"]: no dtype
+    random = false                       # optional: outputs are random, compare properties only
+    any_device = false                   # optional: outputs may legitimately live on another device
+    setup = "act = torch.nn.GELU()"      # optional statements run when a case is prepared
+
+    [[function.case]]
+    name = "2d"
+    inputs = { x = "randn(4, 5)" }       # input expressions (see INPUT_HELPERS)
+    setup = ""                           # optional, after the function's setup
+    call = "torch.nn.functional.gelu(x)" # expression; its value is the output
+
+Inputs are generated with numpy from a seed derived from the case id, so every
+device gets the same values; the adapter converts each to a framework array on
+the device in the case dtype. ``setup`` and ``call`` run in a namespace made of
+the adapter's names (e.g. ``torch``, ``nn``, ``F``, ``device``, ``dtype``) and the
+inputs. Objects created in ``setup`` with random initialisation (modules) must
+be created on the CPU and moved with ``.to(device)`` so devices agree.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from portabench.errors import PortabenchError
+
+SPEC_FORMAT = 1
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+COMPLEX_DTYPES = ("complex64", "complex128")
+
+
+@dataclass(frozen=True)
+class SpecCase:
+    name: str
+    inputs: dict[str, str]
+    call: str
+    setup: str = ""
+
+
+@dataclass(frozen=True)
+class SpecFunction:
+    name: str
+    file: str  # "builtin:torch.toml" or a path
+    dtypes: tuple[str, ...] = ("float32",)
+    random: bool = False
+    any_device: bool = False
+    setup: str = ""
+    cases: tuple[SpecCase, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class ArrayInput:
+    """A generated input array, converted by the adapter to ``dtype`` on the device."""
+
+    values: np.ndarray
+    dtype: str
+
+
+def builtin_spec_files(framework: str) -> list[str]:
+    """The spec files shipped with portabench for ``framework`` (as ``builtin:NAME``)."""
+    folder = resources.files("portabench.data") / "specs"
+    return sorted(f"builtin:{p.name}" for p in folder.iterdir() if p.name.startswith(f"{framework}") and p.name.endswith(".toml"))
+
+
+def _read(ref: str) -> str:
+    if ref.startswith("builtin:"):
+        return (resources.files("portabench.data") / "specs" / ref.removeprefix("builtin:")).read_text()
+    path = Path(ref)
+    if not path.is_file():
+        raise PortabenchError(f"spec file {ref} does not exist")
+    return path.read_text()
+
+
+def load_spec_file(ref: str) -> tuple[str, list[SpecFunction]]:
+    """Parse and validate one spec file; returns (framework, functions). Errors: PortabenchError naming the file."""
+    try:
+        data = tomllib.loads(_read(ref))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PortabenchError(f"spec file {ref} is not valid TOML: {exc}") from None
+    if data.get("format") != SPEC_FORMAT:
+        raise PortabenchError(f"spec file {ref}: expected 'format = {SPEC_FORMAT}'")
+    framework = data.get("framework")
+    if not isinstance(framework, str):
+        raise PortabenchError(f"spec file {ref}: missing 'framework = \"...\"'")
+    functions = []
+    for i, fn in enumerate(data.get("function", [])):
+        where = f"spec file {ref}, function #{i + 1}"
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise PortabenchError(f"{where}: missing 'name'")
+        cases = []
+        for j, case in enumerate(fn.get("case", [])):
+            if not isinstance(case.get("call"), str):
+                raise PortabenchError(f"{where} ({fn['name']}), case #{j + 1}: missing 'call'")
+            inputs = case.get("inputs", {})
+            if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
+                raise PortabenchError(f"{where} ({fn['name']}), case #{j + 1}: 'inputs' must map names to expressions")
+            for code, mode in [(case["call"], "eval"), (case.get("setup", ""), "exec"), *((v, "eval") for v in inputs.values())]:
+                try:
+                    compile(code, ref, mode)
+                except SyntaxError as exc:
+                    raise PortabenchError(f"{where} ({fn['name']}), case #{j + 1}: syntax error in {code!r}: {exc.msg}") from None
+            cases.append(SpecCase(str(case.get("name", j)), dict(inputs), case["call"], case.get("setup", "")))
+        if not cases:
+            raise PortabenchError(f"{where} ({fn['name']}): no [[function.case]]")
+        dtypes = fn.get("dtypes", ["float32"])
+        if not isinstance(dtypes, list) or not dtypes:
+            raise PortabenchError(f"{where} ({fn['name']}): 'dtypes' must be a non-empty list")
+        functions.append(SpecFunction(
+            name=fn["name"], file=ref, dtypes=tuple(dtypes), random=bool(fn.get("random", False)),
+            any_device=bool(fn.get("any_device", False)), setup=fn.get("setup", ""), cases=tuple(cases),
+        ))
+    return framework, functions
+
+
+def load_specs(framework: str, refs: list[str]) -> dict[str, list[SpecFunction]]:
+    """Functions of ``framework`` in the given spec files, by qualified name (files of other frameworks are skipped)."""
+    out: dict[str, list[SpecFunction]] = {}
+    for ref in refs:
+        fw, functions = load_spec_file(ref)
+        if fw != framework:
+            continue
+        for fn in functions:
+            out.setdefault(fn.name, []).append(fn)
+    return out
+
+
+def input_seed(case_id: str) -> int:
+    return zlib.crc32(case_id.encode())
+
+
+def input_helpers(rng: np.random.Generator, dtype: str) -> dict[str, Any]:
+    """The functions input expressions may call; float data is cast to the case dtype."""
+    case_dtype = dtype if dtype != "none" else "float32"
+
+    def _typed(values: np.ndarray) -> ArrayInput:
+        if case_dtype == "bool":
+            return ArrayInput(values > 0, "bool")
+        if case_dtype in FLOAT_DTYPES or case_dtype in COMPLEX_DTYPES:
+            if case_dtype in COMPLEX_DTYPES:
+                values = values + 1j * rng.standard_normal(values.shape)
+            return ArrayInput(np.asarray(values), case_dtype)
+        return ArrayInput(np.round(values * 3).astype(np.int64), case_dtype)
+
+    return {
+        "randn": lambda *shape: _typed(rng.standard_normal(shape)),
+        "rand": lambda *shape: _typed(rng.random(shape)),
+        "ones": lambda *shape: _typed(np.ones(shape)),
+        "zeros": lambda *shape: ArrayInput(np.zeros(shape), case_dtype),
+        "arange": lambda n: _typed(np.arange(n, dtype=np.float64) / 3),
+        "full": lambda shape, value: _typed(np.full(shape, float(value))),
+        "randint": lambda low, high, *shape: ArrayInput(rng.integers(low, high, size=shape), "int64"),
+        "index": lambda values: ArrayInput(np.asarray(values, dtype=np.int64), "int64"),
+        "array": lambda values, dtype=None: ArrayInput(np.asarray(values), dtype or case_dtype),
+        "mask": lambda *shape: ArrayInput(rng.random(shape) > 0.5, "bool"),
+        "np": np,
+    }
+
+
+def generate_inputs(case: SpecCase, case_id: str, dtype: str) -> dict[str, Any]:
+    """Evaluate a case's input expressions with a seeded generator (same values on every device)."""
+    rng = np.random.default_rng(input_seed(case_id))
+    helpers = input_helpers(rng, dtype)
+    return {name: eval(expr, {"__builtins__": __builtins__}, helpers) for name, expr in case.inputs.items()}  # noqa: S307

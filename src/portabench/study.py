@@ -1,0 +1,121 @@
+"""The whole study in one call: every framework x device run, then the report.
+
+:func:`run_study` is what ``portabench study`` calls. Defaults: installed
+frameworks, each framework's default mode, the default sample, ``cpu`` as the
+reference, every accelerator the framework sees as a target. Every run is
+resumable, and the study resumes unfinished runs of the store by default, so a
+study cut into several commands (``--budget``) continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from portabench.errors import PortabenchError
+from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
+from portabench.runner.session import RunRequest, RunSummary, execute_run, query_worker
+from portabench.runner.timing import TimingConfig
+from portabench.store import Store
+
+#: accelerator kinds a framework can target, named in reports when absent here
+EXPECTED_TARGETS = {"torch": ["cuda", "mps", "xla"], "jax": ["gpu", "tpu"], "tensorflow": ["gpu", "tpu"]}
+
+
+def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode: str | None, manifest: Any,
+                dtypes: list[str], args: argparse.Namespace, *, resume: bool, budget_s: float | None = None) -> RunRequest:
+    """A RunRequest from a manifest and the shared case options of the CLI."""
+    functions = None if manifest.name == "all" else manifest.names()
+    return RunRequest(
+        framework=entry.name, device=device, mode=mode, reference=reference, functions=functions,
+        sample=manifest.to_json(), dtypes=dtypes, specs=list(args.specs), max_samples=args.max_samples,
+        timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
+        resume=resume, budget_s=budget_s, do_timing=not getattr(args, "no_timing", False),
+    )
+
+
+def summary_line(framework: str, device: str, summary: RunSummary) -> str:
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "no new cases"
+    extra = f"; {len(summary.missing)} names not in this version" if summary.missing else ""
+    extra += f"; {len(summary.no_cases)} without cases" if summary.no_cases else ""
+    return f"{framework} on {device}: run {summary.run_id} {summary.status} ({counts}){extra}"
+
+
+@dataclass
+class StudyResult:
+    runs: list[tuple[str, str, str, RunSummary]] = field(default_factory=list)  # framework, device, mode, summary
+    unavailable: dict[str, list[str]] = field(default_factory=dict)  # framework -> targets absent here
+    stopped_by_budget: bool = False
+
+    def notes(self) -> list[str]:
+        out = []
+        for fw, targets in self.unavailable.items():
+            if targets:
+                out.append(
+                    f"{fw}: targets not available on this machine: {', '.join(targets)}. To add one, run "
+                    f"`portabench study --framework {fw} --devices cpu,<device>` on a machine that has it, then "
+                    f"`portabench merge this.sqlite that.sqlite -o both.sqlite`."
+                )
+        if self.stopped_by_budget:
+            out.append("The study stopped at its time budget; run the same command again to continue it.")
+        return out
+
+
+def plan_devices(entry: FrameworkEntry, devices: list[str] | None) -> tuple[list[str], list[str]]:
+    """(devices to run, expected targets not available). The reference ``cpu`` always comes first."""
+    available = query_worker(entry.name, "cpu", "devices")["devices"]
+    kinds = {d.split(":")[0] for d in available}
+    if devices is None:
+        chosen = ["cpu"] + [d for d in available if d != "cpu"]
+        missing = [k for k in EXPECTED_TARGETS.get(entry.name, []) if k not in kinds]
+        return chosen, missing
+    chosen, missing = [], []
+    for d in devices:
+        kind = d.split(":")[0]
+        if d == "cpu" or d in available or kind in kinds or kind == "meta":
+            chosen.append(d)
+        else:
+            missing.append(d)
+    if "cpu" not in chosen:
+        chosen.insert(0, "cpu")
+    return chosen, missing
+
+
+def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | None, devices: list[str] | None,
+              modes: list[str] | None, budget_s: float | None,
+              progress_for: Callable[[str], Any], say: Callable[[str], None]) -> StudyResult:
+    """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
+    from portabench.commands.options import parse_dtypes
+    from portabench.selection import resolve_manifest
+
+    entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
+    if not entries:
+        raise PortabenchError("no framework is installed (pip install 'portabench[torch]')")
+    for entry in entries:
+        entry.require_installed()
+    result = StudyResult()
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    for entry in entries:
+        manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed)
+        chosen, missing = plan_devices(entry, devices)
+        result.unavailable[entry.name] = missing
+        for mode in modes or [entry.modes[0]]:
+            entry.check_mode(mode)
+            for device in chosen:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    result.stopped_by_budget = True
+                    return result
+                request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
+                                      parse_dtypes(args.dtypes), args, resume=not args.fresh, budget_s=remaining)
+                with progress_for(f"{entry.name} {mode} on {device}") as progress:
+                    summary = execute_run(store, request, progress)
+                say(summary_line(entry.name, f"{device} ({mode})", summary))
+                result.runs.append((entry.name, device, mode, summary))
+                if summary.status != "complete":
+                    result.stopped_by_budget = True
+                    return result
+    return result
