@@ -1,0 +1,68 @@
+"""Confidence intervals used by the analysis tables.
+
+* :func:`wilson_interval` — 95% Wilson score interval of a proportion
+  (statsmodels ``proportion_confint(method="wilson")``).
+* :func:`median_ci` — distribution-free (order-statistic, binomial) confidence
+  interval of a median; no bootstrap, deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+from scipy.stats import binom
+from statsmodels.stats.proportion import proportion_confint
+
+NAN = float("nan")
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of ``k`` successes out of ``n``.
+
+    Contract: ``0 <= k <= n``; returns ``(lo, hi)`` with ``0 <= lo <= k/n <= hi <= 1``;
+    ``n == 0`` gives ``(nan, nan)`` (no data, no interval).
+    """
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return (NAN, NAN)
+    lo, hi = proportion_confint(int(k), int(n), alpha=1 - confidence, method="wilson")
+    lo = 0.0 if k == 0 else max(0.0, float(lo))  # exact bounds at the edges (no 1e-17 noise)
+    hi = 1.0 if k == n else min(1.0, float(hi))
+    return (lo, hi)
+
+
+def share(k: int, n: int) -> float:
+    """``k / n``, or nan when ``n == 0``."""
+    return k / n if n else NAN
+
+
+def median_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free confidence interval of the median of ``values``.
+
+    Uses the order statistics ``x_(l) <= median <= x_(n-l+1)`` with ``l`` the
+    smallest index whose binomial(n, 1/2) tail keeps the coverage at least
+    ``confidence``. Valid for any continuous distribution (no bootstrap). NaNs
+    are dropped. Returns ``(nan, nan)`` when there are too few values for the
+    requested coverage (n < 6 at 95%).
+    """
+    x = np.sort(np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float))
+    n = len(x)
+    if n == 0:
+        return (NAN, NAN)
+    tail = (1 - confidence) / 2
+    l = int(binom.ppf(tail, n, 0.5))  # smallest k with P(B <= k) >= tail, so P(B <= l-1) < tail
+    if l < 1:
+        return (NAN, NAN)
+    u = n - l + 1
+    return (float(x[l - 1]), float(x[u - 1]))
+
+
+def geometric_mean(values: Iterable[float]) -> float:
+    """Geometric mean of positive values; nan when empty or any value is not positive."""
+    x = np.asarray(list(values), dtype=float)
+    if len(x) == 0 or np.any(~(x > 0)):
+        return NAN
+    return float(np.exp(np.mean(np.log(x))))

@@ -1,0 +1,161 @@
+"""Markdown, JSON, HTML and compare reports on synthetic stores."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import re
+
+import pytest
+from report_fixtures import add_run, build_demo_store, case
+
+from portabench.analysis import build_tables
+from portabench.errors import PortabenchError
+from portabench.report import compare, render_compare_markdown, render_json, render_markdown
+from portabench.report.compare import change
+from portabench.report.formatting import markdown_table
+from portabench.store import Store
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = build_demo_store(tmp_path_factory.mktemp("demo") / "demo.sqlite")
+    with Store(path) as s:
+        yield s, build_tables(s)
+
+
+# -- markdown --------------------------------------------------------------------------------------
+def test_markdown_contains_every_table(demo):
+    _, t = demo
+    md = render_markdown(t)
+    for heading in ("# portabench report", "## Environment", "## Portability", "### torch", "### jax",
+                    "## Failure categories", "## Slowdowns", "### Largest slowdowns: torch 2.11 eager: cpu → cuda",
+                    "## Numerical errors", "## Dtype support", "## Notes"):
+        assert heading in md, heading
+    # environment rows, with device names and numerics
+    assert "| torch-cuda" in md and "NVIDIA H100 80GB HBM3" in md and "cudnn_benchmark" in md
+    # portability cell: share [lo, hi] (n), computed from the table itself
+    row = t.portability[t.portability["device"] == "cuda"].iloc[0]
+    cell = f"{100 * row.portable_share:.1f}% [{100 * row.portable_lo:.1f}, {100 * row.portable_hi:.1f}] ({row.portable_n})"
+    assert cell in md
+    assert "| numerical_mismatch" in md
+    assert "torch has runs of versions 2.11 and 2.13: shown separately" in md
+    assert "portabench merge" in md
+    # top-10 table of the torch pair has exactly 10 ranked rows
+    section = md.split("### Largest slowdowns: torch 2.11 eager: cpu → cuda")[1].split("##")[0]
+    assert len(re.findall(r"^\|\s+\d+ \| torch\.fn", section, flags=re.M)) == 10
+    assert "<bound method" not in md and "Series" not in md and " nan " not in md
+
+
+def test_markdown_cells_are_escaped(tmp_path):
+    with Store(tmp_path / "s.sqlite") as s:
+        add_run(s, [case("f.a")], numerics={"flag": "a|b"})
+        md = render_markdown(build_tables(s))
+    assert "a\\|b" in md
+
+
+def test_markdown_table_without_tabulate(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_tabulate(name, *args, **kwargs):
+        if name == "tabulate":
+            raise ImportError("no tabulate")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tabulate)
+    text = markdown_table(["name", "n"], [["a|b", 1], ["long name", 22]], ["l", "r"])
+    lines = text.splitlines()
+    assert lines[0].startswith("| name") and lines[1].startswith("|:") and lines[1].endswith(":|")
+    assert "a\\|b" in lines[2] and lines[3].endswith("22 |")
+    assert len({len(line) for line in lines}) == 1  # aligned
+
+
+def test_markdown_empty_store(tmp_path):
+    with Store(tmp_path / "e.sqlite") as s:
+        md = render_markdown(build_tables(s))
+    assert "No runs in the store." in md and "no runs" in md
+
+
+# -- json ------------------------------------------------------------------------------------------
+def test_json_round_trips_and_is_complete(demo):
+    _, t = demo
+    data = render_json(t)
+    text = json.dumps(data, allow_nan=False)  # no NaN anywhere
+    assert json.loads(text) == data
+    assert data["format"] == "portabench-report" and data["notes"] == t.notes
+    tables = data["tables"]
+    for name, df in t.frames().items():
+        assert len(tables[name]) == len(df), name
+    cuda = next(r for r in tables["portability"] if r["device"] == "cuda")
+    for key in ("framework", "framework_version", "device", "mode", "n_functions", "portable_n",
+                "portable_share", "portable_lo", "portable_hi", "failing_share"):
+        assert key in cuda
+    ref = t.portability[t.portability["device"] == "cuda"].iloc[0]
+    assert cuda["portable_lo"] == pytest.approx(ref.portable_lo) and cuda["n_functions"] == ref.n_functions
+    env = tables["environment"][0]
+    assert isinstance(env["numerics"], dict)
+    dt = next(r for r in tables["dtype_matrix"] if r["claimed"])
+    assert isinstance(dt["claimed"], list)
+    assert tables["slowdown_summary"][0]["median_lo"] is not None
+
+
+# -- compare ---------------------------------------------------------------------------------------
+def test_change_classification():
+    assert change("partial", "portable") == "fixed"
+    assert change("complete", "portable") == "fixed"
+    assert change("portable", "complete") == "broke"
+    assert change("partial", "complete") == "still failing"
+    assert change("portable", "portable") == "still portable"
+    assert change(None, "portable") == "new"
+    assert change("reference_broken", "partial") == "new"
+    assert change("portable", None) == "gone"
+    assert change("missing", None) == "unmeasured"
+
+
+def _two_stores(tmp_path):
+    a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    with Store(a) as s:
+        add_run(s, [case(f) for f in ("f.fix", "f.break", "f.ok", "f.bad", "f.gone")], version="2.11")
+        add_run(s, [case("f.fix", "failed"), case("f.break"), case("f.ok"), case("f.bad", "failed"), case("f.gone")],
+                device="cuda:0", version="2.11")
+    with Store(b) as s:
+        add_run(s, [case(f) for f in ("f.fix", "f.break", "f.ok", "f.bad", "f.new")], version="2.13")
+        add_run(s, [case("f.fix"), case("f.break", "failed"), case("f.ok"), case("f.bad", "failed"), case("f.new")],
+                device="cuda:0", version="2.13")
+    return a, b
+
+
+def test_compare_two_stores(tmp_path):
+    a, b = _two_stores(tmp_path)
+    df = compare(a, b)
+    cuda = df[df["device"] == "cuda"].set_index("function")
+    assert cuda["change"].to_dict() == {
+        "f.fix": "fixed", "f.break": "broke", "f.ok": "still portable", "f.bad": "still failing",
+        "f.new": "new", "f.gone": "gone",
+    }
+    assert cuda.loc["f.break", "status_a"] == "portable" and cuda.loc["f.break", "status_b"] == "complete"
+    assert set(cuda["column_a"]) <= {"torch 2.11 cuda eager", "(absent)"}
+    assert list(df["change"][df["device"] == "cuda"])[0] == "broke"  # breakages first
+    md = render_compare_markdown(df)
+    assert "| torch       | cuda     | eager  | f.break" in md or "f.break" in md
+    assert "still portable" in md  # in the summary header
+    assert "| f.ok" not in md  # unchanged functions omitted by default
+    assert "f.ok" in render_compare_markdown(df, show_unchanged=True)
+
+
+def test_compare_run_ids_in_one_store(tmp_path):
+    with Store(tmp_path / "s.sqlite") as s:
+        add_run(s, [case("f.a", "failed"), case("f.b")], run_id="old", device="cuda:0", version="2.11")
+        add_run(s, [case("f.a"), case("f.b", "failed")], run_id="new", device="cuda:0", version="2.13")
+        df = compare("old", "new", store=s)
+        assert df.set_index("function")["change"].to_dict() == {"f.a": "fixed", "f.b": "broke"}
+        with pytest.raises(PortabenchError):
+            compare("old", "nope", store=s)
+    with pytest.raises(PortabenchError):
+        compare(tmp_path / "missing.sqlite", tmp_path / "s.sqlite")
+
+
+def test_compare_accepts_tables(demo):
+    _, t = demo
+    df = compare(t, t)
+    assert not df.empty and set(df["change"]) <= {"still portable", "still failing", "unmeasured"}
