@@ -159,3 +159,47 @@ def test_compare_accepts_tables(demo):
     _, t = demo
     df = compare(t, t)
     assert not df.empty and set(df["change"]) <= {"still portable", "still failing", "unmeasured"}
+
+
+# -- html ------------------------------------------------------------------------------------------
+def test_html_is_self_contained_with_embedded_images(demo, tmp_path):
+    from portabench.report import write_html
+
+    store, t = demo
+    path = write_html(t, tmp_path / "out", comparison=compare("torch-cpu", "torch-new-cpu", store=store))
+    assert path == tmp_path / "out" / "index.html"
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, flags=re.I)
+    assert "http://" not in html and "https://" not in html
+    assert not re.search(r"<script[^>]+src=", html) and not re.search(r"<link[^>]+stylesheet", html)
+    assert "@import" not in html and "url(" not in html
+    images = re.findall(r'<img class="plot"[^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) >= 5  # portability, categories, 2 slowdown ECDFs, errors
+    import base64
+
+    assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
+    assert 'id="function-search"' in html and 'id="function-table"' in html
+    # every failing function links to an anchor that exists on the page
+    hrefs = set(re.findall(r'href="#(fail-[^"]+)"', html))
+    ids = set(re.findall(r'id="(fail-[^"]+)"', html))
+    assert hrefs and hrefs <= ids
+    # messages are escaped, environment and comparison present
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in html and "<b>&</b>" not in html
+    assert "NVIDIA H100 80GB HBM3" in html and 'id="comparison"' in html and "chg-fixed" in html
+    assert "shown separately" in html
+
+
+def test_html_empty_store(tmp_path):
+    from portabench.report import write_html
+
+    with Store(tmp_path / "e.sqlite") as s:
+        html = write_html(build_tables(s), tmp_path / "out").read_text()
+    assert "No runs in the store." in html and "<img" not in html
+
+
+def test_render_compare_html_fragment(tmp_path):
+    from portabench.report import render_compare_html
+
+    a, b = _two_stores(tmp_path)
+    frag = render_compare_html(compare(a, b))
+    assert frag.lstrip().startswith('<section id="comparison">') and "f.break" in frag and "chg-broke" in frag
