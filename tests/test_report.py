@@ -203,3 +203,18 @@ def test_render_compare_html_fragment(tmp_path):
     a, b = _two_stores(tmp_path)
     frag = render_compare_html(compare(a, b))
     assert frag.lstrip().startswith('<section id="comparison">') and "f.break" in frag and "chg-broke" in frag
+
+
+def test_compare_command(tmp_path):
+    from portabench.report import compare_command
+
+    a, b = _two_stores(tmp_path)
+    text = compare_command(str(a), str(b))
+    assert "# portabench comparison" in text and "f.break" in text
+    with Store(tmp_path / "runs.sqlite") as s:
+        add_run(s, [case("f.a", "failed")], run_id="r1", version="1")
+        add_run(s, [case("f.a")], run_id="r2", version="2")
+    text = compare_command("r1", "r2", str(tmp_path / "runs.sqlite"))
+    assert "fixed" in text
+    with pytest.raises(PortabenchError):
+        compare_command("r1", "r2", str(tmp_path / "nope.sqlite"))

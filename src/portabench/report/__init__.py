@@ -7,10 +7,11 @@ Public API::
     write_html(tables, directory, *, comparison=None) -> Path      # directory/index.html
     compare(a, b, *, store=None) -> pd.DataFrame
     render_compare_markdown(df, *, show_unchanged=False) -> str
+    compare_command(a, b, store=None) -> str                        # what ``portabench compare`` prints
     render_compare_html(df) -> str                                  # an HTML section (fragment)
 """
 
-from portabench.report.compare import compare, render_compare_markdown
+from portabench.report.compare import compare, compare_command, render_compare_markdown
 from portabench.report.jsonout import render_json
 from portabench.report.markdown import render_markdown
 
@@ -23,5 +24,5 @@ def __getattr__(name: str):  # HTML pulls in matplotlib: import it lazily
     raise AttributeError(name)
 
 
-__all__ = ["compare", "render_compare_html", "render_compare_markdown", "render_html", "render_json",
+__all__ = ["compare", "compare_command", "render_compare_html", "render_compare_markdown", "render_html", "render_json",
            "render_markdown", "write_html"]

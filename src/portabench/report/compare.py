@@ -168,3 +168,12 @@ def render_compare_markdown(df: pd.DataFrame, *, show_unchanged: bool = False) -
     if notes:
         out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(out)
+
+
+def compare_command(a: str, b: str, store: str | Path | None = None, *, show_unchanged: bool = False) -> str:
+    """``portabench compare A B [--store S]``: the Markdown comparison of two store files, or of two
+    run ids of store ``S``. Missing files / unknown run ids raise :class:`PortabenchError`."""
+    if store is not None:
+        with Store(store, create=False) as s:
+            return render_compare_markdown(compare(a, b, store=s), show_unchanged=show_unchanged)
+    return render_compare_markdown(compare(a, b), show_unchanged=show_unchanged)
