@@ -1,0 +1,257 @@
+"""From a frequency table to a manifest: the list of functions a run tests.
+
+The paper's scheme (:func:`sample_functions`): every function with at least one
+use is ranked by decreasing frequency (ties broken by name, so the ranking is a
+function of the table alone); the ``top`` most used are taken as bucket ``"top"``;
+the remaining ranked functions are cut into 10 contiguous deciles of (nearly)
+equal size -- ``decile-10`` holds the most used of them, ``decile-1`` the least
+used, as the paper's buckets 100 .. 10 -- and ``per_decile`` functions are drawn
+from each decile without replacement with ``random.Random(seed)``. The same
+seed and table always give the same manifest.
+
+With ``include_methods`` the table's method candidates join the ranking as
+``<root>.<Owner>.<method>`` (``torch.Tensor.sum``, ``jax.Array.sum``,
+``tensorflow.Tensor.shape``); a name present both as a call and as a method
+candidate gets the sum of both counts.
+
+Other manifests: :func:`preset_manifest` (``paper``: the functions the paper
+sampled, shipped in ``portabench/data/presets``; ``all``: an empty manifest named
+``all`` that the runner reads as "every function that has cases") and
+:func:`listed_manifest` (names given on the command line).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from portabench.errors import PortabenchError
+from portabench.frameworks import get_framework
+from portabench.mining import validate_frequency_table
+
+MANIFEST_FORMAT = "portabench-manifest/1"
+BUCKETS = ("top", *(f"decile-{i}" for i in range(1, 11)), "preset", "listed")
+N_DECILES = 10
+
+
+@dataclass
+class SampledFunction:
+    """One function of a manifest: its qualified name, its frequency in the table (0 if
+    absent or no table) and the bucket it was chosen from (one of :data:`BUCKETS`)."""
+
+    function: str
+    frequency: int
+    bucket: str
+
+
+@dataclass
+class Manifest:
+    """The functions a run tests, in order.
+
+    Attributes:
+        framework: canonical framework name.
+        name: ``"sampled"``, ``"paper"``, ``"listed"`` or ``"all"`` (empty ``functions``:
+            every function that has cases, resolved by the runner).
+        seed: the sampling seed; ``None`` for manifests that are not sampled.
+        functions: the functions, without duplicates.
+        params: how the manifest was made (sampling parameters, table sources); informative.
+    """
+
+    framework: str
+    name: str
+    seed: int | None
+    functions: list[SampledFunction]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        """The qualified names, in manifest order."""
+        return [f.function for f in self.functions]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": MANIFEST_FORMAT,
+            "framework": self.framework,
+            "name": self.name,
+            "seed": self.seed,
+            "params": dict(self.params),
+            "functions": [
+                {"function": f.function, "frequency": f.frequency, "bucket": f.bucket} for f in self.functions
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Manifest":
+        """Rebuild a manifest from :meth:`to_json` output; malformed data raises PortabenchError."""
+        if not isinstance(data, dict):
+            raise PortabenchError("manifest: expected a JSON object")
+        if data.get("format", MANIFEST_FORMAT) != MANIFEST_FORMAT:
+            raise PortabenchError(f"manifest: unknown format {data.get('format')!r} (expected {MANIFEST_FORMAT!r})")
+        framework = data.get("framework")
+        if not isinstance(framework, str):
+            raise PortabenchError("manifest: missing 'framework'")
+        framework = get_framework(framework).name
+        name, seed, params = data.get("name"), data.get("seed"), data.get("params", {})
+        if not isinstance(name, str) or not name:
+            raise PortabenchError("manifest: missing 'name'")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise PortabenchError(f"manifest: 'seed' must be an integer or null, not {seed!r}")
+        if not isinstance(params, dict):
+            raise PortabenchError("manifest: 'params' must be an object")
+        raw = data.get("functions")
+        if not isinstance(raw, list):
+            raise PortabenchError("manifest: 'functions' must be a list")
+        functions: list[SampledFunction] = []
+        for i, item in enumerate(raw):
+            if not isinstance(item, dict) or not isinstance(item.get("function"), str) or not item["function"]:
+                raise PortabenchError(f"manifest: functions[{i}] must be an object with a 'function' name")
+            frequency, bucket = item.get("frequency", 0), item.get("bucket", "listed")
+            if not isinstance(frequency, int) or isinstance(frequency, bool) or frequency < 0:
+                raise PortabenchError(f"manifest: functions[{i}].frequency must be a non-negative integer")
+            if bucket not in BUCKETS:
+                raise PortabenchError(f"manifest: functions[{i}].bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
+            functions.append(SampledFunction(item["function"], frequency, bucket))
+        return cls(framework=framework, name=name, seed=seed, functions=functions, params=params)
+
+
+def _root(framework: str) -> str:
+    return get_framework(framework).mining_roots[0]
+
+
+def _check_table(framework: str, table: dict[str, Any]) -> dict[str, Any]:
+    table = validate_frequency_table(table)
+    if get_framework(table["framework"]).name != framework:
+        raise PortabenchError(f"the frequency table is for {table['framework']}, not {framework}")
+    return table
+
+
+def ranked_frequencies(framework: str, table: dict[str, Any], include_methods: bool = True) -> list[tuple[str, int]]:
+    """``(name, frequency)`` of every function used at least once, most used first, ties by name."""
+    framework = get_framework(framework).name
+    table = _check_table(framework, table)
+    combined: dict[str, int] = {}
+    for name, count in table["counts"].items():
+        combined[name] = combined.get(name, 0) + count
+    if include_methods:
+        root = _root(framework)
+        for name, count in table["method_candidates"].items():
+            key = f"{root}.{name}"
+            combined[key] = combined.get(key, 0) + count
+    return sorted(((n, c) for n, c in combined.items() if c >= 1), key=lambda item: (-item[1], item[0]))
+
+
+def _split_deciles(ranked: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """Cut a ranked list into 10 contiguous chunks whose sizes differ by at most one (first = most used)."""
+    size, extra = divmod(len(ranked), N_DECILES)
+    chunks, start = [], 0
+    for i in range(N_DECILES):
+        end = start + size + (1 if i < extra else 0)
+        chunks.append(ranked[start:end])
+        start = end
+    return chunks
+
+
+def sample_functions(
+    framework: str,
+    table: dict[str, Any],
+    per_decile: int = 5,
+    top: int = 20,
+    seed: int = 0,
+    include_methods: bool = True,
+) -> Manifest:
+    """Sample functions the paper's way (see the module docstring).
+
+    Returns a manifest named ``"sampled"``: the ``top`` most used functions (bucket
+    ``"top"``, most used first), then ``per_decile`` functions of each decile from
+    ``decile-10`` down to ``decile-1`` (fewer when a decile is smaller). Raises
+    PortabenchError for negative sizes or a table of another framework.
+    """
+    framework = get_framework(framework).name
+    if per_decile < 0 or top < 0:
+        raise PortabenchError("per_decile and top must not be negative")
+    ranked = ranked_frequencies(framework, table, include_methods)
+    functions = [SampledFunction(name, freq, "top") for name, freq in ranked[:top]]
+    rng = random.Random(seed)
+    chunks = _split_deciles(ranked[top:])  # chunks[0] is the most used: decile-10
+    drawn: dict[int, list[tuple[str, int]]] = {}
+    for decile in range(1, N_DECILES + 1):  # draw from decile-1 upward, in a fixed order
+        chunk = chunks[N_DECILES - decile]
+        picked = rng.sample(chunk, min(per_decile, len(chunk)))
+        drawn[decile] = sorted(picked, key=lambda item: (-item[1], item[0]))
+    for decile in range(N_DECILES, 0, -1):
+        functions.extend(SampledFunction(name, freq, f"decile-{decile}") for name, freq in drawn[decile])
+    params = {
+        "per_decile": per_decile,
+        "top": top,
+        "include_methods": include_methods,
+        "ranked_functions": len(ranked),
+        "table_sources": table.get("sources", []),
+    }
+    return Manifest(framework=framework, name="sampled", seed=seed, functions=functions, params=params)
+
+
+def _frequency_lookup(framework: str, table: dict[str, Any] | None) -> dict[str, int]:
+    if table is None:
+        return {}
+    return dict(ranked_frequencies(framework, table, include_methods=True))
+
+
+def preset_manifest(framework: str, preset: str, table: dict[str, Any] | None = None) -> Manifest:
+    """A named preset: ``"paper"`` (the paper's sampled functions, bucket ``"preset"``) or
+    ``"all"`` (empty ``functions``, meaning every function that has cases; the runner
+    resolves it). Frequencies come from ``table`` when given, else 0. Unknown presets
+    raise PortabenchError."""
+    entry = get_framework(framework)
+    if preset == "all":
+        return Manifest(framework=entry.name, name="all", seed=None, functions=[])
+    if preset != "paper":
+        raise PortabenchError(f"unknown preset {preset!r} (choose from paper, all)")
+    frequencies = _frequency_lookup(entry.name, table)
+    functions = [SampledFunction(n, frequencies.get(n, 0), "preset") for n in entry.paper_preset()]
+    return Manifest(framework=entry.name, name="paper", seed=None, functions=functions)
+
+
+def listed_manifest(framework: str, names: list[str], table: dict[str, Any] | None = None) -> Manifest:
+    """A manifest of the given qualified names (``--functions a,b,c``), bucket ``"listed"``.
+
+    Names are stripped and deduplicated (first occurrence wins); for tensorflow a
+    ``tf.`` prefix is read as ``tensorflow.``. Every name must lie under the
+    framework's root module (``torch.``, ``jax.``, ``tensorflow.``), and at least one
+    name must be given; otherwise PortabenchError.
+    """
+    entry = get_framework(framework)
+    root = _root(entry.name)
+    frequencies = _frequency_lookup(entry.name, table)
+    seen: dict[str, None] = {}
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        if entry.name == "tensorflow" and name.startswith("tf."):
+            name = "tensorflow." + name[len("tf.") :]
+        if not name.startswith(root + "."):
+            raise PortabenchError(f"function {raw.strip()!r} is not a qualified {entry.name} name ({root}.…)")
+        seen.setdefault(name, None)
+    if not seen:
+        raise PortabenchError("no function names given")
+    functions = [SampledFunction(n, frequencies.get(n, 0), "listed") for n in seen]
+    return Manifest(framework=entry.name, name="listed", seed=None, functions=functions)
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read a manifest JSON file written from :meth:`Manifest.to_json`; any problem raises PortabenchError."""
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PortabenchError(f"cannot read manifest {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PortabenchError(f"manifest {path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        return Manifest.from_json(data)
+    except PortabenchError as exc:
+        raise PortabenchError(f"{path}: {exc}") from None

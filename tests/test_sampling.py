@@ -1,0 +1,238 @@
+"""Tests of portabench.sampling: the paper's top/decile scheme, presets, listed and loaded manifests."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portabench.errors import PortabenchError
+from portabench.frameworks import get_framework
+from portabench.mining import FORMAT, load_frequency_table
+from portabench.sampling import (
+    Manifest,
+    SampledFunction,
+    listed_manifest,
+    load_manifest,
+    preset_manifest,
+    ranked_frequencies,
+    sample_functions,
+)
+
+PAPER_DATA = Path(__file__).resolve().parents[2] / "shared" / "paper-data"
+SAMPLED_JSON = PAPER_DATA / "sampled_functions.json"
+needs_paper_data = pytest.mark.skipif(
+    not SAMPLED_JSON.is_file(), reason=f"paper data not found at {PAPER_DATA} (../shared/paper-data)"
+)
+
+
+def make_table(framework: str = "torch", n: int = 120, methods: dict[str, int] | None = None) -> dict[str, Any]:
+    """A table with names f000..f{n-1} whose counts strictly decrease (f000 most used), plus zeros."""
+    counts = {f"{framework}.f{i:03d}": n - i for i in range(n)}
+    counts[f"{framework}.unused"] = 0
+    return {
+        "format": FORMAT,
+        "framework": framework,
+        "sources": [{"name": "fake", "version": "1"}],
+        "counts": counts,
+        "method_candidates": methods or {},
+    }
+
+
+def test_top_and_deciles_split() -> None:
+    table = make_table(n=120)
+    manifest = sample_functions("torch", table, per_decile=3, top=20, seed=1, include_methods=False)
+    assert manifest.name == "sampled" and manifest.seed == 1 and manifest.framework == "torch"
+    top = [f for f in manifest.functions if f.bucket == "top"]
+    assert [f.function for f in top] == [f"torch.f{i:03d}" for i in range(20)]
+    # the other 100 functions are cut into 10 deciles of 10: decile-10 = ranks 20..29, decile-1 = ranks 110..119
+    for decile in range(1, 11):
+        members = [f for f in manifest.functions if f.bucket == f"decile-{decile}"]
+        assert len(members) == 3
+        lo = 20 + (10 - decile) * 10
+        allowed = {f"torch.f{i:03d}" for i in range(lo, lo + 10)}
+        assert {f.function for f in members} <= allowed
+        assert all(f.frequency == table["counts"][f.function] for f in members)
+    assert "torch.unused" not in manifest.names()  # zero-use functions are never ranked
+    assert len(set(manifest.names())) == len(manifest.names()) == 50
+    buckets = [f.bucket for f in manifest.functions]
+    assert buckets == ["top"] * 20 + [f"decile-{d}" for d in range(10, 0, -1) for _ in range(3)]
+
+
+def test_sampling_is_reproducible_and_seed_dependent() -> None:
+    table = make_table(n=500)
+    a = sample_functions("torch", table, seed=7)
+    b = sample_functions("torch", json.loads(json.dumps(table)), seed=7)
+    c = sample_functions("torch", table, seed=8)
+    assert a.names() == b.names()
+    assert a.names() != c.names()
+    assert len(a.functions) == 20 + 10 * 5
+
+
+def test_small_tables_and_uneven_deciles() -> None:
+    table = make_table(n=27)  # 7 after the top 20: some deciles empty
+    manifest = sample_functions("torch", table, per_decile=5, top=20, seed=0, include_methods=False)
+    assert len(manifest.functions) == 27
+    assert sum(f.bucket.startswith("decile-") for f in manifest.functions) == 7
+    assert sample_functions("torch", make_table(n=3), top=20).names() == ["torch.f000", "torch.f001", "torch.f002"]
+
+
+def test_ties_are_ranked_by_name() -> None:
+    table = make_table(n=0)
+    table["counts"] = {"torch.b": 5, "torch.a": 5, "torch.c": 9}
+    assert ranked_frequencies("torch", table) == [("torch.c", 9), ("torch.a", 5), ("torch.b", 5)]
+
+
+@pytest.mark.parametrize(
+    "framework, candidate, expected",
+    [("torch", "Tensor.sum", "torch.Tensor.sum"), ("jax", "Array.sum", "jax.Array.sum"),
+     ("tensorflow", "Tensor.numpy", "tensorflow.Tensor.numpy")],
+)  # fmt: skip
+def test_method_candidates_join_the_ranking(framework: str, candidate: str, expected: str) -> None:
+    table = make_table(framework, n=5, methods={candidate: 1000})
+    with_methods = sample_functions(framework, table, top=1)
+    assert with_methods.functions[0] == SampledFunction(expected, 1000, "top")
+    without = sample_functions(framework, table, top=1, include_methods=False)
+    assert expected not in without.names()
+
+
+def test_method_and_call_of_the_same_name_add_up() -> None:
+    table = make_table(n=0, methods={"Tensor.sum": 3})
+    table["counts"] = {"torch.Tensor.sum": 2}
+    assert ranked_frequencies("torch", table) == [("torch.Tensor.sum", 5)]
+
+
+def test_sampling_rejects_bad_arguments() -> None:
+    with pytest.raises(PortabenchError, match="for jax, not torch"):
+        sample_functions("torch", make_table("jax"))
+    with pytest.raises(PortabenchError, match="negative"):
+        sample_functions("torch", make_table(), per_decile=-1)
+    with pytest.raises(PortabenchError, match="unknown format"):
+        sample_functions("torch", {"framework": "torch", "counts": {}})
+
+
+def test_sampling_the_shipped_table() -> None:
+    table = load_frequency_table("torch")
+    manifest = sample_functions("torch", table, seed=0)
+    assert len(manifest.functions) == 70
+    assert manifest.params["table_sources"] == table["sources"]
+    assert manifest.functions[0].bucket == "top"
+
+
+# --- manifests ---------------------------------------------------------------------------------
+
+
+def test_manifest_json_round_trip(tmp_path: Path) -> None:
+    manifest = sample_functions("jax", make_table("jax", n=60), seed=3)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest.to_json()))
+    loaded = load_manifest(path)
+    assert loaded == manifest
+    assert Manifest.from_json(manifest.to_json()).names() == manifest.names()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{oops", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"framework": "torch", "name": "x", "seed": 0}', "'functions' must be a list"),
+        ('{"framework": "mxnet", "name": "x", "functions": []}', "unknown framework"),
+        ('{"framework": "torch", "name": "x", "functions": [{"frequency": 1}]}', "functions\\[0\\]"),
+        ('{"framework": "torch", "name": "x", "functions": [{"function": "torch.add", "bucket": "b"}]}', "bucket"),
+        ('{"framework": "torch", "name": "x", "seed": "1", "functions": []}', "seed"),
+        ('{"format": "nope/2", "framework": "torch", "name": "x", "functions": []}', "unknown format"),
+    ],
+)
+def test_malformed_manifests_are_rejected(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(PortabenchError, match=message) as info:
+        load_manifest(path)
+    assert "\n" not in str(info.value)
+    with pytest.raises(PortabenchError, match="cannot read manifest"):
+        load_manifest(tmp_path / "missing.json")
+
+
+def test_listed_manifest() -> None:
+    table = make_table("tensorflow", n=5, methods={"Tensor.numpy": 4})
+    manifest = listed_manifest("tf", [" tf.f001", "tensorflow.f001", "", "tensorflow.Tensor.numpy", "tensorflow.zz"], table)
+    assert manifest.name == "listed" and manifest.framework == "tensorflow" and manifest.seed is None
+    assert manifest.functions == [
+        SampledFunction("tensorflow.f001", 4, "listed"),
+        SampledFunction("tensorflow.Tensor.numpy", 4, "listed"),
+        SampledFunction("tensorflow.zz", 0, "listed"),
+    ]
+    with pytest.raises(PortabenchError, match="not a qualified torch name"):
+        listed_manifest("torch", ["numpy.split"])
+    with pytest.raises(PortabenchError, match="no function names"):
+        listed_manifest("torch", [" ", ""])
+
+
+def test_preset_all_and_unknown_preset() -> None:
+    everything = preset_manifest("jax", "all")
+    assert everything.name == "all" and everything.functions == []
+    with pytest.raises(PortabenchError, match="unknown preset"):
+        preset_manifest("jax", "favourites")
+
+
+@pytest.mark.parametrize("framework, size", [("torch", 63), ("jax", 65), ("tensorflow", 72)])
+def test_paper_presets_ship(framework: str, size: int) -> None:
+    names = get_framework(framework).paper_preset()
+    assert len(names) == size == len(set(names))
+    assert names == sorted(names)
+    assert all(n.startswith(framework + ".") and " " not in n for n in names)
+    manifest = preset_manifest(framework, "paper", load_frequency_table(framework))
+    assert manifest.name == "paper" and manifest.names() == names
+    assert all(f.bucket == "preset" for f in manifest.functions)
+    assert sum(f.frequency > 0 for f in manifest.functions) > size // 3  # the shipped table knows many of them
+    assert all(f.frequency == 0 for f in preset_manifest(framework, "paper").functions)
+
+
+def test_paper_preset_frequency_includes_method_candidates() -> None:
+    table = make_table(n=0, methods={"Tensor.size": 11})
+    table["counts"] = {"torch.cat": 4}
+    freqs = {f.function: f.frequency for f in preset_manifest("torch", "paper", table).functions}
+    assert freqs["torch.Tensor.size"] == 11 and freqs["torch.cat"] == 4 and freqs["torch.zeros"] == 0
+
+
+def _preset_file(framework: str) -> dict[str, Any]:
+    import portabench.data
+
+    return json.loads((Path(portabench.data.__file__).parent / "presets" / f"paper_{framework}.json").read_text())
+
+
+@needs_paper_data
+@pytest.mark.parametrize("framework", ["torch", "jax", "tensorflow"])
+def test_paper_presets_match_the_published_json(framework: str) -> None:
+    published = json.loads(SAMPLED_JSON.read_text())[framework]
+    preset = _preset_file(framework)
+    assert preset["framework"] == framework
+    assert set(preset["test_files"]) == set(published)
+    for stem, reading in published.items():
+        qualname = re.sub(r"\s*\(.*\)$", "", reading)  # drop "(internal in recent JAX)" remarks
+        if qualname.startswith("tf."):
+            qualname = "tensorflow." + qualname[3:]
+        assert preset["test_files"][stem] == qualname
+    assert preset["functions"] == sorted(set(preset["test_files"].values()))
+
+
+@needs_paper_data
+def test_jax_preset_buckets_follow_the_published_sample() -> None:
+    buckets = _preset_file("jax")["buckets"]
+    rows = list(csv.DictReader((PAPER_DATA / "frequencies" / "jax_sampled_datapoints.csv").open()))
+    by_function: dict[str, set[str]] = {}
+    for row in rows:
+        label = "top" if row["bucket"] == "top 20" else f"decile-{int(row['bucket']) // 10}"
+        by_function.setdefault(row["function"], set()).add(label)
+    assert set(buckets["jax.numpy.ones"]) == by_function["ones"] == {"top"}
+    assert set(buckets["jax.scipy.special.ndtr"]) == by_function["ndtr"] == {"decile-1"}
+    assert set(buckets["jax.numpy.exp"]) == {"decile-10"}
+    assert set(buckets["jax.numpy.add"]) == {"top", "decile-10"}
+    assert set(buckets["jax.scipy.signal.convolve2d"]) == by_function["convolve2d"]
+    assert len(buckets) >= 45
+    assert set(buckets) <= set(_preset_file("jax")["functions"])
