@@ -23,7 +23,7 @@ from typing import Any
 import portabench
 from portabench.runner.protocol import ProtocolError, decode, encode
 
-STDERR_TAIL_BYTES = 4000
+STDERR_TAIL_BYTES = 16000
 
 
 class WorkerFailure(Exception):

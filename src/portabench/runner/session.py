@@ -108,8 +108,14 @@ def _result_from_failure(case: CaseDescriptor, failure: WorkerFailure) -> CaseRe
     return CaseResult(
         case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype, sample=case.sample,
         outcome=FAILED, category=classify(evidence), message=str(failure), exit_status=failure.exit_status,
-        stderr_tail=failure.stderr_tail[-2000:],
+        stderr_tail=_useful_tail(failure.stderr_tail),
     )
+
+
+def _useful_tail(tail: str, limit: int = 3000) -> str:
+    """The part of a dead worker's log worth keeping: from Python's fatal-error dump if any, else the end."""
+    start = tail.rfind("Fatal Python error")
+    return tail[start:start + limit] if start >= 0 else tail[-limit:]
 
 
 def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None = None) -> RunSummary:

@@ -72,10 +72,13 @@ class Source:
 
 
 class OpInfoSource(Source):
-    def __init__(self, op: Any, qualname: str) -> None:
+    """An OpInfo's samples; ``call`` is the callable under test (the op itself, or one of its aliases)."""
+
+    def __init__(self, op: Any, qualname: str, call: Any = None) -> None:
         variant = f".{op.variant_test_name}" if op.variant_test_name else ""
         super().__init__(f"opinfo:{op.name}{variant}", qualname, bool(getattr(op, "has_nondeterministic_output", False)))
         self.op = op
+        self.call = call if call is not None else op
 
     def claimed(self, device_type: str) -> set[str]:
         return {dtype_name(d) for d in self.op.supported_dtypes(device_type)}
@@ -86,7 +89,7 @@ class OpInfoSource(Source):
         return list(itertools.islice(gen, max_samples))
 
     def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
-        op = self.op
+        op = self.call
         moved = sample.transform(lambda t: t.detach().clone().to(device) if isinstance(t, torch.Tensor) else t)
         return Prepared(call=lambda: op(moved.input, *moved.args, **moved.kwargs), postprocess=sample.output_process_fn_grad)
 
@@ -186,6 +189,10 @@ def build_index() -> dict[str, list[Source]]:
         name = opinfo_qualname(op)
         if name:
             index.setdefault(name, []).append(OpInfoSource(op, name))
+        for alias in getattr(op, "aliases", ()):  # e.g. moveaxis -> movedim: same samples, called by the alias name
+            alias_name = f"torch.{alias.name}"
+            if not alias.name.startswith("_") and callable(resolve(alias_name)) and alias_name != name:
+                index.setdefault(alias_name, []).append(OpInfoSource(op, alias_name, call=alias.op))
     for info in module_db:
         name = f"torch.{info.name}"
         index.setdefault(name, []).append(ModuleInfoSource(info, name))
