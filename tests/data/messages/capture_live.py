@@ -144,6 +144,7 @@ RAISING: list[tuple[str, str, str, str, str]] = [
     ("tf-cpu-oom", "tensorflow", "tf.zeros([2**40, 2**10])", "tf-oom", "memory"),
     # ---- Python / numpy
     ("python-subprocess-timeout", "python", "import subprocess\nsubprocess.run(['sleep', '5'], timeout=0.1)", "timeout-exception", "timeout"),
+    ("python-bytearray-memoryerror", "python", "bytearray(2**62)", "python-memory-error", "memory"),
     ("numpy-assert-allclose", "python", "import numpy\nnumpy.testing.assert_allclose([1.0, 2.0], [1.0, 2.5])", "comparison-assertion", "numerical_mismatch"),
     ("unittest-assert-less", "python", "import unittest\nunittest.TestCase().assertLess(0.99609375, 0.0006)", "comparison-assertion", "numerical_mismatch"),
 ]
@@ -151,7 +152,7 @@ RAISING: list[tuple[str, str, str, str, str]] = [
 # Workers that really die: (id, argv, expected rule, expected category)
 DYING: list[tuple[str, list[str], str, str]] = [
     ("dead-segfault", [sys.executable, "-X", "faulthandler", "-c", "import ctypes; ctypes.string_at(0)"], "dead-worker", "crash"),
-    ("dead-jax-oom-ulimit", ["bash", "-c", "ulimit -v 2000000; exec " + sys.executable + " -c 'import jax.numpy as j; j.ones((2**28, 4)).block_until_ready()'"], "dead-worker-resource-exhausted", "memory"),
+    ("dead-jax-oom-ulimit", ["bash", "-c", "ulimit -v 2000000; exec " + sys.executable + " -c 'import jax.numpy as j; j.ones((2**28, 4)).block_until_ready()'"], "dead-worker-out-of-memory", "memory"),
 ]
 
 BAD_ALLOC_CPP = "#include <cstddef>\n#include <vector>\nint main(){ std::vector<char> v; v.reserve((size_t)1 << 62); return 0; }\n"
