@@ -1,0 +1,72 @@
+"""Declarative spec files: validation errors name the file; inputs are deterministic and dtype-aware."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from portabench.errors import PortabenchError
+from portabench.specs import builtin_spec_files, generate_inputs, load_spec_file, load_specs
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "my.toml"
+    path.write_text(text)
+    return str(path)
+
+
+GOOD = """
+format = 1
+framework = "torch"
+[[function]]
+name = "mylib.block"
+dtypes = ["float32", "bfloat16"]
+[[function.case]]
+name = "small"
+inputs = { x = "randn(2, 3)", i = "randint(0, 3, 4)" }
+call = "x.sum()"
+"""
+
+
+def test_good_spec_loads(tmp_path: Path) -> None:
+    framework, functions = load_spec_file(_write(tmp_path, GOOD))
+    assert framework == "torch" and functions[0].name == "mylib.block"
+    assert functions[0].dtypes == ("float32", "bfloat16") and functions[0].cases[0].name == "small"
+    assert load_specs("jax", [_write(tmp_path, GOOD)]) == {}  # other frameworks' files are skipped
+
+
+@pytest.mark.parametrize("text, message", [
+    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n", "no \\[\\[function.case\\]\\]"),
+    ("framework = 'torch'\n", "format = 1"),
+    ("format = 1\n[[function]]\n", "framework"),
+    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ncall = 'x +'\n", "syntax error"),
+    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ninputs = 3\ncall = 'x'\n", "inputs"),
+    ("this is = = not toml", "not valid TOML"),
+])
+def test_bad_specs_are_one_line_errors_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(PortabenchError, match=message) as info:
+        load_spec_file(path)
+    assert path in str(info.value) and "\n" not in str(info.value)
+
+
+def test_inputs_are_seeded_by_case_id_and_typed() -> None:
+    _, functions = load_spec_file(builtin_spec_files("torch")[0])
+    case = next(c for f in functions for c in f.cases if "x" in c.inputs)
+    a = generate_inputs(case, "id-1", "float64")["x"]
+    b = generate_inputs(case, "id-1", "float64")["x"]
+    c = generate_inputs(case, "id-2", "float64")["x"]
+    assert np.array_equal(a.values, b.values) and not np.array_equal(a.values, c.values)
+    assert a.dtype == "float64"
+    assert generate_inputs(case, "id-1", "int64")["x"].values.dtype == np.int64
+    assert generate_inputs(case, "id-1", "bool")["x"].values.dtype == np.bool_
+
+
+def test_builtin_specs_are_valid() -> None:
+    files = builtin_spec_files("torch")
+    assert files
+    for ref in files:
+        framework, functions = load_spec_file(ref)
+        assert framework == "torch" and functions

@@ -1,0 +1,49 @@
+"""Timing logic with an injected fake clock (no GPU needed)."""
+
+from __future__ import annotations
+
+from portabench.runner.timing import TimingConfig, measure, summarize
+
+
+class FakeTimer:
+    """A clock that advances by a scripted cost per call; records sync calls."""
+
+    def __init__(self, costs_ns: list[int]) -> None:
+        self.t = 0
+        self.costs = iter(costs_ns)
+        self.syncs = 0
+        self.calls = 0
+
+    def now(self) -> int:
+        return self.t
+
+    def sync(self, last_output=None) -> None:
+        self.syncs += 1
+
+    def fn(self) -> int:
+        self.calls += 1
+        self.t += next(self.costs)
+        return self.calls
+
+
+def test_warmup_is_excluded_and_each_repeat_is_synced() -> None:
+    timer = FakeTimer([10_000_000] + [100] * 1000)  # a slow first (warm-up) call, then 100 ns calls
+    t = measure(timer.fn, timer, TimingConfig(warmup=1, min_repeats=5, max_repeats=20, budget_s=1.0))
+    assert t.median_ns == 100 and t.iqr_ns == 0
+    assert t.repeats == 20  # budget not spent: capped by max_repeats
+    assert timer.calls == 21 and timer.syncs == 21  # one sync after warm-up, one per repeat
+
+
+def test_budget_stops_repeats_but_minimum_is_kept() -> None:
+    timer = FakeTimer([0] + [100_000_000] * 100)  # 0.1 s per call
+    t = measure(timer.fn, timer, TimingConfig(warmup=1, min_repeats=5, max_repeats=200, budget_s=0.2))
+    assert t.repeats == 5  # minimum repeats even past the budget
+    timer = FakeTimer([0] + [1_000_000] * 1000)  # 1 ms per call, 0.02 s budget
+    t = measure(timer.fn, timer, TimingConfig(warmup=1, min_repeats=5, max_repeats=200, budget_s=0.02))
+    assert t.repeats == 20
+
+
+def test_summarize_median_and_iqr() -> None:
+    t = summarize([1, 2, 3, 4, 100])
+    assert t.median_ns == 3 and t.iqr_ns == 2 and t.repeats == 5
+    assert summarize([7]).median_ns == 7

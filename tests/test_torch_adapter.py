@@ -1,0 +1,70 @@
+"""The torch adapter in-process: API walk, case listing (paper preset coverage), devices, host conversion."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the torch extra is not installed")
+
+from portabench.cases import DEFAULT_DTYPES  # noqa: E402
+from portabench.frameworks import get_framework  # noqa: E402
+from portabench.frameworks.base import DeviceUnavailable  # noqa: E402
+from portabench.frameworks.torch_adapter import TorchAdapter  # noqa: E402
+from portabench.runner.execute import run_case  # noqa: E402
+from portabench.runner.timing import TimingConfig  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def adapter() -> TorchAdapter:
+    return TorchAdapter("cpu", "eager", None)
+
+
+def test_api_walk_has_namespaces_and_no_private_names(adapter: TorchAdapter) -> None:
+    names = {f["qualname"]: f["kind"] for f in adapter.api()}
+    for expected in ("torch.add", "torch.nn.functional.conv2d", "torch.linalg.svd", "torch.fft.fft",
+                     "torch.special.erf", "torch.optim.Adam", "torch.nn.Linear", "torch.Tensor.sum"):
+        assert expected in names
+    assert names["torch.nn.Linear"] == "class" and names["torch.Tensor.sum"] == "method"
+    assert not any(part.startswith("_") for q in names for part in q.split("."))
+    assert len(names) > 2000
+
+
+def test_every_paper_function_has_cases(adapter: TorchAdapter) -> None:
+    names = get_framework("torch").paper_preset()
+    listing = adapter.list_cases(names, list(DEFAULT_DTYPES), [], 2)
+    assert listing.missing == [] and listing.no_cases == []
+    assert {c.function for c in listing.cases} == set(names)
+    ids = [c.case_id for c in listing.cases]
+    assert len(ids) == len(set(ids))
+    # claimed dtypes come from OpInfo per device type
+    assert "float32" in listing.claimed["torch.addr"]["cpu"]
+
+
+def test_unknown_names_are_missing_and_known_without_cases_are_reported(adapter: TorchAdapter) -> None:
+    listing = adapter.list_cases(["torch.no_such_function", "torch.get_default_dtype"], ["float32"], [], 1)
+    assert listing.missing == ["torch.no_such_function"]
+    assert listing.no_cases == ["torch.get_default_dtype"]
+
+
+def test_case_ids_are_stable_across_listings() -> None:
+    a = TorchAdapter("cpu", "eager", None).list_cases(["torch.cat", "torch.nn.GELU"], ["float32"], [], 3)
+    b = TorchAdapter("meta", "eager", "cpu").list_cases(["torch.cat", "torch.nn.GELU"], ["float32"], [], 3)
+    assert [c.case_id for c in a.cases] == [c.case_id for c in b.cases]
+
+
+def test_unusable_device_raises_device_unavailable() -> None:
+    with pytest.raises(DeviceUnavailable):
+        TorchAdapter("cuda:7" if not torch.cuda.is_available() else "nosuch", "eager", "cpu")
+
+
+def test_random_function_is_detected_and_compared_by_properties() -> None:
+    meta = TorchAdapter("meta", "eager", "cpu")
+    listing = meta.list_cases(["torch.randperm"], ["int64"], [], 1)
+    reply = run_case(meta, listing.cases[0], TimingConfig(min_repeats=1, budget_s=0), do_timing=False)
+    assert reply["outcome"] == "passed" and reply["random"] is True
+
+
+def test_wrong_device_is_detected(adapter: TorchAdapter) -> None:
+    meta = TorchAdapter("meta", "eager", "cpu")
+    assert meta.placement_error([torch.ones(1)], "meta") == "result on cpu, requested meta"
+    assert meta.placement_error([torch.ones(1, device="meta")], "meta") is None
