@@ -133,7 +133,7 @@ def analyse_frames(
     for _, r in portability.iterrows():
         if r["reference_broken"]:
             notes.append(
-                f"{r['column']}: {r['reference_broken']} functions failed on the reference device too "
+                f"{r['column']}: {r['reference_broken']} function(s) failed on the reference device too "
                 f"(reference_broken): excluded from the shares"
             )
     sd_functions, sd_summary, sd_top, sd_notes = slowdown_tables(pooled, runs, baseline, targets)

@@ -40,16 +40,6 @@ def classify(n_passed: int, n_failed: int, n_reference_failed: int = 0) -> str:
     return PARTIAL
 
 
-def _main_category(cats: pd.Series) -> str | None:
-    """Most frequent category (ties: alphabetical first); None if no failing case."""
-    cats = cats.dropna()
-    if cats.empty:
-        return None
-    counts = cats.value_counts()
-    top = counts.max()
-    return sorted(counts[counts == top].index)[0]
-
-
 def per_function(pooled: pd.DataFrame, runs: pd.DataFrame, functions: pd.DataFrame) -> pd.DataFrame:
     """One row per (column, function): status, case counts, main failure category.
 
@@ -62,26 +52,31 @@ def per_function(pooled: pd.DataFrame, runs: pd.DataFrame, functions: pd.DataFra
     """
     rows: list[dict] = []
     freq = _function_info(functions, runs)
+    keys = KEY + ["column", "function"]
     if not pooled.empty:
-        df = pooled.copy()
-        df["category"] = df["category"].where(df["category"].notna(), None)
+        df = pooled[keys + ["outcome", "category", "message"]].copy()
         failed = df["outcome"] == FAILED
+        df["category"] = df["category"].astype(object).where(df["category"].notna(), None)
         df.loc[failed & df["category"].isna(), "category"] = UNCATEGORISED
-        for key, grp in df.groupby(KEY + ["column", "function"], sort=True):
-            outcomes = grp["outcome"]
-            n_p = int((outcomes == PASSED).sum())
-            n_f = int((outcomes == FAILED).sum())
-            n_r = int((outcomes == REFERENCE_FAILED).sum())
-            fails = grp[outcomes == FAILED]
-            cat_counts = fails["category"].value_counts()
-            msg = fails["message"].dropna()
+        counts = df.groupby(keys)["outcome"].value_counts().unstack(fill_value=0)
+        fails = df[failed]
+        cat_counts = fails.groupby(keys + ["category"]).size().rename("n").reset_index()
+        cat_counts = cat_counts.sort_values(keys + ["n", "category"], ascending=[True] * len(keys) + [False, True])
+        cats: dict[tuple, list[tuple[str, int]]] = {}
+        for rec in cat_counts.itertuples(index=False, name=None):
+            cats.setdefault(tuple(rec[: len(keys)]), []).append((rec[-2], int(rec[-1])))
+        msgs = fails[fails["message"].notna()].groupby(keys)["message"].first().to_dict()
+        for key, rec in zip(counts.index, counts.itertuples(index=False)):
+            c = dict(zip(counts.columns, rec))
+            n_p, n_f, n_r = int(c.get(PASSED, 0)), int(c.get(FAILED, 0)), int(c.get(REFERENCE_FAILED, 0))
+            fc = cats.get(key, [])
             info = freq.get((key[5], key[6]), {})
             rows.append({
-                **dict(zip(KEY + ["column", "function"], key)),
-                "status": classify(n_p, n_f, n_r), "n_cases": len(grp), "n_passed": n_p, "n_failed": n_f,
-                "n_reference_failed": n_r, "main_category": _main_category(fails["category"]),
-                "categories": ", ".join(f"{c}: {n}" for c, n in sorted(cat_counts.items(), key=lambda x: (-x[1], x[0]))),
-                "message": str(msg.iloc[0]) if len(msg) else None,
+                **dict(zip(keys, key)),
+                "status": classify(n_p, n_f, n_r), "n_cases": int(sum(c.values())), "n_passed": n_p, "n_failed": n_f,
+                "n_reference_failed": n_r, "main_category": fc[0][0] if fc else None,
+                "categories": ", ".join(f"{cat}: {n}" for cat, n in fc),
+                "message": str(msgs[key]) if key in msgs else None,
                 "frequency": info.get("frequency"), "bucket": info.get("bucket"),
             })
     seen = {(r["column"], r["function"]) for r in rows}
@@ -110,10 +105,10 @@ def _function_info(functions: pd.DataFrame, runs: pd.DataFrame) -> dict[tuple[st
     if functions.empty or runs.empty:
         return info
     fr = functions.merge(runs[["run_id", "column"]], on="run_id")
-    for _, r in fr.iterrows():
-        info[(r["column"], r["function"])] = {
-            "frequency": None if pd.isna(r["frequency"]) else int(r["frequency"]),
-            "bucket": r["bucket"] if isinstance(r["bucket"], str) else None,
+    for column, function, frequency, bucket in zip(fr["column"], fr["function"], fr["frequency"], fr["bucket"]):
+        info[(column, function)] = {
+            "frequency": None if pd.isna(frequency) else int(frequency),
+            "bucket": bucket if isinstance(bucket, str) else None,
         }
     return info
 

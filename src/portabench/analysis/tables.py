@@ -43,12 +43,15 @@ def dtype_matrix(pooled: pd.DataFrame, runs: pd.DataFrame, claimed: pd.DataFrame
         for _, r in cr.iterrows():
             k = (r["framework"], r["framework_version"], r["origin"], str(r["device_type"]).split(":")[0], r["function"])
             claims.setdefault(k, set()).update(json.loads(r["dtypes"]) if isinstance(r["dtypes"], str) else r["dtypes"])
+    keys = KEY + ["column", "function"]
     df = pooled[pooled["dtype"] != NO_DTYPE]
+    tested_by = df.groupby(keys)["dtype"].agg(lambda s: sorted(set(s))).to_dict() if len(df) else {}
+    passed = df[df["outcome"] == PASSED]
+    observed_by = passed.groupby(keys)["dtype"].agg(lambda s: sorted(set(s))).to_dict() if len(passed) else {}
     rows = []
-    for key, grp in pooled.groupby(KEY + ["column", "function"], sort=True):
-        sub = df[(df["column"] == key[5]) & (df["function"] == key[6])] if len(df) else df
-        tested = sorted(set(sub["dtype"]))
-        observed = sorted(set(sub.loc[sub["outcome"] == PASSED, "dtype"]))
+    for key in pooled[keys].drop_duplicates().sort_values(keys).itertuples(index=False, name=None):
+        tested = tested_by.get(key, [])
+        observed = observed_by.get(key, [])
         fw, ver, dev, _mode, origin = key[:5]
         c = claims.get((fw, ver, origin, dev, key[6]))
         rows.append({

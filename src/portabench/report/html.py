@@ -51,23 +51,28 @@ def _function_table(tables: StudyTables) -> tuple[list[str], list[dict[str, Any]
     columns = list(tables.portability["column"]) if not tables.portability.empty else []
     details: list[dict[str, Any]] = []
     anchors: dict[tuple[str, str], str] = {}
+    status_of = dict(zip(zip(pf["column"], pf["function"]), pf["status"])) if not pf.empty else {}
     if not fails.empty:
-        for (column, function), grp in fails.groupby(["column", "function"], sort=True):
-            anchor = "fail-" + fmt.slug(column, function)
-            anchors[(column, function)] = anchor
-            status = pf[(pf["column"] == column) & (pf["function"] == function)]["status"]
-            details.append({
-                "id": anchor, "column": column, "function": function,
-                "status": status.iloc[0] if len(status) else "",
-                "cases": [{
-                    "case_id": c.case_id, "dtype": c.dtype, "category": c.category,
-                    "exc_type": "" if fmt.is_missing(c.exc_type) else c.exc_type,
-                    "message": fmt.one_line(c.message, 600),
-                    "stderr": "" if fmt.is_missing(c.stderr_tail) else str(c.stderr_tail)[-1500:],
-                    "errors": "" if fmt.is_missing(c.max_abs_err) and fmt.is_missing(c.max_rel_err)
-                    else f"abs {fmt.sci(c.max_abs_err)}, rel {fmt.sci(c.max_rel_err)}",
-                } for c in grp.head(MAX_CASES_PER_FUNCTION).itertuples()],
-                "more": max(0, len(grp) - MAX_CASES_PER_FUNCTION),
+        ordered = fails.sort_values(["column", "function", "case_id"], kind="stable")
+        sizes = ordered.groupby(["column", "function"], sort=False).size().to_dict()
+        shown = ordered.groupby(["column", "function"], sort=False).head(MAX_CASES_PER_FUNCTION)
+        current: dict[str, Any] | None = None
+        for c in shown.itertuples(index=False):
+            key = (c.column, c.function)
+            if current is None or (current["column"], current["function"]) != key:
+                anchor = "fail-" + fmt.slug(c.column, c.function)
+                anchors[key] = anchor
+                current = {"id": anchor, "column": c.column, "function": c.function,
+                           "status": status_of.get(key, ""), "cases": [],
+                           "more": max(0, int(sizes[key]) - MAX_CASES_PER_FUNCTION)}
+                details.append(current)
+            current["cases"].append({
+                "case_id": c.case_id, "dtype": c.dtype, "category": c.category,
+                "exc_type": "" if fmt.is_missing(c.exc_type) else c.exc_type,
+                "message": fmt.one_line(c.message, 600),
+                "stderr": "" if fmt.is_missing(c.stderr_tail) else str(c.stderr_tail)[-1500:],
+                "errors": "" if fmt.is_missing(c.max_abs_err) and fmt.is_missing(c.max_rel_err)
+                else f"abs {fmt.sci(c.max_abs_err)}, rel {fmt.sci(c.max_rel_err)}",
             })
     rows = []
     if not pf.empty:
