@@ -324,3 +324,9 @@ def test_live_torch_messages_still_classify() -> None:
             call()
         ev = FailureEvidence(exc_type=type(info.value).__qualname__, message=str(info.value))
         assert _rule_of(explain(ev)) == rule, explain(ev)
+
+
+def test_data_dependent_call_on_meta_is_not_implemented() -> None:
+    # torch 2.13: torch.distributions.VonMises(...).sample() on the meta device (portabench run --device meta)
+    evidence = FailureEvidence(exc_type="RuntimeError", message="Tensor.item() cannot be called on meta tensors")
+    assert classify(evidence) == "not_implemented"

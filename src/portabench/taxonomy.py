@@ -289,8 +289,9 @@ RULES: tuple[Rule, ...] = (
       "torch dispatcher: no kernel registered for this backend"),
     R("torch-no-meta-kernel", NOT_IMPLEMENTED, None,
       r"attempted to run this operator with Meta tensors, but there was no fake impl"
-      r"|register_meta function for \S+ raises unimplemented",
-      "torch meta device: no meta/fake kernel"),
+      r"|register_meta function for \S+ raises unimplemented"
+      r"|cannot be called on meta tensors",
+      "torch meta device: no meta/fake kernel, or an op that needs data (Tensor.item)"),
     R("torch-mps-not-implemented", NOT_IMPLEMENTED, None,
       r"is not currently implemented for the MPS device",
       "torch MPS: operator not implemented"),

@@ -91,6 +91,8 @@ class OpInfoSource(Source):
     def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
         op = self.call
         moved = sample.transform(lambda t: t.detach().clone().to(device) if isinstance(t, torch.Tensor) else t)
+        if "device" in moved.kwargs:  # factory functions' samples name the device they were generated for
+            moved.kwargs["device"] = device
         return Prepared(call=lambda: op(moved.input, *moved.args, **moved.kwargs), postprocess=sample.output_process_fn_grad)
 
 
