@@ -8,7 +8,7 @@ from typing import Union
 import pandas as pd
 
 from portabench.analysis import StudyTables, analyse_frames, build_tables
-from portabench.analysis.portability import COMPLETE, MEASURED, PARTIAL, PORTABLE
+from portabench.analysis.portability import MEASURED, PORTABLE
 from portabench.errors import PortabenchError
 from portabench.report import formatting as fmt
 from portabench.store import Store
