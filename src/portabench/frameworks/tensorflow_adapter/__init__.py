@@ -1,0 +1,503 @@
+"""The TensorFlow adapter (worker side: imports tensorflow).
+
+Devices: ``cpu``, ``gpu``, ``tpu``, ``gpu:1``, ``/device:GPU:0`` (see
+:mod:`.devices`); calls run under ``tf.device(...)`` with soft device placement
+OFF unless the device carries the ``+soft`` suffix (or the worker has
+``PORTABENCH_TF_SOFT_PLACEMENT=1``). Modes: ``eager``, ``function``
+(``tf.function``) and ``xla`` (``tf.function(jit_compile=True)``), applied in
+:meth:`TensorFlowAdapter.execute`; the traced function is cached on the prepared
+case so timing measures calls, not tracing. Cases come from the generated
+NumPy-counterpart table (:mod:`.generated`) and from declarative specs
+(``data/specs/tensorflow*.toml``). docs/tensorflow.md describes it all.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402  (TF_CPP_MIN_LOG_LEVEL is left alone: the placement log is INFO)
+
+from portabench.cases import CaseDescriptor  # noqa: E402
+from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared  # noqa: E402
+from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors  # noqa: E402
+from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
+from portabench.frameworks.tensorflow_adapter.api import normalize, resolve, walk_api  # noqa: E402
+from portabench.frameworks.tensorflow_adapter.devices import (  # noqa: E402
+    GRAPH_PLACEMENT_LINE, PLACEMENT_LINE, TFDevice, parse_device, result_device, same_device, soft_from_env,
+)
+from portabench.runner.timing import Timer  # noqa: E402
+from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs  # noqa: E402
+
+MODES = ("eager", "function", "xla")
+
+#: messages after which the device is unusable in this process: the worker must be restarted
+POISONING = ("CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access", "GPU sync failed", "Failed to sync",
+             "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure", "TPU system is not initialized",
+             "stream did not block host")
+
+
+@dataclass
+class TFPrepared(Prepared):
+    """A prepared case plus what the adapter needs to run it in a mode (the cached traced function)."""
+
+    device: TFDevice | None = None
+    traceable: bool = True
+    compiled: Any = None
+
+
+class TFTimer:
+    """perf_counter timing; ``sync`` waits for queued device work (GPU/TPU execute asynchronously)."""
+
+    def __init__(self, device: TFDevice) -> None:
+        self._device = device
+        self._sync_all = getattr(getattr(tf.test, "experimental", None), "sync_devices", None)
+
+    def now(self) -> int:
+        return time.perf_counter_ns()
+
+    def sync(self, last_output: Any = None) -> None:
+        if self._device.kind == "CPU":  # eager CPU kernels run synchronously
+            return
+        if self._sync_all is not None:
+            try:
+                self._sync_all()
+                return
+            except Exception:  # e.g. a TPU runtime without the op: fall back to fetching a result
+                pass
+        for t in _tensors(last_output):
+            t.numpy()
+            return
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _spec_extras(ref: str) -> dict[str, dict[str, Any]]:
+    """Adapter-specific keys of a spec file's functions (``modes``), by name; read from the raw TOML."""
+    try:
+        if ref.startswith("builtin:"):
+            text = (resources.files("portabench.data") / "specs" / ref.removeprefix("builtin:")).read_text()
+        else:
+            text = Path(ref).read_text()
+        data = tomllib.loads(text)
+    except Exception:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for fn in data.get("function", []):
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str) and "modes" in fn:
+            out[normalize(fn["name"])] = {"modes": tuple(fn["modes"])}
+    return out
+
+
+class TensorFlowAdapter(Adapter):
+    name = "tensorflow"
+
+    def __init__(self, device: str, mode: str, reference: str | None) -> None:
+        super().__init__(device, mode, reference)
+        if mode not in MODES:
+            raise ValueError(f"tensorflow has no mode {mode!r} (choose from {', '.join(MODES)})")
+        try:
+            self.tf_device = parse_device(device)
+        except ValueError as exc:
+            raise DeviceUnavailable(str(exc)) from None
+        self.soft = self.tf_device.soft or soft_from_env()
+        tf.config.set_soft_device_placement(self.soft)
+        self._check_available(self.tf_device)
+        if reference is not None:
+            try:
+                self._check_available(parse_device(reference))
+            except ValueError as exc:
+                raise DeviceUnavailable(f"reference {exc}") from None
+        self._entries: dict[str, list[generated.Entry]] | None = None
+        self._specs: dict[str, list[SpecFunction]] = {}
+        self._spec_extra: dict[str, dict[str, Any]] = {}
+        self._last_fallback: str | None = None
+
+    # -- devices -----------------------------------------------------------------
+    @staticmethod
+    def _logical(kind: str) -> list[Any]:
+        return tf.config.list_logical_devices(kind)
+
+    def _check_available(self, dev: TFDevice) -> None:
+        if dev.kind == "TPU" and not self._logical("TPU"):
+            _try_initialize_tpu()
+        found = self._logical(dev.kind)
+        if dev.index >= len(found):
+            seen = ", ".join(d.name for d in tf.config.list_logical_devices()) or "none"
+            raise DeviceUnavailable(
+                f"no TensorFlow device {dev.name} here (TensorFlow {tf.__version__} sees: {seen})"
+            )
+
+    def available_devices(self) -> list[str]:
+        out = ["cpu"]
+        gpus = self._logical("GPU")
+        out += [f"gpu:{i}" if len(gpus) > 1 else "gpu" for i in range(len(gpus))]
+        tpus = self._logical("TPU")
+        out += [f"tpu:{i}" if len(tpus) > 1 else "tpu" for i in range(len(tpus))]
+        return out
+
+    def _dev(self, device: str) -> TFDevice:
+        if device == self.device:
+            return self.tf_device
+        return parse_device(device)
+
+    # -- description -------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        dev = self.tf_device
+        name = _cpu_name() if dev.kind == "CPU" else dev.name
+        if dev.kind == "GPU":
+            try:
+                details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[dev.index])
+                name = details.get("device_name", name)
+            except Exception:
+                pass
+        return {
+            "framework_version": tf.__version__,
+            "device": self.device,
+            "device_kind": dev.kind.lower(),
+            "device_name": name,
+            "numerics": self.numerics(),
+        }
+
+    def numerics(self) -> dict[str, Any]:
+        """The switches that change numerical results or placement (TF32, oneDNN, soft placement, determinism)."""
+        try:
+            from tensorflow.python.framework import config as tf_config
+
+            determinism = bool(tf_config.is_op_determinism_enabled())
+        except Exception:
+            determinism = None
+        build = {}
+        try:
+            build = dict(tf.sysconfig.get_build_info())
+        except Exception:
+            pass
+        return {
+            "tensor_float_32_execution": bool(tf.config.experimental.tensor_float_32_execution_enabled()),
+            "soft_device_placement": bool(tf.config.get_soft_device_placement()),
+            "op_determinism": determinism,
+            "TF_DETERMINISTIC_OPS": os.environ.get("TF_DETERMINISTIC_OPS"),
+            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+            "TF_XLA_FLAGS": os.environ.get("TF_XLA_FLAGS"),
+            "jit_autoclustering": str(tf.config.optimizer.get_jit() or ""),
+            "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+            "cpu_count": os.cpu_count(),
+            "mode": self.mode,
+            "cuda_version": build.get("cuda_version"),
+            "cudnn_version": build.get("cudnn_version"),
+        }
+
+    def api(self) -> list[dict[str, str]]:
+        return walk_api()
+
+    # -- cases -------------------------------------------------------------------
+    @property
+    def entries(self) -> dict[str, list[generated.Entry]]:
+        if self._entries is None:
+            self._entries = generated.build_entries()
+        return self._entries
+
+    def _load_specs(self, refs: list[str]) -> None:
+        specs = load_specs("tensorflow", refs)
+        self._specs = {normalize(k): v for k, v in specs.items()}
+        for ref in refs:
+            self._spec_extra.update(_spec_extras(ref))
+
+    def _spec_runs_in_mode(self, name: str) -> bool:
+        modes = self._spec_extra.get(name, {}).get("modes")
+        return modes is None or self.mode in modes
+
+    def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
+        self._load_specs(builtin_spec_files("tensorflow") + specs)
+        if functions is None:
+            names = sorted(set(self.entries) | set(self._specs))
+        else:
+            names = list(dict.fromkeys(normalize(f) for f in functions))
+        listing = CaseListing(cases=[])
+        dev_types = sorted({self.tf_device.kind.lower(), (parse_device(self.reference).kind.lower() if self.reference else "cpu")})
+        for name in names:
+            if resolve(name) is None:
+                listing.missing.append(name)
+                continue
+            found: list[CaseDescriptor] = []
+            for entry in self.entries.get(name, []):
+                claimed = listing.claimed.setdefault(name, {})
+                for dt in dev_types:
+                    claimed[dt] = sorted(set(claimed.get(dt, [])) | set(entry.dtypes))
+                for dtype in dtypes:
+                    if dtype not in entry.dtypes:
+                        continue
+                    count = min(generated.sample_count(entry), max_samples)
+                    found += [CaseDescriptor(name, entry.source, dtype, i, extra={"numpy": entry.numpy}) for i in range(count)]
+            if self._spec_runs_in_mode(name):
+                spec_cases = spec_descriptors(self._specs.get(name, []), dtypes)
+                found += [c for c in spec_cases if c.sample < max_samples]
+            if found:
+                listing.cases += found
+            else:
+                listing.no_cases.append(name)
+        return listing
+
+    def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
+        dev = self._dev(device)
+        if case.source.startswith("spec:"):
+            spec_file = case.extra["spec_file"]
+            if case.function not in self._specs or all(f.file != spec_file for f in self._specs[case.function]):
+                self._load_specs([spec_file] if spec_file not in ("",) else [])
+                if case.function not in self._specs:
+                    self._load_specs(builtin_spec_files("tensorflow") + [spec_file])
+            fn = next(f for f in self._specs[case.function] if f.file == spec_file)
+            inner = prepare_spec_case(self, fn, case, device)
+            return TFPrepared(call=inner.call, postprocess=inner.postprocess, device=dev)
+        entry = next((e for e in self.entries.get(case.function, []) if e.source == case.source), None)
+        if entry is None:
+            raise LookupError(f"no case source {case.source} for {case.function} in tensorflow {tf.__version__}")
+        return self._prepare_generated(entry, case, dev)
+
+    def _prepare_generated(self, entry: generated.Entry, case: CaseDescriptor, dev: TFDevice) -> TFPrepared:
+        fn = resolve(entry.qualname)
+        values, kwargs = generated.sample_inputs(entry, case.case_id, case.sample, case.dtype)
+        args = [self.from_numpy(ArrayInput(v, case.dtype), dev) for v in values]
+        positional = generated.POSITIONAL_KWARGS.get(entry.kind)
+        if positional is not None:
+            args += [kwargs.pop(k) for k in positional]
+        if entry.postprocess == "as_list":
+            args = [args]
+        device_name = dev.name
+
+        def call() -> Any:
+            with tf.device(device_name):
+                return fn(*args, **kwargs)
+
+        return TFPrepared(call=call, postprocess=_POSTPROCESS.get(entry.postprocess, _identity), device=dev)
+
+    # -- specs hooks ---------------------------------------------------------------
+    def from_numpy(self, array: ArrayInput, device: str | TFDevice) -> tf.Tensor:
+        dev = device if isinstance(device, TFDevice) else self._dev(device)
+        values = np.asarray(array.values)
+        with tf.device(dev.name):
+            if array.dtype == "bfloat16":
+                t = tf.cast(tf.constant(values.astype(np.float32)), tf.bfloat16)
+            elif array.dtype.startswith("complex") and values.dtype.kind != "c":
+                t = tf.constant(values.astype(array.dtype))
+            else:
+                t = tf.constant(values.astype(array.dtype) if values.dtype.kind != "U" else values)
+            return tf.identity(t)
+
+    def spec_namespace(self, device: str, dtype: str) -> dict[str, Any]:
+        dev = self._dev(device)
+        soft = self.soft
+
+        def session(graph: Any = None, **config: Any) -> Any:
+            """A compat.v1 Session on ``graph`` whose soft placement follows the run's setting."""
+            proto = tf.compat.v1.ConfigProto(allow_soft_placement=soft, **config)
+            return tf.compat.v1.Session(graph=graph, config=proto)
+
+        return {
+            "tf": tf, "tf1": tf.compat.v1, "np": np, "device": dev.name,
+            "dtype": tf.as_dtype(dtype) if dtype != "none" else tf.float32,
+            "session": session, "soft_placement": soft, "tempdir": tempfile.mkdtemp(prefix="portabench-tf-"),
+        }
+
+    # -- execution -------------------------------------------------------------------
+    def execute(self, prepared: Prepared) -> Any:
+        traceable = getattr(prepared, "traceable", True)
+        if self.mode == "eager" or not traceable:
+            fn = prepared.call
+        else:
+            fn = getattr(prepared, "compiled", None)
+            if fn is None:
+                fn = tf.function(prepared.call, jit_compile=self.mode == "xla", autograph=False, reduce_retracing=True)
+                if isinstance(prepared, TFPrepared):
+                    prepared.compiled = fn
+        dev = getattr(prepared, "device", None)
+        if self.soft and dev is not None and dev == self.tf_device and dev.kind != "CPU":
+            out, self._last_fallback = _with_placement_log(fn, dev)
+            return out
+        return fn()
+
+    def seed(self, seed: int) -> None:
+        tf.random.set_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+
+    def to_host(self, output: Any) -> Any:
+        return _to_host(output)
+
+    def placement_error(self, output: Any, device: str) -> str | None:
+        want = self._dev(device)
+        for t in _tensors(output):
+            try:
+                where = t.device
+            except Exception:
+                continue
+            if not same_device(where, want):
+                return f"result on {where}, requested {want.name}" + (" (soft placement fell back)" if self.soft else "")
+        if self._last_fallback:
+            message, self._last_fallback = self._last_fallback, None
+            return message
+        return None
+
+    def timer(self, device: str) -> Timer:
+        return TFTimer(self._dev(device))
+
+    def needs_restart(self, message: str) -> bool:
+        return any(p in message for p in POISONING)
+
+    def after_failure(self) -> None:
+        self._last_fallback = None
+        gc.collect()
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _identity(out: Any) -> Any:
+    return out
+
+
+def _abs_all(out: Any) -> Any:
+    return [tf.abs(t) for t in out]
+
+
+_POSTPROCESS = {
+    # sign/phase of eigenvectors, singular vectors and QR factors is not unique: compare magnitudes
+    "eigh": lambda out: [out[0], tf.abs(out[1])],
+    "svd": lambda out: [out[0], tf.abs(out[1]), tf.abs(out[2])],
+    "qr": _abs_all,
+}
+
+
+def _try_initialize_tpu() -> None:
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu="")
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except Exception:  # no TPU here: the availability check says so
+        pass
+
+
+def _with_placement_log(fn: Any, dev: TFDevice) -> tuple[Any, str | None]:
+    """Run ``fn`` with TensorFlow's device placement log captured (fd level); report ops placed off ``dev``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    with tempfile.TemporaryFile() as log:
+        for fd in saved:
+            os.dup2(log.fileno(), fd)
+        tf.debugging.set_log_device_placement(True)
+        try:
+            out = fn()
+            TFTimer(dev).sync(out)
+        finally:
+            tf.debugging.set_log_device_placement(False)
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
+        log.seek(0)
+        text = log.read().decode(errors="replace")
+    return out, placement_fallback(text, dev)
+
+
+def placement_fallback(log_text: str, dev: TFDevice) -> str | None:
+    """The first op of a placement log that ran on another device type than ``dev``, as a message."""
+    for line in log_text.splitlines():
+        m = PLACEMENT_LINE.search(line)
+        op, where = (m.group(1), m.group(2)) if m else (None, None)
+        if m is None:
+            g = GRAPH_PLACEMENT_LINE.match(line.strip())
+            if g is None:
+                continue
+            op, where = g.group(2), g.group(3)
+        got = result_device(where)
+        if got is not None and got[0] != dev.kind and op not in _HOST_OPS:
+            return f"op {op} ran on {where}, requested {dev.name} (soft placement fell back)"
+    return None
+
+
+#: ops that legitimately run on the host whatever the requested device (inputs, outputs, control)
+_HOST_OPS = {"_Arg", "_Retval", "NoOp", "_Recv", "_Send", "_HostRecv", "_HostSend", "Const", "Placeholder",
+             "VarHandleOp", "_DeviceArg", "_DeviceRetval", "Identity", "IteratorGetNext"}
+
+
+def _tensors(output: Any):
+    if isinstance(output, (tf.Tensor, tf.Variable)):
+        yield output
+    elif isinstance(output, (tf.RaggedTensor,)):
+        yield output.flat_values
+    elif isinstance(output, tf.SparseTensor):
+        yield output.values
+    elif isinstance(output, (list, tuple)):
+        for v in output:
+            yield from _tensors(v)
+    elif isinstance(output, dict):
+        for v in output.values():
+            yield from _tensors(v)
+
+
+def _leaf(values: np.ndarray, dtype_name: str, device: str) -> Any:
+    if values.dtype.kind in "OSU":  # strings: compare as Python values
+        return [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in values.reshape(-1).tolist()]
+    if dtype_name == "bfloat16":
+        values = values.astype(np.float32)
+    return HostLeaf(dtype_name, tuple(values.shape), values, device)
+
+
+def _to_host(output: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        return f"<{type(output).__name__}>"
+    if isinstance(output, (tf.Tensor, tf.Variable)):
+        try:
+            values = output.numpy()
+        except Exception:  # a symbolic tensor (graph mode): describe it
+            return f"<{type(output).__name__} {output.dtype.name} {output.shape}>"
+        device = getattr(output, "device", "") or ""
+        return _leaf(np.asarray(values), output.dtype.name, device)
+    if isinstance(output, tf.RaggedTensor):
+        return {"flat_values": _to_host(output.flat_values, depth + 1),
+                "row_splits": [_to_host(s, depth + 1) for s in output.nested_row_splits]}
+    if isinstance(output, tf.SparseTensor):
+        return {"indices": _to_host(output.indices, depth + 1), "values": _to_host(output.values, depth + 1),
+                "dense_shape": _to_host(output.dense_shape, depth + 1)}
+    if isinstance(output, np.ndarray):
+        return _leaf(output, output.dtype.name if output.dtype.kind not in "OSU" else "string", "host")
+    if isinstance(output, np.generic):
+        return _to_host(np.asarray(output), depth + 1)
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    if isinstance(output, (bool, int, float, complex, str, type(None))):
+        return output
+    if isinstance(output, tf.DType):
+        return output.name
+    if isinstance(output, tf.TensorShape):
+        return None if output.rank is None else [d for d in output.as_list()]
+    if isinstance(output, tf.data.Dataset):
+        return [_to_host(e, depth + 1) for e in output.take(64)]
+    if isinstance(output, dict):
+        return {str(k): _to_host(v, depth + 1) for k, v in output.items()}
+    if isinstance(output, (list, tuple)):
+        return [_to_host(v, depth + 1) for v in output]
+    if hasattr(output, "_fields") and isinstance(output, tuple):
+        return [_to_host(v, depth + 1) for v in output]
+    if isinstance(output, tf.Module):
+        return {v.name: _to_host(v, depth + 1) for v in output.variables}
+    return f"<{type(output).__name__}>"
