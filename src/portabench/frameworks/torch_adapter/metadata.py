@@ -122,7 +122,11 @@ class ModuleInfoSource(Source):
 
 
 class OptimizerInfoSource(Source):
-    """Two optimisation steps of a small least-squares problem; output: the parameters."""
+    """Two optimisation steps of a small least-squares problem; output: the parameters.
+
+    Parameters are 2-D (some optimizers, e.g. Muon, accept nothing else);
+    optimizers that only take sparse gradients (SparseAdam) get no cases.
+    """
 
     STEPS = 2
 
@@ -138,6 +142,8 @@ class OptimizerInfoSource(Source):
 
     def samples(self, dtype: str, max_samples: int) -> list[Any]:
         _seed_everything(f"{self.key}|{dtype}")
+        if getattr(self.info, "only_supports_sparse_grads", False):
+            return []
         inputs = self.info.optim_inputs_func(device="cpu", dtype=torch_dtype(dtype))
         usable = [i for i in inputs if not i.kwargs.get("fused") and not i.kwargs.get("capturable")]
         return usable[:max_samples]
@@ -145,7 +151,7 @@ class OptimizerInfoSource(Source):
     def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
         _seed_everything(f"{self.key}|{dtype}|params")
         dt = torch_dtype(dtype)
-        w0, b0, x0 = torch.randn(10, 5, dtype=dt), torch.randn(10, dtype=dt), torch.randn(5, dtype=dt)
+        w0, b0, x0 = torch.randn(10, 5, dtype=dt), torch.randn(10, 1, dtype=dt), torch.randn(5, dtype=dt)
         kwargs = _to_device(sample.kwargs, "cpu")
         cls = self.info.optim_cls
 
@@ -157,7 +163,7 @@ class OptimizerInfoSource(Source):
 
             def closure() -> torch.Tensor:
                 opt.zero_grad()
-                loss = (w @ x + b).abs().pow(2).sum()
+                loss = (w @ x + b[:, 0]).abs().pow(2).sum()
                 loss.backward()
                 return loss
 
