@@ -160,6 +160,8 @@ def sample_functions(
     top: int = 20,
     seed: int = 0,
     include_methods: bool = True,
+    known: set[str] | None = None,
+    eligible: set[str] | None = None,
 ) -> Manifest:
     """Sample functions the paper's way (see the module docstring).
 
@@ -167,17 +169,28 @@ def sample_functions(
     ``"top"``, most used first), then ``per_decile`` functions of each decile from
     ``decile-10`` down to ``decile-1`` (fewer when a decile is smaller). Raises
     PortabenchError for negative sizes or a table of another framework.
+
+    ``known`` (the installed framework's API) drops mined names that do not exist
+    in it before ranking; ``eligible`` (the functions that have cases) restricts
+    what is *drawn*: the top-N are the N most used eligible functions, and each
+    decile -- still cut over every ranked function, so buckets reflect real usage
+    -- is drawn from among its eligible members.
     """
     framework = get_framework(framework).name
     if per_decile < 0 or top < 0:
         raise PortabenchError("per_decile and top must not be negative")
     ranked = ranked_frequencies(framework, table, include_methods)
-    functions = [SampledFunction(name, freq, "top") for name, freq in ranked[:top]]
+    if known is not None:
+        ranked = [item for item in ranked if item[0] in known]
+    can_draw = (lambda name: True) if eligible is None else (lambda name: name in eligible)
+    top_items = [item for item in ranked if can_draw(item[0])][:top]
+    functions = [SampledFunction(name, freq, "top") for name, freq in top_items]
+    top_names = {name for name, _ in top_items}
     rng = random.Random(seed)
-    chunks = _split_deciles(ranked[top:])  # chunks[0] is the most used: decile-10
+    chunks = _split_deciles([item for item in ranked if item[0] not in top_names])  # chunks[0]: decile-10
     drawn: dict[int, list[tuple[str, int]]] = {}
     for decile in range(1, N_DECILES + 1):  # draw from decile-1 upward, in a fixed order
-        chunk = chunks[N_DECILES - decile]
+        chunk = [item for item in chunks[N_DECILES - decile] if can_draw(item[0])]
         picked = rng.sample(chunk, min(per_decile, len(chunk)))
         drawn[decile] = sorted(picked, key=lambda item: (-item[1], item[0]))
     for decile in range(N_DECILES, 0, -1):
@@ -187,6 +200,8 @@ def sample_functions(
         "top": top,
         "include_methods": include_methods,
         "ranked_functions": len(ranked),
+        "restricted_to_api": known is not None,
+        "drawn_among_functions_with_cases": eligible is not None,
         "table_sources": table.get("sources", []),
     }
     return Manifest(framework=framework, name="sampled", seed=seed, functions=functions, params=params)

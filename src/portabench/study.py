@@ -99,7 +99,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
     result = StudyResult()
     deadline = None if budget_s is None else time.monotonic() + budget_s
     for entry in entries:
-        manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed)
+        manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
         chosen, missing = plan_devices(entry, devices)
         result.unavailable[entry.name] = missing
         for mode in modes or [entry.modes[0]]:

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from portabench.commands.options import add_selection
-from portabench.errors import PortabenchError
 from portabench.frameworks import get_framework
 from portabench.selection import resolve_manifest
 
@@ -24,18 +23,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from portabench import sampling
-    from portabench.mining import load_frequency_table
-
     entry = get_framework(args.framework)
-    if args.table:
-        if args.preset or args.functions or args.sample:
-            raise PortabenchError("--table goes with the default sample only")
-        manifest = sampling.sample_functions(entry.name, load_frequency_table(args.table), per_decile=args.per_decile,
-                                             top=args.top, seed=args.seed)
-    else:
-        manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                    per_decile=args.per_decile, top=args.top)
+    manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
+                                per_decile=args.per_decile, top=args.top, table_path=args.table)
     text = json.dumps(manifest.to_json(), indent=1)
     if args.output:
         Path(args.output).write_text(text)

@@ -104,6 +104,14 @@ class Adapter(ABC):
         device type. ``specs`` are extra spec files (see docs/cases.md).
         """
 
+    def functions_with_cases(self, specs: list[str]) -> list[str]:
+        """Qualified names that have at least one case source (used to draw samples).
+
+        The default lists every case in float32; adapters override it with
+        something cheaper when they can.
+        """
+        return sorted({c.function for c in self.list_cases(None, ["float32"], specs, 1).cases})
+
     @abstractmethod
     def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
         """Rebuild the case's inputs on ``device``; the result's ``call()`` calls the function once.

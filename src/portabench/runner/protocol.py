@@ -10,7 +10,8 @@ Request:  ``{"v": 1, "id": N, "op": OP, ...arguments}``
 Reply:    ``{"v": 1, "id": N, "ok": true, "result": {...}}`` or
           ``{"v": 1, "id": N, "ok": false, "error": {"type": ..., "message": ..., "traceback": ...}}``
 
-Ops: ``hello`` (adapter info), ``api``, ``devices``, ``list_cases``
+Ops: ``hello`` (adapter info), ``api``, ``coverage`` (API names and the
+functions that have cases), ``devices``, ``list_cases``
 (functions, dtypes, specs, max_samples), ``run_case`` (case, timing),
 ``shutdown``. A reply with another ``v`` or ``id`` is a protocol error: the
 parent kills the worker.

@@ -36,6 +36,11 @@ def _handle(adapter: Adapter, message: dict[str, Any]) -> dict[str, Any]:
         return {"pid": os.getpid(), **adapter.info()}
     if op == "api":
         return {"functions": adapter.api()}
+    if op == "coverage":
+        return {
+            "api": [f["qualname"] for f in adapter.api()],
+            "with_cases": adapter.functions_with_cases(list(message.get("specs") or [])),
+        }
     if op == "devices":
         return {"devices": adapter.available_devices()}
     if op == "list_cases":

@@ -158,6 +158,10 @@ class TorchAdapter(Adapter):
         self._max_samples = max_samples
         return listing
 
+    def functions_with_cases(self, specs: list[str]) -> list[str]:
+        spec_index = load_specs("torch", builtin_spec_files("torch") + specs)
+        return sorted(set(self.index) | set(spec_index))
+
     def _source_samples(self, source: Source, dtype: str, max_samples: int) -> list[Any]:
         key = (source.key, dtype)
         if key not in self._samples:
