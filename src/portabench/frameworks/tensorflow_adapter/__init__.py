@@ -104,8 +104,11 @@ def _spec_extras(ref: str) -> dict[str, dict[str, Any]]:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for fn in data.get("function", []):
-        if isinstance(fn, dict) and isinstance(fn.get("name"), str) and "modes" in fn:
-            out[normalize(fn["name"])] = {"modes": tuple(fn["modes"])}
+        if not (isinstance(fn, dict) and isinstance(fn.get("name"), str)):
+            continue
+        case_modes = {str(c.get("name", j)): tuple(c["modes"]) for j, c in enumerate(fn.get("case", [])) if "modes" in c}
+        if "modes" in fn or case_modes:
+            out[normalize(fn["name"])] = {"modes": tuple(fn.get("modes", MODES)), "case_modes": case_modes}
     return out
 
 
@@ -224,9 +227,13 @@ class TensorFlowAdapter(Adapter):
         for ref in refs:
             self._spec_extra.update(_spec_extras(ref))
 
-    def _spec_runs_in_mode(self, name: str) -> bool:
-        modes = self._spec_extra.get(name, {}).get("modes")
-        return modes is None or self.mode in modes
+    def _spec_runs_in_mode(self, name: str, case: CaseDescriptor) -> bool:
+        """Whether a spec case runs in this adapter's mode (``modes`` of its case, else of its function)."""
+        extra = self._spec_extra.get(name)
+        if extra is None:
+            return True
+        case_name = case.source.rsplit("#", 1)[-1]
+        return self.mode in extra["case_modes"].get(case_name, extra["modes"])
 
     def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
         self._load_specs(builtin_spec_files("tensorflow") + specs)
@@ -250,9 +257,8 @@ class TensorFlowAdapter(Adapter):
                         continue
                     count = min(generated.sample_count(entry), max_samples)
                     found += [CaseDescriptor(name, entry.source, dtype, i, extra={"numpy": entry.numpy}) for i in range(count)]
-            if self._spec_runs_in_mode(name):
-                spec_cases = spec_descriptors(self._specs.get(name, []), dtypes)
-                found += [c for c in spec_cases if c.sample < max_samples]
+            spec_cases = spec_descriptors(self._specs.get(name, []), dtypes)
+            found += [c for c in spec_cases if c.sample < max_samples and self._spec_runs_in_mode(name, c)]
             if found:
                 listing.cases += found
             else:
@@ -268,8 +274,15 @@ class TensorFlowAdapter(Adapter):
                 if case.function not in self._specs:
                     self._load_specs(builtin_spec_files("tensorflow") + [spec_file])
             fn = next(f for f in self._specs[case.function] if f.file == spec_file)
-            inner = prepare_spec_case(self, fn, case, device)
-            return TFPrepared(call=inner.call, postprocess=inner.postprocess, device=dev)
+            with tf.device(dev.name):  # objects made by setup code live on the device
+                inner = prepare_spec_case(self, fn, case, device)
+            device_name, spec_call = dev.name, inner.call
+
+            def call() -> Any:
+                with tf.device(device_name):
+                    return spec_call()
+
+            return TFPrepared(call=call, postprocess=inner.postprocess, device=dev)
         entry = next((e for e in self.entries.get(case.function, []) if e.source == case.source), None)
         if entry is None:
             raise LookupError(f"no case source {case.source} for {case.function} in tensorflow {tf.__version__}")
@@ -309,15 +322,20 @@ class TensorFlowAdapter(Adapter):
         dev = self._dev(device)
         soft = self.soft
 
+        def session_config(**config: Any) -> Any:
+            """A compat.v1 ConfigProto whose soft placement follows the run (placement logged when soft)."""
+            config.setdefault("allow_soft_placement", soft)
+            config.setdefault("log_device_placement", soft and dev.kind != "CPU")
+            return tf.compat.v1.ConfigProto(**config)
+
         def session(graph: Any = None, **config: Any) -> Any:
-            """A compat.v1 Session on ``graph`` whose soft placement follows the run's setting."""
-            proto = tf.compat.v1.ConfigProto(allow_soft_placement=soft, **config)
-            return tf.compat.v1.Session(graph=graph, config=proto)
+            """A compat.v1 Session on ``graph`` configured by :func:`session_config`."""
+            return tf.compat.v1.Session(graph=graph, config=session_config(**config))
 
         return {
             "tf": tf, "tf1": tf.compat.v1, "np": np, "device": dev.name,
             "dtype": tf.as_dtype(dtype) if dtype != "none" else tf.float32,
-            "session": session, "soft_placement": soft, "tempdir": tempfile.mkdtemp(prefix="portabench-tf-"),
+            "session": session, "session_config": session_config, "soft_placement": soft, "tempdir": tempfile.mkdtemp(prefix="portabench-tf-"),
         }
 
     # -- execution -------------------------------------------------------------------
