@@ -47,6 +47,7 @@ def summary_line(framework: str, device: str, summary: RunSummary) -> str:
 @dataclass
 class StudyResult:
     runs: list[tuple[str, str, str, RunSummary]] = field(default_factory=list)  # framework, device, mode, summary
+    skipped: dict[str, str] = field(default_factory=dict)  # framework -> why it could not be studied
     unavailable: dict[str, list[str]] = field(default_factory=dict)  # framework -> targets absent here
     stopped_by_budget: bool = False
 
@@ -59,6 +60,8 @@ class StudyResult:
                     f"`portabench study --framework {fw} --devices cpu,<device>` on a machine that has it, then "
                     f"`portabench merge this.sqlite that.sqlite -o both.sqlite`."
                 )
+        for fw, why in self.skipped.items():
+            out.append(f"{fw} was not studied: {why}")
         if self.stopped_by_budget:
             out.append("The study stopped at its time budget; run the same command again to continue it.")
         return out
@@ -99,8 +102,15 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
     result = StudyResult()
     deadline = None if budget_s is None else time.monotonic() + budget_s
     for entry in entries:
-        manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
-        chosen, missing = plan_devices(entry, devices)
+        try:
+            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
+            chosen, missing = plan_devices(entry, devices)
+        except PortabenchError as exc:
+            if frameworks:  # asked for by name: its failure is the command's failure
+                raise
+            result.skipped[entry.name] = str(exc)  # found installed: study the others, say why in the report
+            say(f"{entry.name} skipped: {exc}")
+            continue
         result.unavailable[entry.name] = missing
         for mode in modes or [entry.modes[0]]:
             entry.check_mode(mode)
