@@ -1,0 +1,418 @@
+"""The JAX adapter (worker side: imports jax).
+
+Devices: ``cpu``, ``gpu`` (``cuda`` is an alias), ``tpu`` and ``platform:index``
+(``cpu:1``, ``gpu:0``); inputs are placed with ``jax.device_put`` and calls run
+under ``jax.default_device`` so that functions without array inputs
+(``jnp.zeros``) land there too. Modes: ``eager`` runs the call op by op under
+``jax.disable_jit()`` (as the paper ran JAX); ``jit`` compiles the call with
+``jax.jit(fn).lower(*inputs).compile()`` (array inputs are arguments, static
+values are closed over) and times the compiled executable. ``jax_enable_x64`` is
+switched on in the worker so float64/complex128 cases stay 64-bit; it is
+recorded in ``info()["numerics"]``.
+
+Case sources (see :mod:`.sources`): JAX's own ``lax_test_util`` op records,
+generated NumPy/SciPy-counterpart cases, and the declarative specs
+``data/specs/jax*.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from portabench.cases import CaseDescriptor
+from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.jax_adapter.api import resolve, walk_api
+from portabench.frameworks.jax_adapter.sources import Sample, Source, build_index
+from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, generate_inputs, load_specs
+
+jax.config.update("jax_enable_x64", True)  # float64 inputs stay float64 (recorded in numerics)
+
+#: device-string platform aliases
+ALIASES = {"cuda": "gpu", "rocm": "gpu"}
+#: messages after which the accelerator is unusable in this process
+POISONING = ("CUDA_ERROR_ILLEGAL_ADDRESS", "illegal memory access", "CUDA_ERROR_LAUNCH_FAILED", "device-side assert")
+
+
+def parse_device(spec: str) -> jax.Device:
+    """``cpu``, ``gpu``, ``cuda``, ``tpu``, ``platform:index`` -> a :class:`jax.Device` (or DeviceUnavailable)."""
+    name, _, index_text = spec.strip().lower().partition(":")
+    plat = ALIASES.get(name, name)
+    try:
+        index = int(index_text) if index_text else 0
+    except ValueError:
+        raise DeviceUnavailable(f"bad JAX device {spec!r}: expected platform or platform:index (cpu, gpu:0, tpu:1)") from None
+    try:
+        devices = jax.devices(plat)
+    except RuntimeError:
+        raise DeviceUnavailable(
+            f"JAX {jax.__version__} has no {plat} backend on this machine (backends: {', '.join(_backends())})"
+        ) from None
+    if not 0 <= index < len(devices):
+        hint = " (more host devices: XLA_FLAGS=--xla_force_host_platform_device_count=N)" if plat == "cpu" else ""
+        raise DeviceUnavailable(f"JAX has {len(devices)} {plat} device(s), no {plat}:{index}{hint}")
+    return devices[index]
+
+
+def _backends() -> list[str]:
+    out = []
+    for plat in ("cpu", "gpu", "tpu"):
+        try:
+            jax.devices(plat)
+            out.append(plat)
+        except RuntimeError:
+            continue
+    return out
+
+
+def device_label(device: Any) -> str:
+    return f"{device.platform}:{device.id}"
+
+
+class JaxTimer:
+    """perf_counter timing; ``sync(out)`` is ``jax.block_until_ready(out)`` (JAX dispatch is asynchronous)."""
+
+    def now(self) -> int:
+        return time.perf_counter_ns()
+
+    def sync(self, last_output: Any = None) -> None:
+        if last_output is None:
+            return
+        try:
+            jax.block_until_ready(last_output)
+        except Exception:  # outputs that hold no arrays (strings, jaxprs)
+            pass
+
+
+@dataclass
+class JaxPrepared(Prepared):
+    """A prepared case that the adapter can also jit: ``fn(*inputs)`` is the call; ``jit=False`` runs it plainly."""
+
+    fn: Callable[..., Any] | None = None
+    inputs: tuple = ()
+    device: Any = None
+    jit: bool = True
+    compiled: Any = None
+    compile_ns: int | None = None
+
+
+def _is_input(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(v, np.ndarray) for v in value)
+
+
+def bind_sample(fn: Callable, sample: Sample) -> tuple[Callable, list[Any]]:
+    """Split a sample into array inputs (arguments) and static values (closed over): ``(f, inputs)``."""
+    slots = [("a", i) for i, v in enumerate(sample.args) if _is_input(v)]
+    slots += [("k", k) for k, v in sample.kwargs.items() if _is_input(v)]
+    inputs = [sample.args[k] if t == "a" else sample.kwargs[k] for t, k in slots]
+
+    def f(*values: Any) -> Any:
+        args, kwargs = list(sample.args), dict(sample.kwargs)
+        for (t, k), v in zip(slots, values):
+            if t == "a":
+                args[k] = v
+            else:
+                kwargs[k] = v
+        return fn(*args, **kwargs)
+
+    return f, inputs
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+class JaxAdapter(Adapter):
+    name = "jax"
+
+    def __init__(self, device: str, mode: str, reference: str | None) -> None:
+        super().__init__(device, mode, reference)
+        self.jax_device = parse_device(device)
+        if reference:
+            parse_device(reference)
+        self._index: dict[str, list[Source]] | None = None
+        self._specs: dict[str, list[SpecFunction]] = {}
+        self._jit_flags: dict[tuple[str, str], bool] = {}
+        self._max_samples = 5
+
+    # -- description -------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        dev = self.jax_device
+        return {
+            "framework_version": jax.__version__,
+            "device": self.device,
+            "device_kind": dev.platform,
+            "device_name": _cpu_name() if dev.platform == "cpu" else dev.device_kind,
+            "numerics": self.numerics(),
+        }
+
+    def numerics(self) -> dict[str, Any]:
+        """Switches that change numerical results: matmul precision, x64, platform, XLA flags."""
+        import jaxlib
+
+        dev = self.jax_device
+        cfg = jax.config
+        return {
+            "jax_default_matmul_precision": cfg.jax_default_matmul_precision,
+            "jax_enable_x64": bool(cfg.jax_enable_x64),
+            "jax_numpy_dtype_promotion": cfg.jax_numpy_dtype_promotion,
+            "jax_default_prng_impl": cfg.jax_default_prng_impl,
+            "jax_threefry_partitionable": bool(cfg.jax_threefry_partitionable),
+            "jaxlib_version": getattr(jaxlib, "__version__", None),
+            "platform": dev.platform,
+            "platform_version": getattr(dev.client, "platform_version", None),
+            "device_kind": dev.device_kind,
+            "device_count": len(jax.devices(dev.platform)),
+            "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+            "XLA_PYTHON_CLIENT_PREALLOCATE": os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"),
+            "mode": self.mode,
+        }
+
+    def api(self) -> list[dict[str, str]]:
+        return walk_api()
+
+    def available_devices(self) -> list[str]:
+        devices = ["cpu"]
+        for plat in ("gpu", "tpu"):
+            try:
+                found = jax.devices(plat)
+            except RuntimeError:
+                continue
+            devices += [plat] if len(found) == 1 else [f"{plat}:{i}" for i in range(len(found))]
+        return devices
+
+    # -- cases -------------------------------------------------------------------
+    @property
+    def index(self) -> dict[str, list[Source]]:
+        if self._index is None:
+            self._index = build_index()
+        return self._index
+
+    def _load_specs(self, refs: list[str]) -> None:
+        loaded = load_specs("jax", refs)
+        for name, fns in loaded.items():
+            kept = [f for f in self._specs.get(name, []) if f.file not in {g.file for g in fns}]
+            self._specs[name] = kept + fns
+        for ref in refs:  # the optional 'jit = false' key (call outside jax.jit in jit mode)
+            try:
+                from portabench.specs import _read
+
+                data = tomllib.loads(_read(ref))
+            except Exception:
+                continue
+            if data.get("framework") != "jax":
+                continue
+            for fn in data.get("function", []):
+                self._jit_flags[(ref, fn.get("name"))] = bool(fn.get("jit", True))
+
+    def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
+        self._specs = {}
+        self._load_specs(builtin_spec_files("jax") + specs)
+        self._max_samples = max_samples
+        names = sorted(set(self.index) | set(self._specs)) if functions is None else list(dict.fromkeys(functions))
+        listing = CaseListing(cases=[])
+        ref_type = parse_device(self.reference).platform if self.reference else self.jax_device.platform
+        for name in names:
+            sources, spec_fns = self.index.get(name, []), self._specs.get(name, [])
+            if not sources and not spec_fns:
+                (listing.no_cases if resolve(name) is not None else listing.missing).append(name)
+                continue
+            found: list[CaseDescriptor] = []
+            for source in sources:
+                claimed = source.claimed()
+                for dev_type in {ref_type, self.jax_device.platform}:
+                    merged = set(listing.claimed.setdefault(name, {}).get(dev_type, [])) | (claimed - {"none"})
+                    listing.claimed[name][dev_type] = sorted(merged)
+                chosen = ["none"] if claimed == {"none"} else [d for d in dtypes if d in claimed]
+                for dtype in chosen:
+                    try:
+                        samples = source.samples(dtype, max_samples)
+                    except Exception:  # a generator that cannot make this dtype
+                        continue
+                    found += [CaseDescriptor(name, source.key, dtype, i, source.random) for i in range(len(samples))]
+            for fn in spec_fns:
+                chosen = ["none"] if list(fn.dtypes) == ["none"] else [d for d in fn.dtypes if d in dtypes]
+                jit = self._jit_flags.get((fn.file, fn.name), True)
+                for dtype in chosen:
+                    for index, case in enumerate(fn.cases):
+                        extra = {"spec_file": fn.file, "any_device": fn.any_device}
+                        if not jit:
+                            extra["jit"] = False
+                        found.append(CaseDescriptor(name, f"spec:{fn.file.split('/')[-1]}#{case.name}", dtype, index,
+                                                    fn.random, extra))
+            if found:
+                listing.cases += found
+            else:
+                listing.no_cases.append(name)
+        return listing
+
+    def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
+        dev = parse_device(device)
+        if case.source.startswith("spec:"):
+            return self._prepare_spec(case, dev)
+        source = next((s for s in self.index.get(case.function, []) if s.key == case.source), None)
+        if source is None:
+            raise LookupError(f"no case source {case.source} for {case.function} in jax {jax.__version__}")
+        samples = source.samples(case.dtype, max(case.sample + 1, self._max_samples))
+        f, inputs = bind_sample(source.function(), samples[case.sample])
+        return self._prepared(f, inputs, dev, case.extra.get("jit", True))
+
+    def _prepared(self, f: Callable, inputs: list[Any], dev: Any, jit: bool) -> JaxPrepared:
+        placed = tuple(jax.device_put(v, dev) for v in inputs)
+
+        def eager() -> Any:
+            with jax.disable_jit(), jax.default_device(dev):
+                return f(*placed)
+
+        return JaxPrepared(call=eager, fn=f, inputs=placed, device=dev, jit=jit)
+
+    def _prepare_spec(self, case: CaseDescriptor, dev: Any) -> JaxPrepared:
+        spec_file = case.extra["spec_file"]
+        if all(f.file != spec_file for f in self._specs.get(case.function, [])):
+            self._load_specs([spec_file])
+        fn = next(f for f in self._specs[case.function] if f.file == spec_file)
+        spec_case = fn.cases[case.sample]
+        generated = generate_inputs(spec_case, case.case_id, case.dtype)
+        namespace = dict(self.spec_namespace(device_label(dev), case.dtype))
+        names = [n for n, v in generated.items() if isinstance(v, ArrayInput)]
+        for name, value in generated.items():
+            namespace[name] = self.from_numpy(value, device_label(dev)) if isinstance(value, ArrayInput) else value
+        with jax.default_device(dev):
+            for code in (fn.setup, spec_case.setup):
+                if code:
+                    exec(compile(code, fn.file, "exec"), namespace)  # noqa: S102 - spec files are code by design
+        compiled = compile(spec_case.call, fn.file, "eval")
+
+        def f(*values: Any) -> Any:
+            local = dict(namespace)
+            local.update(zip(names, values))
+            return eval(compiled, local)  # noqa: S307
+
+        placed = tuple(namespace[n] for n in names)
+
+        def eager() -> Any:
+            with jax.disable_jit(), jax.default_device(dev):
+                return f(*placed)
+
+        return JaxPrepared(call=eager, fn=f, inputs=placed, device=dev, jit=case.extra.get("jit", True))
+
+    # -- specs hooks ---------------------------------------------------------------
+    def from_numpy(self, array: ArrayInput, device: str) -> jax.Array:
+        values = np.asarray(array.values).astype(jnp.dtype(array.dtype))
+        return jax.device_put(values, parse_device(device))
+
+    def spec_namespace(self, device: str, dtype: str) -> dict[str, Any]:
+        import jax.lax as lax
+        import jax.random as jr
+        import jax.tree_util as tree_util
+
+        dev = parse_device(device)
+        return {
+            "jax": jax, "jnp": jnp, "lax": lax, "random": jr, "tree_util": tree_util, "np": np,
+            "device": dev, "dtype": jnp.dtype(dtype if dtype != "none" else "float32"),
+            "pmap_devices": [dev],
+        }
+
+    # -- execution -------------------------------------------------------------------
+    def execute(self, prepared: Prepared) -> Any:
+        if self.mode != "jit" or not isinstance(prepared, JaxPrepared) or not prepared.jit:
+            if self.mode == "jit" and isinstance(prepared, JaxPrepared):  # jit=False: a plain call, outside jit
+                with jax.default_device(prepared.device):
+                    return prepared.fn(*prepared.inputs)
+            return prepared.call()
+        with jax.default_device(prepared.device):
+            if prepared.compiled is None:
+                start = time.perf_counter_ns()
+                prepared.compiled = jax.jit(prepared.fn).lower(*prepared.inputs).compile()
+                prepared.compile_ns = time.perf_counter_ns() - start
+            return prepared.compiled(*prepared.inputs)
+
+    def seed(self, seed: int) -> None:
+        np.random.seed(seed % (2**32))
+
+    def to_host(self, output: Any) -> Any:
+        if isinstance(output, jax.Array):
+            dtype = output.dtype
+            device = ",".join(sorted(device_label(d) for d in output.devices()))
+            if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+                data = np.asarray(jax.random.key_data(output))
+                return HostLeaf(str(dtype), tuple(output.shape), data, device)
+            values = np.asarray(output)
+            if dtype == jnp.bfloat16:
+                values = values.astype(np.float32)
+            return HostLeaf(np.dtype(dtype).name, tuple(output.shape), values, device)
+        if isinstance(output, (np.ndarray, np.generic)):
+            values = np.asarray(output)
+            name = values.dtype.name
+            if values.dtype == jnp.bfloat16:
+                values = values.astype(np.float32)
+            return HostLeaf(name, tuple(values.shape), values, "host")
+        if isinstance(output, (list, tuple)):
+            return [self.to_host(v) for v in output]
+        if isinstance(output, dict):
+            return {str(k): self.to_host(v) for k, v in output.items()}
+        if isinstance(output, (bool, int, float, complex, str, type(None))):
+            return output
+        if isinstance(output, (np.dtype, type)) or type(output).__name__ in ("PyTreeDef", "ClosedJaxpr", "Jaxpr"):
+            return str(output)
+        leaves = jax.tree_util.tree_leaves(output)
+        if leaves and not (len(leaves) == 1 and leaves[0] is output):
+            return {"type": type(output).__name__, "leaves": [self.to_host(v) for v in leaves]}
+        return f"<{type(output).__name__}>"
+
+    def placement_error(self, output: Any, device: str) -> str | None:
+        want = parse_device(device)
+        for leaf in _arrays(output):
+            where = leaf.devices()
+            if where != {want}:
+                got = ", ".join(sorted(device_label(d) for d in where))
+                return f"result on {got}, requested {device_label(want)}"
+        return None
+
+    def timer(self, device: str) -> JaxTimer:
+        return JaxTimer()
+
+    def needs_restart(self, message: str) -> bool:
+        return any(p in message for p in POISONING)
+
+    def after_failure(self) -> None:
+        import gc
+
+        gc.collect()
+
+
+def _arrays(output: Any):
+    if isinstance(output, jax.Array):
+        yield output
+    elif isinstance(output, (list, tuple)):
+        for v in output:
+            yield from _arrays(v)
+    elif isinstance(output, dict):
+        for v in output.values():
+            yield from _arrays(v)
+    elif not isinstance(output, (str, bytes, int, float, complex, bool, type(None), np.ndarray, np.generic)):
+        try:
+            leaves = jax.tree_util.tree_leaves(output)
+        except Exception:
+            return
+        if not (len(leaves) == 1 and leaves[0] is output):
+            for v in leaves:
+                yield from _arrays(v)

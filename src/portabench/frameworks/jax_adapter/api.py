@@ -1,0 +1,99 @@
+"""Walk JAX's public API into qualified names with their kind (worker side: imports jax)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+#: the public namespaces walked; a module found inside one of them (``jax.scipy.stats.norm``)
+#: is walked too when its name starts with one of these prefixes
+NAMESPACES = (
+    "jax", "jax.numpy", "jax.numpy.linalg", "jax.numpy.fft", "jax.lax", "jax.lax.linalg", "jax.nn",
+    "jax.nn.initializers", "jax.random", "jax.scipy", "jax.scipy.special", "jax.scipy.linalg", "jax.scipy.signal",
+    "jax.scipy.stats", "jax.scipy.fft", "jax.scipy.ndimage", "jax.scipy.optimize", "jax.scipy.integrate",
+    "jax.scipy.interpolate", "jax.scipy.sparse.linalg", "jax.scipy.cluster.vq", "jax.scipy.spatial.transform",
+    "jax.tree_util", "jax.tree", "jax.image", "jax.dtypes", "jax.ops", "jax.debug", "jax.sharding",
+)
+#: submodules walked when met inside a namespace (e.g. every ``jax.scipy.stats.<distribution>``)
+SUBMODULE_PREFIXES = ("jax.scipy.stats.",)
+
+#: top-level transformations and context managers (named explicitly: ``jax.__all__`` is not defined)
+TRANSFORMATIONS = (
+    "grad", "value_and_grad", "vjp", "jvp", "linearize", "jit", "vmap", "pmap", "make_jaxpr", "named_call",
+    "named_scope", "disable_jit", "jacfwd", "jacrev", "hessian", "checkpoint", "remat", "custom_jvp", "custom_vjp",
+    "eval_shape", "linear_transpose", "closure_convert", "device_put", "device_get", "block_until_ready",
+    "ensure_compile_time_eval", "default_device", "default_backend", "devices", "local_devices", "device_count",
+    "local_device_count", "process_index", "process_count", "pure_callback", "debug_callback", "print_environment_info",
+    "typeof", "shard_map", "jacobian",
+)
+
+
+def _kind(obj: Any) -> str | None:
+    if inspect.isclass(obj):
+        return "class"
+    if callable(obj):
+        return "function"
+    return None
+
+
+def _walk_module(module_name: str, seen: dict[str, str], visited: set[str]) -> None:
+    if module_name in visited:
+        return
+    visited.add(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception:  # an optional namespace missing from this version
+        return
+    names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+    for name in names:
+        if name.startswith("_"):
+            continue
+        try:
+            obj = getattr(module, name)
+        except Exception:  # deprecated names raise on access
+            continue
+        qual = f"{module_name}.{name}"
+        if inspect.ismodule(obj):
+            if any(qual.startswith(p) for p in SUBMODULE_PREFIXES):
+                _walk_module(qual, seen, visited)
+            continue
+        kind = _kind(obj)
+        if kind:
+            seen.setdefault(qual, kind)
+
+
+def walk_api() -> list[dict[str, str]]:
+    """Public callables of :data:`NAMESPACES`, ``jax.scipy.stats.<distribution>.<fn>`` and the transformations.
+
+    Private names and submodules are excluded; a callable reachable under
+    several names is listed under each (users call it by each).
+    """
+    import jax
+
+    seen: dict[str, str] = {}
+    visited: set[str] = set()
+    for module_name in NAMESPACES:
+        _walk_module(module_name, seen, visited)
+    for name in TRANSFORMATIONS:
+        obj = getattr(jax, name, None)
+        if obj is not None and _kind(obj):
+            seen.setdefault(f"jax.{name}", _kind(obj))
+    return [{"qualname": q, "kind": k} for q, k in sorted(seen.items())]
+
+
+def resolve(qualname: str) -> Any | None:
+    """The object a qualified name refers to, or None when it does not exist in this JAX."""
+    parts = qualname.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except Exception:
+            continue
+        try:
+            for attr in parts[split:]:
+                obj = getattr(obj, attr)
+        except Exception:  # AttributeError, or a deprecation error raised on access
+            return None
+        return obj
+    return None
