@@ -256,7 +256,7 @@ def test_cli_runs_the_paper_preset(mode: str, tmp_path: Path) -> None:
     proc = run_cli("run", "--framework", "tensorflow", "--device", "cpu", "--mode", mode, "--preset", "paper",
                    "--dtypes", "float32", "--no-timing", "--store", str(store))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"tensorflow on cpu: run" in proc.stdout
+    assert "tensorflow on cpu: run" in proc.stdout + proc.stderr
     with sqlite3.connect(store) as db:
         (run_mode, numerics), = db.execute("select mode, numerics from runs").fetchall()
         outcomes = dict(db.execute("select outcome, count(*) from results group by outcome").fetchall())
