@@ -292,6 +292,9 @@ RULES: tuple[Rule, ...] = (
       r"|register_meta function for \S+ raises unimplemented"
       r"|cannot be called on meta tensors",
       "torch meta device: no meta/fake kernel, or an op that needs data (Tensor.item)"),
+    R("torch-not-supported-on-backend", NOT_IMPLEMENTED, None,
+      r"is not supported on (CUDA|MPS|XLA|ROCm|XPU)\b",
+      "torch: a feature of the op is not supported on this backend"),
     R("torch-mps-not-implemented", NOT_IMPLEMENTED, None,
       r"is not currently implemented for the MPS device",
       "torch MPS: operator not implemented"),

@@ -120,6 +120,15 @@ class Adapter(ABC):
         every device). ``call`` may be called many times (timing).
         """
 
+    def rng_state(self) -> object:
+        """A snapshot of the framework's global random state (None: it has none).
+
+        A call that changes it consumes randomness, so its outputs are compared by
+        properties; this catches ops that reseed internally, which the two-seed
+        check cannot see.
+        """
+        return None
+
     @abstractmethod
     def seed(self, seed: int) -> None:
         """Seed the framework's global random state (used to detect random outputs)."""

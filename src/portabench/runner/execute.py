@@ -50,7 +50,10 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
     if reference is not None:
         try:
             adapter.seed(SEED_A)
-            ref_host = _host_output(adapter, adapter.prepare(case, reference))
+            prepared = adapter.prepare(case, reference)
+            state = adapter.rng_state()
+            ref_host = _host_output(adapter, prepared)
+            random_outputs = random_outputs or adapter.rng_state() != state
             if not random_outputs:
                 adapter.seed(SEED_B)
                 random_outputs = outputs_differ(ref_host, _host_output(adapter, adapter.prepare(case, reference)))

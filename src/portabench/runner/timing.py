@@ -35,15 +35,25 @@ class HostTimer:
 
 @dataclass(frozen=True)
 class TimingConfig:
-    """Warm-up calls, then repeats until ``min_repeats`` are done and ``budget_s`` is spent (or ``max_repeats``)."""
+    """Warm-up calls, then repeats until ``min_repeats`` are done and ``budget_s`` is spent (or ``max_repeats``).
+
+    Each repeat (a *sample*) times a block of calls followed by one ``sync()``;
+    the block holds as many calls as make it last about ``block_ns`` (at most
+    ``max_block``), so the cost of synchronising is spread over the block, as
+    torch.utils.benchmark's blocked_autorange does. ``block_ns = 0`` times
+    single calls.
+    """
 
     warmup: int = 1
     min_repeats: int = 5
     max_repeats: int = 200
     budget_s: float = 0.2
+    block_ns: int = 1_000_000
+    max_block: int = 1000
 
     def to_json(self) -> dict[str, Any]:
-        return {"warmup": self.warmup, "min_repeats": self.min_repeats, "max_repeats": self.max_repeats, "budget_s": self.budget_s}
+        return {"warmup": self.warmup, "min_repeats": self.min_repeats, "max_repeats": self.max_repeats,
+                "budget_s": self.budget_s, "block_ns": self.block_ns, "max_block": self.max_block}
 
 
 @dataclass(frozen=True)
@@ -51,31 +61,38 @@ class Timing:
     median_ns: float
     iqr_ns: float
     repeats: int
+    block: int = 1  # calls per timed sample
 
 
 def measure(fn: Callable[[], Any], timer: Timer, config: TimingConfig = TimingConfig()) -> Timing:
-    """Time ``fn``: each repeat is bracketed by ``sync()`` so queued device work is inside it.
+    """Time ``fn``: each sample is a block of calls closed by ``sync()``, so queued device work is inside it.
 
-    Warm-up calls are not timed. Repeats continue while fewer than
-    ``min_repeats`` are done, or while the total timed so far is under the
-    budget and fewer than ``max_repeats`` are done. Returns median and
-    interquartile range of the per-call times.
+    Warm-up calls are not timed; one synced call then sizes the block (see
+    :class:`TimingConfig`). Samples continue while fewer than ``min_repeats``
+    are done, or while the total timed so far is under the budget and fewer
+    than ``max_repeats`` are done. No output is kept alive across calls.
+    Returns median and interquartile range of the per-call times (sample time
+    divided by the block size).
     """
-    out = None
     for _ in range(config.warmup):
-        out = fn()
-    timer.sync(out)
-    samples: list[int] = []
+        timer.sync(fn())
+    start = timer.now()
+    timer.sync(fn())
+    single = max(timer.now() - start, 1)
+    block = 1 if single >= config.block_ns else min(config.max_block, -(-config.block_ns // single))
+    samples: list[float] = []
     spent = 0
     budget_ns = config.budget_s * 1e9
     while len(samples) < config.min_repeats or (spent < budget_ns and len(samples) < config.max_repeats):
         start = timer.now()
-        out = fn()
-        timer.sync(out)
+        for _ in range(block - 1):
+            fn()
+        timer.sync(fn())
         elapsed = timer.now() - start
-        samples.append(elapsed)
+        samples.append(elapsed / block)
         spent += elapsed
-    return summarize(samples)
+    timing = summarize(samples)
+    return Timing(timing.median_ns, timing.iqr_ns, timing.repeats, block)
 
 
 def summarize(samples: list[float]) -> Timing:

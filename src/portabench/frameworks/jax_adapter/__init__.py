@@ -247,7 +247,8 @@ class JaxAdapter(Adapter):
                         samples = source.samples(dtype, max_samples)
                     except Exception:  # a generator that cannot make this dtype
                         continue
-                    found += [CaseDescriptor(name, source.key, dtype, i, source.random) for i in range(len(samples))]
+                    extra = {} if source.jit else {"jit": False}
+                    found += [CaseDescriptor(name, source.key, dtype, i, source.random, dict(extra)) for i in range(len(samples))]
             for fn in spec_fns:
                 chosen = ["none"] if list(fn.dtypes) == ["none"] else [d for d in fn.dtypes if d in dtypes]
                 jit = self._jit_flags.get((fn.file, fn.name), True)

@@ -112,6 +112,7 @@ class Source:
     reference: Callable | None = None  # NumPy/SciPy counterpart, called like the function
     call: Callable | None = None  # default: the function itself
     random: bool = False
+    jit: bool = True  # False: outputs are not arrays (jit mode calls it outside jax.jit)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def function(self) -> Callable:
@@ -137,12 +138,23 @@ class Source:
                 if self.reference is not None:
                     with warnings.catch_warnings(), np.errstate(all="ignore"):
                         warnings.simplefilter("ignore")
-                        self.reference(*sample.args, **sample.kwargs)
+                        self.reference(*sample.args, **_accepted(self.reference, sample.kwargs))
                 out.add(dtype)
             except Exception:
                 continue
         self._cache["claimed"] = out
         return out
+
+
+def _accepted(fn: Callable, kwargs: dict) -> dict:
+    """``kwargs`` less the JAX-only keywords (``size=``, ``fill_value=``) the NumPy counterpart does not take."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k in params}
 
 
 # -- shapes in the spirit of JAX's tests ------------------------------------------------------------
@@ -207,7 +219,7 @@ def _numpy_sources() -> list[Source]:
                           reference=getattr(np, name)))
     for name, make in TABLE.items():
         ref = resolve_numpy(name)
-        out.append(Source("numpy:table", f"jax.numpy.{name}", make, reference=ref,
+        out.append(Source("numpy:table", f"jax.numpy.{name}", make, reference=ref, jit=name not in NOT_JITTABLE,
                           claims=None if ref is not None else ("float32", "float64", "int32", "int64")))
     for name, make in CREATION.items():
         out.append(Source("numpy:creation", f"jax.numpy.{name}", make, reference=getattr(np, name, None)))
@@ -226,6 +238,9 @@ def resolve_numpy(name: str) -> Callable | None:
 def _mat(g: Gen) -> list[Sample]:
     return [S(g.a(3, 3)), S(g.a(2, 4, 4)), S(g.a(1, 1))]
 
+
+#: functions whose outputs are not arrays (an einsum path, a Python bool): called outside jit in jit mode
+NOT_JITTABLE = {"einsum_path", "isscalar", "result_type", "shape", "ndim", "size"}
 
 TABLE: dict[str, Callable[[Gen], list[Sample]]] = {
     "reshape": lambda g: [S(g.a(3, 4), (4, 3)), S(g.a(2, 3, 4), (-1, 4)), S(g.a(0, 3), (3, 0)), S(g.a(), (1, 1))],
@@ -260,7 +275,7 @@ TABLE: dict[str, Callable[[Gen], list[Sample]]] = {
     "clip": lambda g: [S(g.a(3, 4), g.a(), g.a() + 1), S(g.a(5), g.a(5), g.a(5))],
     "take": lambda g: [S(g.a(3, 4), g.idx(5, high=12)), S(g.a(3, 4), g.idx(2, 2, high=4), axis=1)],
     "take_along_axis": lambda g: [S(g.a(3, 4), g.idx(3, 2, high=4), axis=1)],
-    "compress": lambda g: [S(np.array([True, False, True]), g.a(3, 4), axis=0), S(np.array([False, True]), g.a(5))],
+    "compress": lambda g: [S(np.array([True, False, True]), g.a(3, 4), axis=0, size=2), S(np.array([False, True]), g.a(5), size=1)],
     "delete": lambda g: [S(g.a(5), 2), S(g.a(3, 4), np.s_[::2], axis=1), S(g.a(3, 4), 1, axis=0)],
     "insert": lambda g: [S(g.a(5), 2, g.a()), S(g.a(3, 4), 1, g.a(4), axis=0)],
     "append": lambda g: [S(g.a(5), g.a(2)), S(g.a(3, 4), g.a(1, 4), axis=0)],
@@ -547,9 +562,11 @@ def _nn_sources() -> list[Source]:
     import jax.nn.initializers as ini
 
     out = []
+    axis_fns = {"softmax", "log_softmax", "standardize", "logsumexp", "logmeanexp"}
     for name in NN_UNARY:
         if hasattr(jnn, name):
-            out.append(Source("nn:unary", f"jax.nn.{name}", unary(), claims=FLOATS))
+            make = (lambda g: [S(g.a(3, 4)), S(g.a(5)), S(g.a(2, 3, 4))]) if name in axis_fns else unary()
+            out.append(Source("nn:unary", f"jax.nn.{name}", make, claims=FLOATS))
     table = {
         "one_hot": lambda g: [S(g.idx(4, high=5), 5), S(g.idx(2, 3, high=3), 3, axis=0)],
         "glu": lambda g: [S(g.a(3, 4)), S(g.a(4, 6), axis=0)],

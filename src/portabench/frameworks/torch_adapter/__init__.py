@@ -24,6 +24,9 @@ from portabench.frameworks.torch_adapter.metadata import Source, build_index, dt
 from portabench.runner.timing import Timer
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
 
+#: case sources whose outputs may legitimately live on another device (they move data)
+MOVES_DATA = {"opinfo:to", "opinfo:cpu", "opinfo:cuda"}
+
 #: messages after which the CUDA context is unusable: the worker must be restarted
 POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure", "misaligned address")
 
@@ -149,7 +152,8 @@ class TorchAdapter(Adapter):
                     if dtype not in claimed_ref:
                         continue
                     samples = self._source_samples(source, dtype, max_samples)
-                    found += [CaseDescriptor(name, source.key, dtype, i, source.random) for i in range(len(samples))]
+                    extra = {"any_device": True} if source.key in MOVES_DATA else {}
+                    found += [CaseDescriptor(name, source.key, dtype, i, source.random, extra) for i in range(len(samples))]
             found += spec_descriptors(spec_fns, dtypes)
             if found:
                 listing.cases += found
@@ -162,10 +166,15 @@ class TorchAdapter(Adapter):
         spec_index = load_specs("torch", builtin_spec_files("torch") + specs)
         return sorted(set(self.index) | set(spec_index))
 
+    def _sample_device(self) -> str:
+        """Where samples are generated: the device under test, as torch's test_compare_cpu does
+        (the reference gets copies), unless it holds no data (meta): then the CPU."""
+        return "cpu" if self.torch_device.type == "meta" else self.device
+
     def _source_samples(self, source: Source, dtype: str, max_samples: int) -> list[Any]:
         key = (source.key, dtype)
         if key not in self._samples:
-            self._samples[key] = source.samples(dtype, max_samples)
+            self._samples[key] = source.samples(dtype, max_samples, self._sample_device())
         return self._samples[key]
 
     def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
@@ -179,7 +188,7 @@ class TorchAdapter(Adapter):
         if source is None:
             raise LookupError(f"no case source {case.source} for {case.function} in torch {torch.__version__}")
         samples = self._source_samples(source, case.dtype, max(case.sample + 1, getattr(self, "_max_samples", 0)))
-        return source.prepare(samples[case.sample], case.dtype, device)
+        return source.prepare(samples[case.sample], case.dtype, device, keep_devices=device == self._sample_device())
 
     # -- specs hooks ---------------------------------------------------------------
     def from_numpy(self, array: ArrayInput, device: str) -> torch.Tensor:
@@ -195,6 +204,12 @@ class TorchAdapter(Adapter):
         }
 
     # -- execution -------------------------------------------------------------------
+    def rng_state(self) -> bytes:
+        state = torch.random.get_rng_state().numpy().tobytes()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state += b"".join(s.numpy().tobytes() for s in torch.cuda.get_rng_state_all())
+        return state
+
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
         random.seed(seed)

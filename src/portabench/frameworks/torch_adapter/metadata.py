@@ -64,10 +64,14 @@ class Source:
     def claimed(self, device_type: str) -> set[str]:
         raise NotImplementedError
 
-    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+    def samples(self, dtype: str, max_samples: int, device: str = "cpu") -> list[Any]:
+        """Samples generated on ``device`` (as torch's own tests do), seeded from key and dtype."""
         raise NotImplementedError
 
-    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+    def prepare(self, sample: Any, dtype: str, device: str, keep_devices: bool = False) -> Prepared:
+        """The call on ``device``. ``keep_devices``: the sample was generated for this device;
+        copy its tensors where they are (some ops take e.g. CPU index tensors on purpose),
+        instead of moving every tensor to ``device``."""
         raise NotImplementedError
 
 
@@ -83,15 +87,21 @@ class OpInfoSource(Source):
     def claimed(self, device_type: str) -> set[str]:
         return {dtype_name(d) for d in self.op.supported_dtypes(device_type)}
 
-    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+    def samples(self, dtype: str, max_samples: int, device: str = "cpu") -> list[Any]:
         _seed_everything(f"{self.key}|{dtype}")
-        gen = self.op.sample_inputs("cpu", torch_dtype(dtype), requires_grad=False)
+        gen = self.op.sample_inputs(device, torch_dtype(dtype), requires_grad=False)
         return list(itertools.islice(gen, max_samples))
 
-    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+    def prepare(self, sample: Any, dtype: str, device: str, keep_devices: bool = False) -> Prepared:
         op = self.call
-        moved = sample.transform(lambda t: t.detach().clone().to(device) if isinstance(t, torch.Tensor) else t)
-        if "device" in moved.kwargs:  # factory functions' samples name the device they were generated for
+
+        def copy(t: Any) -> Any:
+            if not isinstance(t, torch.Tensor):
+                return t
+            return t.detach().clone() if keep_devices else t.detach().clone().to(device)
+
+        moved = sample.transform(copy)
+        if "device" in moved.kwargs and not keep_devices:  # factory functions name the sample's device
             moved.kwargs["device"] = device
         return Prepared(call=lambda: op(moved.input, *moved.args, **moved.kwargs), postprocess=sample.output_process_fn_grad)
 
@@ -104,15 +114,16 @@ class ModuleInfoSource(Source):
     def claimed(self, device_type: str) -> set[str]:
         return {dtype_name(d) for d in self.info.supported_dtypes(device_type)}
 
-    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+    def samples(self, dtype: str, max_samples: int, device: str = "cpu") -> list[Any]:
         _seed_everything(f"{self.key}|{dtype}")
-        inputs = self.info.module_inputs_func(self.info, device="cpu", dtype=torch_dtype(dtype), requires_grad=False, training=False)
+        inputs = self.info.module_inputs_func(self.info, device=device, dtype=torch_dtype(dtype), requires_grad=False, training=False)
         return [i for i in inputs if i.forward_input is not None][:max_samples]
 
-    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+    def prepare(self, sample: Any, dtype: str, device: str, keep_devices: bool = False) -> Prepared:
         _seed_everything(f"{self.key}|{dtype}|module")
         ctor = sample.constructor_input
-        module = self.info.module_cls(*ctor.args, **ctor.kwargs)
+        ctor_kwargs = {k: ("cpu" if k == "device" else v) for k, v in ctor.kwargs.items()}  # build on CPU, then move
+        module = self.info.module_cls(*_to_device(ctor.args, "cpu"), **_to_device(ctor_kwargs, "cpu"))
         if torch_dtype(dtype).is_floating_point or torch_dtype(dtype).is_complex:
             module = module.to(torch_dtype(dtype))
         module = copy.deepcopy(module).to(device).eval()
@@ -140,7 +151,7 @@ class OptimizerInfoSource(Source):
             claimed |= {"complex64"}
         return claimed
 
-    def samples(self, dtype: str, max_samples: int) -> list[Any]:
+    def samples(self, dtype: str, max_samples: int, device: str = "cpu") -> list[Any]:
         _seed_everything(f"{self.key}|{dtype}")
         if getattr(self.info, "only_supports_sparse_grads", False):
             return []
@@ -148,7 +159,7 @@ class OptimizerInfoSource(Source):
         usable = [i for i in inputs if not i.kwargs.get("fused") and not i.kwargs.get("capturable")]
         return usable[:max_samples]
 
-    def prepare(self, sample: Any, dtype: str, device: str) -> Prepared:
+    def prepare(self, sample: Any, dtype: str, device: str, keep_devices: bool = False) -> Prepared:
         _seed_everything(f"{self.key}|{dtype}|params")
         dt = torch_dtype(dtype)
         w0, b0, x0 = torch.randn(10, 5, dtype=dt), torch.randn(10, 1, dtype=dt), torch.randn(5, dtype=dt)
