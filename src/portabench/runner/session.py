@@ -152,6 +152,13 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
                 f"cannot resume run {previous.run_id}: it used {entry.name} {previous.framework_version}, "
                 f"this machine has {info['framework_version']}"
             )
+        if previous.config != config:
+            worker.close()
+            changed = sorted(k for k in set(config) | set(previous.config) if config.get(k) != previous.config.get(k))
+            raise PortabenchError(
+                f"cannot resume run {previous.run_id}: it was started with other options ({', '.join(changed)}); "
+                "give the same options, or start a new run without --resume"
+            )
         run_id = previous.run_id
         store.set_run_status(run_id, "running")
         done = store.done_case_ids(run_id)

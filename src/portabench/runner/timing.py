@@ -46,7 +46,7 @@ class TimingConfig:
 
     warmup: int = 1
     min_repeats: int = 5
-    max_repeats: int = 200
+    max_repeats: int = 30
     budget_s: float = 0.2
     block_ns: int = 1_000_000
     max_block: int = 1000
