@@ -125,3 +125,18 @@ def test_malformed_spec_is_a_one_line_error(tmp_path: Path) -> None:
     spec.write_text("format = 1\nframework = 'torch'\n[[function]]\nname = 'x'\n[[function.case]]\ncall = '('\n")
     _one_line_error(run_cli("run", "--framework", "torch", "--device", "cpu", "--functions", "x", "--specs", str(spec)),
                     "syntax error")
+
+
+@pytest.mark.slow
+def test_study_continues_across_commands_without_redoing_complete_runs(tmp_path: Path) -> None:
+    args = ("study", "--framework", "torch", "--devices", "cpu,meta", "--functions", "torch.add,torch.nonzero", *FAST)
+    first = run_cli(*args, "--budget", "0.001s", cwd=tmp_path)  # stops after the first case
+    assert first.returncode == 0, first.stderr
+    second = run_cli(*args, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    third = run_cli(*args, cwd=tmp_path)
+    assert third.returncode == 0 and third.stdout.count("already complete") + third.stderr.count("already complete") == 2
+    with sqlite3.connect(tmp_path / "portabench.sqlite") as conn:
+        runs = conn.execute("SELECT device, status FROM runs ORDER BY device").fetchall()
+        (dupes,) = conn.execute("SELECT COUNT(*) - COUNT(DISTINCT run_id || case_id) FROM results").fetchone()
+    assert runs == [("cpu", "complete"), ("meta", "complete")] and dupes == 0

@@ -78,7 +78,8 @@ def builtin_spec_files(framework: str) -> list[str]:
     return sorted(f"builtin:{p.name}" for p in folder.iterdir() if p.name.startswith(f"{framework}") and p.name.endswith(".toml"))
 
 
-def _read(ref: str) -> str:
+def read_spec_text(ref: str) -> str:
+    """The text of a spec file (``builtin:NAME`` or a path); adapters read their own optional keys from it."""
     if ref.startswith("builtin:"):
         return (resources.files("portabench.data") / "specs" / ref.removeprefix("builtin:")).read_text()
     path = Path(ref)
@@ -90,7 +91,7 @@ def _read(ref: str) -> str:
 def load_spec_file(ref: str) -> tuple[str, list[SpecFunction]]:
     """Parse and validate one spec file; returns (framework, functions). Errors: PortabenchError naming the file."""
     try:
-        data = tomllib.loads(_read(ref))
+        data = tomllib.loads(read_spec_text(ref))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PortabenchError(f"spec file {ref} is not valid TOML: {exc}") from None
     if data.get("format") != SPEC_FORMAT:

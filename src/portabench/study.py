@@ -3,8 +3,9 @@
 :func:`run_study` is what ``portabench study`` calls. Defaults: installed
 frameworks, each framework's default mode, the default sample, ``cpu`` as the
 reference, every accelerator the framework sees as a target. Every run is
-resumable, and the study resumes unfinished runs of the store by default, so a
-study cut into several commands (``--budget``) continues where it stopped.
+resumable: by default the study resumes unfinished runs of the store and skips
+runs it already completed with the same options, so a study cut into several
+commands (``--budget``) continues where it stopped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
-from portabench.runner.session import RunRequest, RunSummary, execute_run, query_worker
+from portabench.runner.session import RunRequest, RunSummary, execute_run, find_complete_run, query_worker
 from portabench.runner.timing import TimingConfig
 from portabench.store import Store
 
@@ -121,6 +122,10 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
                     return result
                 request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
                                       parse_dtypes(args.dtypes), args, resume=not args.fresh, budget_s=remaining)
+                done = None if args.fresh else find_complete_run(store, request, mode)
+                if done is not None:  # a study continued across commands: this run is finished already
+                    say(f"{entry.name} on {device} ({mode}): run {done.run_id} already complete in this store")
+                    continue
                 with progress_for(f"{entry.name} {mode} on {device}") as progress:
                     summary = execute_run(store, request, progress)
                 say(summary_line(entry.name, f"{device} ({mode})", summary))

@@ -51,6 +51,7 @@ class Prepared:
 
     call: Callable[[], Any]
     postprocess: Callable[[Any], Any] = lambda out: out
+    compile_ns: int | None = None  # set by adapters that compile ahead of the first call (jit modes)
 
 
 @dataclass

@@ -85,6 +85,25 @@ def _start_worker(request: RunRequest, mode: str, reference: str | None) -> tupl
     return worker, info
 
 
+def run_config(request: RunRequest) -> dict[str, Any]:
+    """The options recorded in a run's ``config``; a run is resumed or reused only when they are equal."""
+    return {
+        "dtypes": request.dtypes, "specs": request.specs, "max_samples": request.max_samples,
+        "timeout_s": request.timeout_s, "timing": request.timing.to_json(), "functions": request.functions,
+    }
+
+
+def find_complete_run(store: Store, request: RunRequest, mode: str) -> RunMeta | None:
+    """A complete run of this framework, device and mode with the same options, if the store has one."""
+    config = run_config(request)
+    reference = None if request.reference in (None, request.device) else request.reference
+    for run in reversed(store.runs()):
+        if (run.framework, run.device, run.mode, run.status, run.origin) == (request.framework, request.device, mode, "complete", "portabench") \
+                and run.reference_device == reference and run.config == config:
+            return run
+    return None
+
+
 def _result_from_reply(case: CaseDescriptor, reply: dict[str, Any]) -> CaseResult:
     result = CaseResult(
         case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype, sample=case.sample,
@@ -141,10 +160,7 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         worker.close()
         raise PortabenchError(f"listing {entry.name} cases failed: {exc}") from None
     cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
-    config = {
-        "dtypes": request.dtypes, "specs": request.specs, "max_samples": request.max_samples,
-        "timeout_s": request.timeout_s, "timing": request.timing.to_json(), "functions": request.functions,
-    }
+    config = run_config(request)
     if previous is not None:
         if previous.framework_version != info["framework_version"]:
             worker.close()

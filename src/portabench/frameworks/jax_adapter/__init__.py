@@ -213,9 +213,9 @@ class JaxAdapter(Adapter):
             self._specs[name] = kept + fns
         for ref in refs:  # the optional 'jit = false' key (call outside jax.jit in jit mode)
             try:
-                from portabench.specs import _read
+                from portabench.specs import read_spec_text
 
-                data = tomllib.loads(_read(ref))
+                data = tomllib.loads(read_spec_text(ref))
             except Exception:
                 continue
             if data.get("framework") != "jax":
