@@ -27,5 +27,6 @@ def handle(args: argparse.Namespace) -> int:
         raise PortabenchError(f"{path} is not a directory (expected a clone of the paper's repository)")
     with Store(args.store) as store:
         summary = import_paper(path, store)
-    console.print(str(summary))
+    for line in summary.lines():
+        console.print(line)
     return 0
