@@ -46,18 +46,16 @@ def _portability(port: pd.DataFrame) -> list[str]:
         return out + ["No results.", ""]
     out += ["Per function: *portable* = every case passed, *partial* = some failed, *complete* = all failed "
             "(cases broken on the reference device excluded). *failing* = partial + complete.", ""]
-    heads = ["device", "version", "mode", "role", "n functions", "portable", "partial", "complete", "failing",
-             "ref. broken", "no cases", "missing"]
-    for fw, grp in port.groupby("framework", sort=True):
-        rows = []
-        for r in grp.itertuples():
-            dev = r.device + ("" if r.origin == "portabench" else f" [{r.origin}]")
-            rows.append([dev, r.framework_version, r.mode, r.role, r.n_functions,
-                         *(fmt.share_ci(getattr(r, f"{s}_share"), getattr(r, f"{s}_lo"), getattr(r, f"{s}_hi"),
-                                        getattr(r, f"{s}_n")) for s in ("portable", "partial", "complete", "failing")),
-                         r.reference_broken, r.no_cases, r.missing])
-        out += [f"### {fw}", "", fmt.markdown_table(heads, rows, ["l"] * 4 + ["r"] * 8), ""]
-    return out
+    heads = ["framework", "device", "version", "mode", "role", "n functions", "portable", "partial", "complete",
+             "failing", "ref. broken", "no cases", "missing"]
+    rows = []
+    for r in port.sort_values(["framework"], kind="stable").itertuples():  # every framework in one table
+        dev = r.device + ("" if r.origin == "portabench" else f" [{r.origin}]")
+        rows.append([r.framework, dev, r.framework_version, r.mode, r.role, r.n_functions,
+                     *(fmt.share_ci(getattr(r, f"{s}_share"), getattr(r, f"{s}_lo"), getattr(r, f"{s}_hi"),
+                                    getattr(r, f"{s}_n")) for s in ("portable", "partial", "complete", "failing")),
+                     r.reference_broken, r.no_cases, r.missing])
+    return out + [fmt.markdown_table(heads, rows, ["l"] * 5 + ["r"] * 8), ""]
 
 
 def _categories(cats: pd.DataFrame) -> list[str]:
