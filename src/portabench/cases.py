@@ -65,3 +65,15 @@ REFERENCE_FAILED = "reference_failed"  # broken on the reference device too: not
 OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED)
 
 DEFAULT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "bool", "complex64")
+
+
+def dtype_list(text: str | None) -> list[str]:
+    """Comma-separated dtype names -> list; None or empty gives :data:`DEFAULT_DTYPES`."""
+    from portabench.errors import PortabenchError
+
+    if not text:
+        return list(DEFAULT_DTYPES)
+    dtypes = [d.strip() for d in text.split(",") if d.strip()]
+    if not dtypes:
+        raise PortabenchError("--dtypes needs at least one dtype")
+    return dtypes

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from portabench.cases import dtype_list
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
 from portabench.runner.session import RunRequest, RunSummary, execute_run, find_complete_run, query_worker
@@ -92,7 +93,6 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
               modes: list[str] | None, budget_s: float | None,
               progress_for: Callable[[str], Any], say: Callable[[str], None]) -> StudyResult:
     """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
-    from portabench.commands.options import parse_dtypes
     from portabench.selection import resolve_manifest
 
     entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
@@ -121,7 +121,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
                     result.stopped_by_budget = True
                     return result
                 request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
-                                      parse_dtypes(args.dtypes), args, resume=not args.fresh, budget_s=remaining)
+                                      dtype_list(args.dtypes), args, resume=not args.fresh, budget_s=remaining)
                 done = None if args.fresh else find_complete_run(store, request, mode)
                 if done is not None:  # a study continued across commands: this run is finished already
                     say(f"{entry.name} on {device} ({mode}): run {done.run_id} already complete in this store")

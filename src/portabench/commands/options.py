@@ -32,15 +32,6 @@ def add_cases(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-timing", action="store_true", help="skip timing of passing cases")
 
 
-def parse_dtypes(text: str | None) -> list[str]:
-    if not text:
-        return list(DEFAULT_DTYPES)
-    dtypes = [d.strip() for d in text.split(",") if d.strip()]
-    if not dtypes:
-        raise PortabenchError("--dtypes needs at least one dtype")
-    return dtypes
-
-
 def parse_budget(text: str | None) -> float | None:
     """'540', '540s', '9m', '1h' -> seconds."""
     if text is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from portabench.commands.options import add_cases, add_selection, add_store, parse_dtypes
+from portabench.cases import dtype_list
+from portabench.commands.options import add_cases, add_selection, add_store
 from portabench.commands.progress import case_progress, console
 from portabench.frameworks import get_framework
 from portabench.selection import resolve_manifest
@@ -33,7 +34,7 @@ def handle(args: argparse.Namespace) -> int:
     for spec in args.specs:
         load_spec_file(spec)  # validate in the parent: a bad spec is a one-line error before any worker starts
     manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
-    request = request_for(entry, args.device, args.reference, args.mode, manifest, parse_dtypes(args.dtypes), args,
+    request = request_for(entry, args.device, args.reference, args.mode, manifest, dtype_list(args.dtypes), args,
                           resume=args.resume)
     with Store(args.store) as store, case_progress(f"{entry.name} on {args.device}") as progress:
         summary = execute_run(store, request, progress)
