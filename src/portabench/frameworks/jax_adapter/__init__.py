@@ -18,7 +18,6 @@ generated NumPy/SciPy-counterpart cases, and the declarative specs
 from __future__ import annotations
 
 import os
-import platform
 import time
 import tomllib
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from portabench.cases import CaseDescriptor
+from portabench.frameworks.host import cpu_name
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.jax_adapter.api import resolve, walk_api
 from portabench.frameworks.jax_adapter.sources import Sample, Source, build_index
@@ -129,15 +129,6 @@ def bind_sample(fn: Callable, sample: Sample) -> tuple[Callable, list[Any]]:
     return f, inputs
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class JaxAdapter(Adapter):
@@ -160,7 +151,7 @@ class JaxAdapter(Adapter):
             "framework_version": jax.__version__,
             "device": self.device,
             "device_kind": dev.platform,
-            "device_name": _cpu_name() if dev.platform == "cpu" else dev.device_kind,
+            "device_name": cpu_name() if dev.platform == "cpu" else dev.device_kind,
             "numerics": self.numerics(),
         }
 

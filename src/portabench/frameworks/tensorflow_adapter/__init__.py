@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402  (TF_CPP_MIN_LOG_LEVEL is left alone: the placement log is INFO)
 
 from portabench.cases import CaseDescriptor  # noqa: E402
+from portabench.frameworks.host import cpu_name
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared  # noqa: E402
 from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors  # noqa: E402
 from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
@@ -81,15 +81,6 @@ class TFTimer:
             return
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _spec_extras(ref: str) -> dict[str, dict[str, Any]]:
@@ -167,7 +158,7 @@ class TensorFlowAdapter(Adapter):
     # -- description -------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         dev = self.tf_device
-        name = _cpu_name() if dev.kind == "CPU" else dev.name
+        name = cpu_name() if dev.kind == "CPU" else dev.name
         if dev.kind == "GPU":
             try:
                 details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[dev.index])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import platform
 import random
 from typing import Any
 
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 
 from portabench.cases import CaseDescriptor
+from portabench.frameworks.host import cpu_name
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
@@ -50,15 +50,6 @@ class TorchTimer:
             self._sync()
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class TorchAdapter(Adapter):
@@ -81,7 +72,7 @@ class TorchAdapter(Adapter):
         if dev.type == "cuda":
             name = torch.cuda.get_device_name(dev)
         elif dev.type == "cpu":
-            name = _cpu_name()
+            name = cpu_name()
         else:
             name = dev.type
         return {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+
+from portabench.frameworks.host import resolve_qualname
 import inspect
 from typing import Any
 
@@ -63,18 +65,4 @@ def walk_api() -> list[dict[str, str]]:
     return [{"qualname": q, "kind": k} for q, k in sorted(seen.items())]
 
 
-def resolve(qualname: str) -> Any | None:
-    """The object a qualified name refers to, or None when it does not exist here."""
-    parts = qualname.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except Exception:
-            continue
-        try:
-            for attr in parts[split:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
+resolve = resolve_qualname  # kept under the adapter's name for its callers
