@@ -68,3 +68,11 @@ def test_wrong_device_is_detected(adapter: TorchAdapter) -> None:
     meta = TorchAdapter("meta", "eager", "cpu")
     assert meta.placement_error([torch.ones(1)], "meta") == "result on cpu, requested meta"
     assert meta.placement_error([torch.ones(1, device="meta")], "meta") is None
+
+
+def test_ops_that_reseed_internally_are_random(adapter: TorchAdapter) -> None:
+    # OpInfo wraps torch.normal / dropout in wrapper_set_seed (seed 42, RNG state restored):
+    # CPU and CUDA then draw different streams, so values must not be compared.
+    listing = adapter.list_cases(["torch.normal", "torch.nn.functional.dropout", "torch.add"], ["float32"], [], 1)
+    flags = {c.function: c.random for c in listing.cases}
+    assert flags["torch.normal"] and flags["torch.nn.functional.dropout"] and not flags["torch.add"]

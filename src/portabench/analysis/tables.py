@@ -83,7 +83,8 @@ def numerical_errors(pooled: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         for name, col in (("abs", "max_abs_err"), ("rel", "max_rel_err")):
             v = pd.to_numeric(grp[col], errors="coerce").dropna().to_numpy(dtype=float)
             row[f"{name}_median"] = float(np.median(v)) if len(v) else float("nan")
-            row[f"{name}_p90"] = float(np.percentile(v, 90)) if len(v) else float("nan")
+            with np.errstate(invalid="ignore"):  # relative errors can be inf (reference 0): p90 is then inf or nan
+                row[f"{name}_p90"] = float(np.percentile(v, 90)) if len(v) else float("nan")
             row[f"{name}_max"] = float(v.max()) if len(v) else float("nan")
         rows.append(row)
     return errs, pd.DataFrame(rows, columns=ERROR_SUMMARY_COLUMNS)
