@@ -121,3 +121,13 @@ def test_interrupted_run_resumes_without_repeating_cases(tmp_path: Path, how: st
     assert len(runs) == 1 and runs[0].status == "complete"
     assert len(df) == 6 and df.case_id.is_unique
     assert set(df.outcome) == {"passed"}
+
+
+def test_resume_with_other_options_is_refused(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.sqlite") as store:
+        first = execute_run(store, _request(functions=["fault.ok"], budget_s=0.0))  # stops before its first case
+        assert first.status == "interrupted"
+        with pytest.raises(PortabenchError, match="other options \\(dtypes\\)"):
+            execute_run(store, _request(functions=["fault.ok"], dtypes=["float64"], resume=True))
+        resumed = execute_run(store, _request(functions=["fault.ok"], resume=True))
+        assert resumed.run_id == first.run_id and resumed.resumed and resumed.status == "complete"
