@@ -168,9 +168,10 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
                 f"cannot resume run {previous.run_id}: it used {entry.name} {previous.framework_version}, "
                 f"this machine has {info['framework_version']}"
             )
-        if previous.config != config:
+        if previous.config != config or previous.reference_device != reference:
             worker.close()
             changed = sorted(k for k in set(config) | set(previous.config) if config.get(k) != previous.config.get(k))
+            changed += ["reference"] if previous.reference_device != reference else []
             raise PortabenchError(
                 f"cannot resume run {previous.run_id}: it was started with other options ({', '.join(changed)}); "
                 "give the same options, or start a new run without --resume"
@@ -225,7 +226,9 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
             counts[result.outcome] = counts.get(result.outcome, 0) + 1
         if progress:
             progress(len(todo), len(todo), "")
-    except BaseException:
+    except BaseException:  # Ctrl-C, or a worker that cannot start: stop now, keep the run resumable
+        if worker is not None:
+            worker.kill()
         store.finish_run(run_id, "interrupted", _now())
         raise
     finally:
