@@ -76,3 +76,14 @@ def test_ops_that_reseed_internally_are_random(adapter: TorchAdapter) -> None:
     listing = adapter.list_cases(["torch.normal", "torch.nn.functional.dropout", "torch.add"], ["float32"], [], 1)
     flags = {c.function: c.random for c in listing.cases}
     assert flags["torch.normal"] and flags["torch.nn.functional.dropout"] and not flags["torch.add"]
+
+
+def test_plugin_devices_name_their_missing_package() -> None:
+    pytest.importorskip("torch", reason="torch extra")
+    try:
+        import torch_xla  # noqa: F401
+    except ImportError:
+        with pytest.raises(DeviceUnavailable, match="torch_xla"):
+            TorchAdapter("xla", "eager", "cpu")
+    else:
+        pytest.skip("torch_xla is installed here")

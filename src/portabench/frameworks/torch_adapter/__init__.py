@@ -8,6 +8,8 @@ OpInfo / ModuleInfo / OptimizerInfo metadata and from declarative specs.
 from __future__ import annotations
 
 import gc
+import importlib
+import time
 import os
 import random
 from typing import Any
@@ -31,15 +33,30 @@ MOVES_DATA = {"opinfo:to", "opinfo:cpu", "opinfo:cuda"}
 POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure", "misaligned address")
 
 
+#: device types whose support lives in a separate package, imported before the device is used
+DEVICE_PLUGINS = {"xla": "torch_xla", "hpu": "habana_frameworks.torch"}
+
+
+def _xla_sync() -> None:
+    """Run the pending lazy XLA graph and wait for the device (torch_xla's step barrier)."""
+    import torch_xla.core.xla_model as xm
+
+    xm.mark_step()
+    xm.wait_device_ops()
+
+
 class TorchTimer:
-    """perf_counter timing bracketed by the device module's ``synchronize()`` (torch.cuda, torch.mps, ...)."""
+    """perf_counter timing bracketed by the device module's ``synchronize()`` (torch.cuda, torch.mps, ...).
+
+    XLA tensors are lazy: their sync runs the pending graph (``mark_step``) and waits for it.
+    """
 
     def __init__(self, device: torch.device) -> None:
         module = getattr(torch, device.type, None)
         sync = getattr(module, "synchronize", None)
+        if device.type == "xla":
+            sync = _xla_sync
         self._sync = (lambda: sync(device)) if device.type == "cuda" and sync else sync
-        import time
-
         self._now = time.perf_counter_ns
 
     def now(self) -> int:
@@ -50,8 +67,6 @@ class TorchTimer:
             self._sync()
 
 
-
-
 class TorchAdapter(Adapter):
     name = "torch"
 
@@ -59,6 +74,9 @@ class TorchAdapter(Adapter):
         super().__init__(device, mode, reference)
         try:
             self.torch_device = torch.device(device)
+            plugin = DEVICE_PLUGINS.get(self.torch_device.type)
+            if plugin:
+                importlib.import_module(plugin)  # registers the device type with torch
             torch.empty(1, device=self.torch_device)
         except Exception as exc:
             raise DeviceUnavailable(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
