@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import importlib
 import time
-import os
 import random
 from typing import Any
 
@@ -288,5 +287,3 @@ def _tensors(output: Any):
         for v in output.values():
             yield from _tensors(v)
 
-
-os.environ.setdefault("PYTORCH_TEST_WITH_SLOW", "0")
