@@ -292,6 +292,9 @@ RULES: tuple[Rule, ...] = (
       r"|register_meta function for \S+ raises unimplemented"
       r"|cannot be called on meta tensors",
       "torch meta device: no meta/fake kernel, or an op that needs data (Tensor.item)"),
+    R("cuda-no-binary-for-gpu", NOT_IMPLEMENTED, None,
+      r"CUDA_ERROR_NO_BINARY_FOR_GPU|no kernel image is available for execution on the device",
+      "the build has no kernel binary for this GPU's architecture"),
     R("torch-not-supported-on-backend", NOT_IMPLEMENTED, None,
       r"is not supported on (CUDA|MPS|XLA|ROCm|XPU)\b",
       "torch: a feature of the op is not supported on this backend"),
