@@ -1,8 +1,9 @@
-"""Worker-side helpers shared by adapters: naming the host CPU, resolving qualified names."""
+"""Worker-side helpers shared by adapters: naming the host CPU, resolving qualified names, walking APIs."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import platform
 from typing import Any
 
@@ -34,3 +35,25 @@ def resolve_qualname(qualname: str) -> Any | None:
             return None
         return obj
     return None
+
+
+def public_members(owner: Any) -> list[tuple[str, Any]]:
+    """``(name, object)`` of a module's or class's public names: ``__all__`` (modules) or ``dir()``,
+    without leading-underscore names and without names whose access raises (deprecated, lazy)."""
+    names = (getattr(owner, "__all__", None) if inspect.ismodule(owner) else None) or dir(owner)
+    out = []
+    for name in names:
+        if name.startswith("_"):
+            continue
+        try:
+            out.append((name, getattr(owner, name)))
+        except Exception:
+            continue
+    return out
+
+
+def callable_kind(obj: Any) -> str | None:
+    """``class`` or ``function`` for callables of an API walk; None for other values."""
+    if inspect.isclass(obj):
+        return "class"
+    return "function" if callable(obj) else None

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from portabench.frameworks.host import resolve_qualname
+from portabench.frameworks.host import callable_kind, public_members, resolve_qualname
 import inspect
-from typing import Any
 
 #: the public namespaces walked; a module found inside one of them (``jax.scipy.stats.norm``)
 #: is walked too when its name starts with one of these prefixes
@@ -31,14 +30,6 @@ TRANSFORMATIONS = (
 )
 
 
-def _kind(obj: Any) -> str | None:
-    if inspect.isclass(obj):
-        return "class"
-    if callable(obj):
-        return "function"
-    return None
-
-
 def _walk_module(module_name: str, seen: dict[str, str], visited: set[str]) -> None:
     if module_name in visited:
         return
@@ -47,20 +38,13 @@ def _walk_module(module_name: str, seen: dict[str, str], visited: set[str]) -> N
         module = importlib.import_module(module_name)
     except Exception:  # an optional namespace missing from this version
         return
-    names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
-    for name in names:
-        if name.startswith("_"):
-            continue
-        try:
-            obj = getattr(module, name)
-        except Exception:  # deprecated names raise on access
-            continue
+    for name, obj in public_members(module):
         qual = f"{module_name}.{name}"
         if inspect.ismodule(obj):
             if any(qual.startswith(p) for p in SUBMODULE_PREFIXES):
                 _walk_module(qual, seen, visited)
             continue
-        kind = _kind(obj)
+        kind = callable_kind(obj)
         if kind:
             seen.setdefault(qual, kind)
 
@@ -79,8 +63,8 @@ def walk_api() -> list[dict[str, str]]:
         _walk_module(module_name, seen, visited)
     for name in TRANSFORMATIONS:
         obj = getattr(jax, name, None)
-        if obj is not None and _kind(obj):
-            seen.setdefault(f"jax.{name}", _kind(obj))
+        if obj is not None and callable_kind(obj):
+            seen.setdefault(f"jax.{name}", callable_kind(obj))
     return [{"qualname": q, "kind": k} for q, k in sorted(seen.items())]
 
 

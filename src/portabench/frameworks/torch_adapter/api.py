@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from portabench.frameworks.host import resolve_qualname
+from portabench.frameworks.host import callable_kind, public_members, resolve_qualname
 import inspect
-from typing import Any
 
 #: the public namespaces walked (module path -> qualified-name prefix)
 NAMESPACES = (
@@ -16,14 +15,6 @@ NAMESPACES = (
     "torch.func", "torch.amp", "torch.jit", "torch.testing",
 )
 CLASS_MEMBERS = ("torch.Tensor", "torch.nn.Module")
-
-
-def _kind(obj: Any) -> str | None:
-    if inspect.isclass(obj):
-        return "class"
-    if callable(obj):
-        return "function"
-    return None
 
 
 def walk_api() -> list[dict[str, str]]:
@@ -38,29 +29,14 @@ def walk_api() -> list[dict[str, str]]:
             module = importlib.import_module(module_name)
         except Exception:  # an optional namespace missing from this build
             continue
-        public = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
-        for name in public:
-            if name.startswith("_"):
-                continue
-            try:
-                obj = getattr(module, name)
-            except Exception:
-                continue
-            if inspect.ismodule(obj):
-                continue
-            kind = _kind(obj)
+        for name, obj in public_members(module):
+            kind = None if inspect.ismodule(obj) else callable_kind(obj)
             if kind:
                 seen.setdefault(f"{module_name}.{name}", kind)
     for cls_path in CLASS_MEMBERS:
         module_name, cls_name = cls_path.rsplit(".", 1)
         cls = getattr(importlib.import_module(module_name), cls_name)
-        for name in dir(cls):
-            if name.startswith("_"):
-                continue
-            try:
-                obj = getattr(cls, name)
-            except Exception:
-                continue
+        for name, obj in public_members(cls):
             seen.setdefault(f"{cls_path}.{name}", "method" if callable(obj) else "attribute")
     return [{"qualname": q, "kind": k} for q, k in sorted(seen.items())]
 
