@@ -2,9 +2,14 @@
 
     python benchmarks/throughput.py --preset all --dtypes float32 --device cpu
     python benchmarks/throughput.py --preset paper --device cpu            # all default dtypes
+    python benchmarks/throughput.py --device cuda --dtypes float32 --workers 1,2,4
 
 Runs the real CLI into a temporary store (workers, comparison, timing and all)
-and prints the figures; ``--output`` also writes them as JSON.
+and prints the figures; ``--output`` also writes them as JSON. With several
+``--workers`` values, each runs in turn, and every later one is compared with
+the first: cases whose outcome differs, and the median over cases passed in both
+of the ratio of their timed medians (concurrent workers on one device share it,
+so their timings drift; on one device per worker they should not).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sqlite3
 import subprocess
 import sys
@@ -27,29 +33,52 @@ def main() -> None:
     parser.add_argument("--preset", default="all")
     parser.add_argument("--dtypes")
     parser.add_argument("--mode")
+    parser.add_argument("--workers", default="1", help="comma-separated worker counts to measure in turn (default 1)")
     parser.add_argument("--output")
     args = parser.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "bench.sqlite"
-        cmd = [sys.executable, "-m", "portabench", "run", "--framework", args.framework, "--device", args.device,
-               "--preset", args.preset, "--store", str(store)]
-        cmd += ["--dtypes", args.dtypes] if args.dtypes else []
-        cmd += ["--mode", args.mode] if args.mode else []
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            sys.exit(proc.stderr)
-        with sqlite3.connect(store) as conn:
-            cases, functions, passed = conn.execute(
-                "SELECT COUNT(*), COUNT(DISTINCT function), SUM(outcome = 'passed') FROM results").fetchone()
-    figures = {"framework": args.framework, "device": args.device, "preset": args.preset, "dtypes": args.dtypes or "default",
-               "mode": args.mode or "default", "wall_s": round(wall, 1), "cases": cases, "functions": functions,
-               "passed": passed, "cases_per_s": round(cases / wall, 2), "cpus": os.cpu_count()}
-    print(json.dumps(figures))
+        for workers in [int(w) for w in args.workers.split(",")]:
+            store = Path(tmp) / f"bench-{workers}.sqlite"
+            figures = _measure(args, workers, store)
+            if rows:
+                figures.update(_agreement(Path(tmp) / f"bench-{rows[0]['workers']}.sqlite", store))
+            rows.append(figures)
+            print(json.dumps(figures), flush=True)
     if args.output:
-        Path(args.output).write_text(json.dumps(figures, indent=1))
+        Path(args.output).write_text(json.dumps(rows, indent=1))
 
+
+def _measure(args: argparse.Namespace, workers: int, store: Path) -> dict:
+    cmd = [sys.executable, "-m", "portabench", "run", "--framework", args.framework, "--device", args.device,
+           "--preset", args.preset, "--store", str(store), "--workers", str(workers)]
+    cmd += ["--dtypes", args.dtypes] if args.dtypes else []
+    cmd += ["--mode", args.mode] if args.mode else []
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    with sqlite3.connect(store) as conn:
+        cases, functions, passed = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT function), SUM(outcome = 'passed') FROM results").fetchone()
+    return {"framework": args.framework, "device": args.device, "preset": args.preset, "dtypes": args.dtypes or "default",
+            "mode": args.mode or "default", "workers": workers, "wall_s": round(wall, 1), "cases": cases,
+            "functions": functions, "passed": passed, "cases_per_s": round(cases / wall, 2), "cpus": os.cpu_count()}
+
+
+def _agreement(first: Path, other: Path) -> dict:
+    """Outcome differences and the median timing ratio of ``other`` against ``first``, case by case."""
+    with sqlite3.connect(other) as conn:
+        conn.execute("ATTACH DATABASE ? AS first", (str(first),))
+        pairs = conn.execute(
+            "SELECT a.outcome, b.outcome, a.time_median_ns, b.time_median_ns FROM first.results a "
+            "JOIN results b USING (case_id)").fetchall()
+    ratios = sorted(b_t / a_t for a_o, b_o, a_t, b_t in pairs if a_o == b_o == "passed" and a_t and b_t)
+    return {"outcomes_differ": sum(a_o != b_o for a_o, b_o, _, _ in pairs),
+            "time_ratio_median": round(statistics.median(ratios), 3) if ratios else None,
+            "time_ratio_p10_p90": [round(ratios[len(ratios) // 10], 3), round(ratios[9 * len(ratios) // 10], 3)]
+            if ratios else None}
 
 if __name__ == "__main__":
     main()

@@ -72,7 +72,7 @@ def test_fault_injection_through_the_cli(tmp_path: Path) -> None:
     store = tmp_path / "f.sqlite"
     proc = run_cli("run", "--framework", "torch", "--device", "cpu", "--functions",
                    "fault.segfault,fault.hang,fault.memory,fault.ok", "--specs", str(DATA / "faults.toml"),
-                   "--timeout", "5", "--store", str(store), *FAST)
+                   "--timeout", "5", "--workers", "2", "--store", str(store), *FAST)  # faults on two workers at once
     assert proc.returncode == 0, proc.stderr
     with sqlite3.connect(store) as conn:
         got = dict(conn.execute("SELECT function, COALESCE(category, outcome) FROM results").fetchall())
@@ -106,6 +106,7 @@ def test_sample_writes_a_reproducible_manifest(tmp_path: Path) -> None:
     (["report", "--store", "/nonexistent.sqlite"], "does not exist"),
     (["merge", "/nonexistent.sqlite", "-o", "/tmp/portabench-never.sqlite"], "does not exist"),
     (["study", "--framework", "torch", "--budget", "soon"], "bad budget"),
+    (["run", "--framework", "torch", "--device", "cpu", "--functions", "torch.add", "--workers", "0"], "at least 1"),
 ])
 def test_bad_input_is_a_one_line_error(args: list[str], pattern: str) -> None:
     _one_line_error(run_cli(*args), pattern)

@@ -52,6 +52,18 @@ def test_case_ids_are_stable_across_listings() -> None:
     assert [c.case_id for c in a.cases] == [c.case_id for c in b.cases]
 
 
+def test_a_worker_that_did_not_list_the_cases_prepares_the_same_samples() -> None:
+    # workers other than the one that listed (another GPU's, a fresh one after a crash) rebuild samples
+    # from the case alone, in any order; sample i must be the listing worker's sample i
+    lister = TorchAdapter("cpu", "eager", None)
+    cases = [c for c in lister.list_cases(["torch.sum"], ["float32"], [], 5).cases if c.source == "opinfo:sum"]
+    assert len(cases) == 5
+    fresh = TorchAdapter("cpu", "eager", None)
+    for case in (cases[2], cases[4], cases[0]):
+        got, want = fresh.prepare(case, "cpu").call(), lister.prepare(case, "cpu").call()
+        assert torch.equal(got, want), case.case_id
+
+
 def test_unusable_device_raises_device_unavailable() -> None:
     with pytest.raises(DeviceUnavailable):
         TorchAdapter("cuda:7" if not torch.cuda.is_available() else "nosuch", "eager", "cpu")

@@ -36,6 +36,7 @@ def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode:
         sample=manifest.to_json(), dtypes=dtypes, specs=list(args.specs), max_samples=args.max_samples,
         timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
         resume=resume, budget_s=budget_s, do_timing=not getattr(args, "no_timing", False),
+        workers=getattr(args, "workers", None),
     )
 
 
@@ -73,8 +74,8 @@ def plan_devices(entry: FrameworkEntry, devices: list[str] | None) -> tuple[list
     """(devices to run, expected targets not available). The reference ``cpu`` always comes first."""
     available = query_worker(entry.name, "cpu", "devices")["devices"]
     kinds = {d.split(":")[0] for d in available}
-    if devices is None:
-        chosen = ["cpu"] + [d for d in available if d != "cpu"]
+    if devices is None:  # one run per kind ("cuda", not "cuda:0", "cuda:1"): its cases spread over every device
+        chosen = ["cpu"] + list(dict.fromkeys(d.split(":")[0] for d in available if d != "cpu"))
         missing = [k for k in EXPECTED_TARGETS.get(entry.name, []) if k not in kinds]
         return chosen, missing
     chosen, missing = [], []

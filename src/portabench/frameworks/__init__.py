@@ -11,7 +11,8 @@ adapter module; the runner does not change.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 
 from portabench.errors import PortabenchError
@@ -27,6 +28,9 @@ class FrameworkEntry:
     modes: tuple[str, ...]  # execution modes; the first is the default
     mining_roots: tuple[str, ...]  # top-level modules whose imports the miner resolves
     extra: str  # pip extra that installs it: pip install 'portabench[<extra>]'
+    #: device kind (as the adapter's ``info()`` names it) -> environment variable that shows a worker one device
+    #: of that kind; used to spread a run over one worker per GPU (runner/dispatch.py)
+    visible_devices_env: Mapping[str, str] = field(default_factory=dict)
 
     def is_installed(self) -> bool:
         return importlib.util.find_spec(self.import_name) is not None
@@ -63,6 +67,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         modes=("eager",),
         mining_roots=("torch",),
         extra="torch",
+        visible_devices_env={"cuda": "CUDA_VISIBLE_DEVICES"},
     ),
     "jax": FrameworkEntry(
         name="jax",
@@ -71,6 +76,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         modes=("eager", "jit"),
         mining_roots=("jax",),
         extra="jax",
+        visible_devices_env={"gpu": "CUDA_VISIBLE_DEVICES"},
     ),
     "tensorflow": FrameworkEntry(
         name="tensorflow",
@@ -79,6 +85,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         modes=("eager", "function", "xla"),
         mining_roots=("tensorflow",),
         extra="tensorflow",
+        visible_devices_env={"gpu": "CUDA_VISIBLE_DEVICES"},
     ),
 }
 

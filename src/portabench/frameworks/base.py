@@ -94,6 +94,16 @@ class Adapter(ABC):
         """Device strings usable in this process (for ``study`` defaults)."""
         return ["cpu"]
 
+    def device_count(self) -> int:
+        """How many devices a run on this worker's device string may be spread over (one worker each).
+
+        More than 1 only when the string names a kind without an index
+        (``cuda``, ``gpu``) and this process sees several devices of it; the
+        runner then pins one worker per device with the registry's
+        ``visible_devices_env``.
+        """
+        return 1
+
     # -- cases -------------------------------------------------------------------
     @abstractmethod
     def list_cases(

@@ -24,7 +24,8 @@ from typing import Any
 import portabench
 from portabench.cases import FAILED, CaseDescriptor
 from portabench.errors import PortabenchError
-from portabench.frameworks import get_framework
+from portabench.frameworks import FrameworkEntry, get_framework
+from portabench.runner.dispatch import Dispatcher, slot_environments, worker_count
 from portabench.runner.pool import WorkerError, WorkerFailure, WorkerProcess
 from portabench.runner.timing import TimingConfig
 from portabench.store import CaseResult, RunMeta, Store
@@ -53,6 +54,7 @@ class RunRequest:
     budget_s: float | None = None  # stop (resumably) once this much wall time is spent
     env: dict[str, str] | None = None  # extra environment of the workers
     do_timing: bool = True
+    workers: int | None = None  # None: one per device the device string covers (one per GPU); not part of config
 
 
 @dataclass
@@ -70,8 +72,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _start_worker(request: RunRequest, mode: str, reference: str | None) -> tuple[WorkerProcess, dict[str, Any]]:
-    worker = WorkerProcess(request.framework, request.device, mode, reference, request.env)
+def _start_worker(request: RunRequest, mode: str, reference: str | None,
+                  slot_env: dict[str, str] | None = None) -> tuple[WorkerProcess, dict[str, Any]]:
+    worker = WorkerProcess(request.framework, request.device, mode, reference, {**(request.env or {}), **(slot_env or {})})
     try:
         info = worker.request("hello", request.startup_timeout_s)
     except WorkerError as exc:
@@ -137,6 +140,52 @@ def _useful_tail(tail: str, limit: int = 3000) -> str:
     return tail[start:start + limit] if start >= 0 else tail[-limit:]
 
 
+def _run_one(request: RunRequest, worker: WorkerProcess, case: CaseDescriptor) -> tuple[CaseResult, bool]:
+    """Run one case on ``worker``: its result, and whether the worker may take the next case."""
+    try:
+        reply = worker.request("run_case", request.timeout_s, case=case.to_json(), timing=request.timing.to_json(),
+                               do_timing=request.do_timing)
+        # a poisoned device context (illegal memory access, device-side assert) recycles the worker
+        return _result_from_reply(case, reply), not reply.get("restart_worker")
+    except WorkerFailure as failure:  # the worker is dead (crash, deadline, bad reply): record its evidence
+        return _result_from_failure(case, failure), False
+    except WorkerError as exc:  # the worker could not even rebuild the case: an error of ours or the spec's
+        return CaseResult(
+            case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype,
+            sample=case.sample, outcome="reference_failed", category="other",
+            message=f"case could not be built: {exc}", exc_type=exc.error.get("type"),
+        ), True
+
+
+def _dispatcher(request: RunRequest, entry: FrameworkEntry, mode: str, reference: str | None, info: dict[str, Any],
+                first_worker: WorkerProcess, *, cases_left: int) -> Dispatcher[CaseDescriptor, CaseResult]:
+    """Workers for the run: ``request.workers``, or one per device the device string covers (``device_count``),
+    never more than there are cases left.
+
+    Pinned workers must all report the device name of the first one: a run is
+    never spread over different models.
+    """
+    device_count = int(info.get("device_count") or 1)
+    workers = max(1, min(worker_count(request.workers, device_count), cases_left))
+    pin = entry.visible_devices_env.get(info.get("device_kind", ""))
+    if reference is not None and reference.split(":")[0] == request.device.split(":")[0]:
+        pin = None  # the reference is on the same kind of device: hiding devices would hide it
+    environments = slot_environments(pin, device_count, workers)
+
+    def start(env: dict[str, str]) -> WorkerProcess:
+        worker, slot_info = _start_worker(request, mode, reference, env)
+        if slot_info.get("device_name") != info.get("device_name"):
+            worker.close()
+            raise PortabenchError(
+                f"the {request.device} devices differ ({info.get('device_name')} and {slot_info.get('device_name')}, "
+                f"seen with {env}): run each one as its own device (e.g. {request.device}:1)"
+            )
+        return worker
+
+    return Dispatcher(start_worker=start, execute=lambda w, c: _run_one(request, w, c), environments=environments,
+                      first_worker=first_worker)
+
+
 def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None = None) -> RunSummary:
     """Run (or resume) one run; results are committed to ``store`` as they arrive.
 
@@ -147,6 +196,7 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
     entry = get_framework(request.framework)
     entry.require_installed()
     mode = entry.check_mode(request.mode)
+    worker_count(request.workers, 1)  # a bad --workers fails before any worker starts
     reference = None if request.reference in (None, request.device) else request.reference
     previous = store.find_resumable(entry.name, request.device, mode) if request.resume else None
 
@@ -193,47 +243,25 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         done = set()
 
     todo = [c for c in cases if c.case_id not in done]
+    dispatcher = _dispatcher(request, entry, mode, reference, info, worker, cases_left=len(todo))
     counts: dict[str, int] = {}
     started = time.monotonic()
-    status = "complete"
+    over_budget = lambda: request.budget_s is not None and time.monotonic() - started > request.budget_s  # noqa: E731
+    results = dispatcher.run(todo, should_stop=over_budget)
     try:
-        for index, case in enumerate(todo):
-            if request.budget_s is not None and time.monotonic() - started > request.budget_s:
-                status = "interrupted"
-                break
-            if progress:
-                progress(index, len(todo), case.function)
-            if worker is None:
-                worker, _ = _start_worker(request, mode, reference)
-            try:
-                reply = worker.request("run_case", request.timeout_s, case=case.to_json(), timing=request.timing.to_json(),
-                                       do_timing=request.do_timing)
-                result = _result_from_reply(case, reply)
-                if reply.get("restart_worker"):  # the device context is poisoned: recycle the worker
-                    worker.close()
-                    worker = None
-            except WorkerFailure as failure:
-                result = _result_from_failure(case, failure)
-                worker.close()
-                worker = None
-            except WorkerError as exc:  # the worker could not even rebuild the case: an error of ours or the spec's
-                result = CaseResult(
-                    case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype,
-                    sample=case.sample, outcome="reference_failed", category="other",
-                    message=f"case could not be built: {exc}", exc_type=exc.error.get("type"),
-                )
+        if progress:
+            progress(0, len(todo), todo[0].function if todo else "")
+        for index, result in enumerate(results, start=1):
             store.record_result(run_id, result)
             counts[result.outcome] = counts.get(result.outcome, 0) + 1
-        if progress:
-            progress(len(todo), len(todo), "")
+            if progress:
+                progress(index, len(todo), result.function)
     except BaseException:  # Ctrl-C, or a worker that cannot start: stop now, keep the run resumable
-        if worker is not None:
-            worker.kill()
+        dispatcher.kill()
+        results.close()
         store.finish_run(run_id, "interrupted", _now())
         raise
-    finally:
-        if worker is not None:
-            worker.close()
+    status = "complete" if sum(counts.values()) == len(todo) else "interrupted"
     store.finish_run(run_id, status, _now())
     return RunSummary(run_id, status, counts, len(cases), previous is not None, listing["missing"], listing["no_cases"])
 

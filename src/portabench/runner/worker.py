@@ -33,7 +33,7 @@ def _load_adapter(framework: str, device: str, mode: str, reference: str | None)
 def _handle(adapter: Adapter, message: dict[str, Any]) -> dict[str, Any]:
     op = message["op"]
     if op == "hello":
-        return {"pid": os.getpid(), **adapter.info()}
+        return {"pid": os.getpid(), "device_count": adapter.device_count(), **adapter.info()}
     if op == "api":
         return {"functions": adapter.api()}
     if op == "coverage":

@@ -144,6 +144,10 @@ class JaxAdapter(Adapter):
         self._jit_flags: dict[tuple[str, str], bool] = {}
         self._max_samples = 5
 
+    def device_count(self) -> int:
+        dev = self.jax_device
+        return len(jax.devices(dev.platform)) if dev.platform != "cpu" and ":" not in self.device else 1
+
     # -- description -------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         dev = self.jax_device

@@ -150,6 +150,10 @@ class TensorFlowAdapter(Adapter):
         out += [f"tpu:{i}" if len(tpus) > 1 else "tpu" for i in range(len(tpus))]
         return out
 
+    def device_count(self) -> int:
+        unindexed = not any(ch.isdigit() for ch in self.device)
+        return len(self._logical("GPU")) if self.tf_device.kind == "GPU" and unindexed else 1
+
     def _dev(self, device: str) -> TFDevice:
         if device == self.device:
             return self.tf_device

@@ -81,7 +81,8 @@ class TorchAdapter(Adapter):
             raise DeviceUnavailable(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
         self._index: dict[str, list[Source]] | None = None
         self._specs: dict[str, list[SpecFunction]] = {}
-        self._samples: dict[tuple[str, str], list[Any]] = {}
+        self._samples: dict[tuple[str, str], tuple[int, list[Any]]] = {}  # (source, dtype) -> (count asked, samples)
+        self._max_samples = 5  # the CLI default; a worker that did not list the cases generates this many
 
     # -- description -------------------------------------------------------------
     def info(self) -> dict[str, Any]:
@@ -118,6 +119,10 @@ class TorchAdapter(Adapter):
 
     def api(self) -> list[dict[str, str]]:
         return walk_api()
+
+    def device_count(self) -> int:
+        dev = self.torch_device
+        return torch.cuda.device_count() if dev.type == "cuda" and dev.index is None else 1
 
     def available_devices(self) -> list[str]:
         devices = ["cpu"]
@@ -179,11 +184,18 @@ class TorchAdapter(Adapter):
         (the reference gets copies), unless it holds no data (meta): then the CPU."""
         return "cpu" if self.torch_device.type == "meta" else self.device
 
-    def _source_samples(self, source: Source, dtype: str, max_samples: int) -> list[Any]:
+    def _source_samples(self, source: Source, dtype: str, count: int) -> list[Any]:
+        """The first ``count`` samples (fewer if the source has fewer), generated once per worker.
+
+        Generation is seeded from source and dtype, so the first k samples are the
+        same whatever the count: any worker (one that listed the cases, a fresh
+        one after a crash, another GPU's) sees the same sample at each index.
+        """
         key = (source.key, dtype)
-        if key not in self._samples:
-            self._samples[key] = source.samples(dtype, max_samples, self._sample_device())
-        return self._samples[key]
+        cached = self._samples.get(key)
+        if cached is None or (cached[0] < count and len(cached[1]) == cached[0]):
+            self._samples[key] = (count, source.samples(dtype, count, self._sample_device()))
+        return self._samples[key][1]
 
     def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
         if case.source.startswith("spec:"):
@@ -195,7 +207,7 @@ class TorchAdapter(Adapter):
         source = next((s for s in self.index.get(case.function, []) if s.key == case.source), None)
         if source is None:
             raise LookupError(f"no case source {case.source} for {case.function} in torch {torch.__version__}")
-        samples = self._source_samples(source, case.dtype, max(case.sample + 1, getattr(self, "_max_samples", 0)))
+        samples = self._source_samples(source, case.dtype, max(case.sample + 1, self._max_samples))
         return source.prepare(samples[case.sample], case.dtype, device, keep_devices=device == self._sample_device())
 
     # -- specs hooks ---------------------------------------------------------------
