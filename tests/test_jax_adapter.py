@@ -66,6 +66,15 @@ def test_info_records_numerics(eager: JaxAdapter) -> None:
 
 
 # -- API -----------------------------------------------------------------------------------
+def test_workers_start_without_gpu_preallocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from portabench.runner.session import query_worker
+
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_PREALLOCATE", raising=False)
+    assert query_worker("jax", "cpu", "hello")["numerics"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    monkeypatch.setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "true")  # the user's choice wins, and is recorded
+    assert query_worker("jax", "cpu", "hello")["numerics"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"
+
+
 def test_api_walks_namespaces_and_transformations(eager: JaxAdapter) -> None:
     names = {f["qualname"]: f["kind"] for f in eager.api()}
     for name in ("jax.numpy.sum", "jax.numpy.linalg.svd", "jax.numpy.fft.fft", "jax.lax.top_k", "jax.nn.relu",

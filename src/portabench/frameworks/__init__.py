@@ -31,6 +31,9 @@ class FrameworkEntry:
     #: device kind (as the adapter's ``info()`` names it) -> environment variable that shows a worker one device
     #: of that kind; used to spread a run over one worker per GPU (runner/dispatch.py)
     visible_devices_env: Mapping[str, str] = field(default_factory=dict)
+    #: environment defaults of its workers (a variable already set in the parent's environment wins);
+    #: the adapter records the ones that matter in the run's numerics
+    worker_env: Mapping[str, str] = field(default_factory=dict)
 
     def is_installed(self) -> bool:
         return importlib.util.find_spec(self.import_name) is not None
@@ -77,6 +80,9 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         mining_roots=("jax",),
         extra="jax",
         visible_devices_env={"gpu": "CUDA_VISIBLE_DEVICES"},
+        # JAX takes 75% of GPU memory at start-up by default: a second worker on the same GPU
+        # (--workers, or another run) could then not start. Small cases need no preallocation.
+        worker_env={"XLA_PYTHON_CLIENT_PREALLOCATE": "false"},
     ),
     "tensorflow": FrameworkEntry(
         name="tensorflow",

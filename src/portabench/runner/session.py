@@ -12,6 +12,7 @@ continued with ``resume=True``: recorded cases are skipped, none is repeated.
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import time
@@ -74,7 +75,9 @@ def _now() -> str:
 
 def _start_worker(request: RunRequest, mode: str, reference: str | None,
                   slot_env: dict[str, str] | None = None) -> tuple[WorkerProcess, dict[str, Any]]:
-    worker = WorkerProcess(request.framework, request.device, mode, reference, {**(request.env or {}), **(slot_env or {})})
+    defaults = {k: v for k, v in get_framework(request.framework).worker_env.items() if k not in os.environ}
+    env = {**defaults, **(request.env or {}), **(slot_env or {})}
+    worker = WorkerProcess(request.framework, request.device, mode, reference, env)
     try:
         info = worker.request("hello", request.startup_timeout_s)
     except WorkerError as exc:
