@@ -5,9 +5,8 @@
 Runs on a CUDA machine, in this process (it imports torch: it is a diagnostic,
 not part of the runner). For each function, its float32 cases (the same case
 listing as ``portabench run``) run through the worker-side ``run_case`` against
-the CPU twice: with ``torch.backends.cudnn.allow_tf32`` and
-``torch.backends.cuda.matmul.allow_tf32`` as PyTorch's defaults leave them, and
-with both off. Prints one JSON line per case: outcome and max abs/rel error
+the CPU twice: with TF32 as PyTorch's default leaves cuDNN (allowed; matmul
+follows the same value in this script), and with TF32 off for both. Prints one JSON line per case: outcome and max abs/rel error
 under each setting.
 """
 
@@ -24,13 +23,14 @@ from portabench.runner.execute import run_case
 from portabench.runner.timing import TimingConfig
 
 
-def _run(adapter: TorchAdapter, case, tf32: bool | None) -> dict:
-    if tf32 is not None:
-        torch.backends.cudnn.allow_tf32 = tf32
+def _run(adapter: TorchAdapter, case, tf32: bool) -> dict:
+    # torch.testing (imported for OpInfo) freezes the cudnn flags: set them through its context manager
+    cudnn = torch.backends.cudnn
+    with cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic, allow_tf32=tf32):
         torch.backends.cuda.matmul.allow_tf32 = tf32
-    reply = run_case(adapter, case, TimingConfig(min_repeats=1, budget_s=0.0), do_timing=False)
-    return {"outcome": reply["outcome"], "max_abs_err": reply.get("max_abs_err"), "max_rel_err": reply.get("max_rel_err"),
-            "cudnn.allow_tf32": torch.backends.cudnn.allow_tf32, "matmul.allow_tf32": torch.backends.cuda.matmul.allow_tf32}
+        reply = run_case(adapter, case, TimingConfig(min_repeats=1, budget_s=0.0), do_timing=False)
+        flags = {"cudnn.allow_tf32": cudnn.allow_tf32, "matmul.allow_tf32": torch.backends.cuda.matmul.allow_tf32}
+    return {"outcome": reply["outcome"], "max_abs_err": reply.get("max_abs_err"), "max_rel_err": reply.get("max_rel_err"), **flags}
 
 
 def main() -> None:
@@ -40,11 +40,10 @@ def main() -> None:
     parser.add_argument("--output")
     args = parser.parse_args()
     adapter = TorchAdapter("cuda", "eager", "cpu")
-    defaults = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    defaults = (torch.backends.cudnn.allow_tf32,)  # PyTorch's default: True for cuDNN (matmul: False)
     rows = []
     for case in adapter.list_cases(args.functions, ["float32"], [], args.max_samples).cases:
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = defaults
-        row = {"case_id": case.case_id, "default": _run(adapter, case, None), "tf32_off": _run(adapter, case, False)}
+        row = {"case_id": case.case_id, "default": _run(adapter, case, defaults[0]), "tf32_off": _run(adapter, case, False)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.output:
