@@ -5,8 +5,8 @@
 Runs on a CUDA machine, in this process (it imports torch: it is a diagnostic,
 not part of the runner). For each function, its float32 cases (the same case
 listing as ``portabench run``) run through the worker-side ``run_case`` against
-the CPU twice: with TF32 as PyTorch's default leaves cuDNN (allowed; matmul
-follows the same value in this script), and with TF32 off for both. Prints one JSON line per case: outcome and max abs/rel error
+the CPU twice: with the TF32 switches as PyTorch's defaults leave them (as in a
+portabench run: allowed for cuDNN, not for matmul), and with TF32 off for both. Prints one JSON line per case: outcome and max abs/rel error
 under each setting.
 """
 
@@ -23,11 +23,11 @@ from portabench.runner.execute import run_case
 from portabench.runner.timing import TimingConfig
 
 
-def _run(adapter: TorchAdapter, case, tf32: bool) -> dict:
+def _run(adapter: TorchAdapter, case, tf32: bool, matmul_tf32: bool) -> dict:
     # torch.testing (imported for OpInfo) freezes the cudnn flags: set them through its context manager
     cudnn = torch.backends.cudnn
     with cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic, allow_tf32=tf32):
-        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = matmul_tf32
         reply = run_case(adapter, case, TimingConfig(min_repeats=1, budget_s=0.0), do_timing=False)
         flags = {"cudnn.allow_tf32": cudnn.allow_tf32, "matmul.allow_tf32": torch.backends.cuda.matmul.allow_tf32}
     return {"outcome": reply["outcome"], "max_abs_err": reply.get("max_abs_err"), "max_rel_err": reply.get("max_rel_err"), **flags}
@@ -40,10 +40,10 @@ def main() -> None:
     parser.add_argument("--output")
     args = parser.parse_args()
     adapter = TorchAdapter("cuda", "eager", "cpu")
-    defaults = (torch.backends.cudnn.allow_tf32,)  # PyTorch's default: True for cuDNN (matmul: False)
+    defaults = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)  # as a portabench run has them
     rows = []
     for case in adapter.list_cases(args.functions, ["float32"], [], args.max_samples).cases:
-        row = {"case_id": case.case_id, "default": _run(adapter, case, defaults[0]), "tf32_off": _run(adapter, case, False)}
+        row = {"case_id": case.case_id, "default": _run(adapter, case, *defaults), "tf32_off": _run(adapter, case, False, False)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.output:
