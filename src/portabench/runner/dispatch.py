@@ -135,9 +135,12 @@ class Dispatcher(Generic[Case, Result]):
     def kill(self) -> None:
         """Stop handing out cases and SIGKILL every live worker (Ctrl-C)."""
         self._stop.set()
+        if not self._slots and self.first_worker is not None:  # stopped before run() started
+            self.first_worker.kill()
         for slot in self._slots:
-            if slot.worker is not None:
-                slot.worker.kill()
+            worker = slot.worker  # read once: the slot's thread may be replacing it
+            if worker is not None:
+                worker.kill()
 
     def _serve(self, slot: _Slot) -> None:
         try:
