@@ -38,6 +38,9 @@ def test_slot_environments_pin_round_robin_only_with_several_devices() -> None:
     assert slot_environments(pin, 1, 2) == [{}, {}]  # one device: workers share it
     assert slot_environments(None, 4, 2) == [{}, {}]  # a kind without a pin variable (cpu)
     assert slot_environments(pin, 4, 1) == [{}]  # one worker: the default device, as without --workers
+    # the user's own CUDA_VISIBLE_DEVICES is respected: the workers get the GPUs it lists, never others
+    assert slot_environments(pin, 2, 2, visible="2, 3") == [{pin: "2"}, {pin: "3"}]
+    assert slot_environments(pin, 2, 3, visible="GPU-a1,GPU-b2") == [{pin: "GPU-a1"}, {pin: "GPU-b2"}, {pin: "GPU-a1"}]
 
 
 def test_dispatcher_runs_every_case_once_in_parallel_on_pinned_workers() -> None:
@@ -118,6 +121,10 @@ def test_pinning_comes_from_the_registry_and_mixed_gpu_models_are_refused(monkey
     assert dispatcher.environments == [{"CUDA_VISIBLE_DEVICES": "0"}, {"CUDA_VISIBLE_DEVICES": "1"}]
     few = session._dispatcher(request, get_framework("torch"), "eager", "cpu", info, FakeWorker({}), cases_left=1)
     assert few.environments == [{}]  # never more workers than cases left (one worker needs no pinning)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,7")
+    narrowed = session._dispatcher(request, get_framework("torch"), "eager", "cpu", info, FakeWorker({}), cases_left=10)
+    assert narrowed.environments == [{"CUDA_VISIBLE_DEVICES": "5"}, {"CUDA_VISIBLE_DEVICES": "7"}]
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     same_kind_reference = session._dispatcher(request, get_framework("torch"), "eager", "cuda:1", info, FakeWorker({}), cases_left=10)
     assert same_kind_reference.environments == [{}, {}]  # pinning would hide the reference GPU
 

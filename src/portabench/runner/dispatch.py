@@ -43,19 +43,24 @@ def worker_count(requested: int | None, device_count: int) -> int:
     return max(1, device_count)
 
 
-def slot_environments(pin_variable: str | None, device_count: int, workers: int) -> list[dict[str, str]]:
+def slot_environments(pin_variable: str | None, device_count: int, workers: int,
+                      visible: str | None = None) -> list[dict[str, str]]:
     """The extra environment of each worker slot.
 
     With a pin variable and more than one device, slot ``i`` sees device
     ``i mod device_count`` only (``{"CUDA_VISIBLE_DEVICES": "1"}``): workers are
     spread round-robin, several per device when ``workers > device_count``.
-    Otherwise (one worker, one device, or a kind such as ``cpu`` that has no pin
-    variable) every slot uses the device string's default device and gets no
-    extra environment.
+    ``visible`` is the variable's value in portabench's own environment, if
+    any: the devices are then the ones it lists (``"2,3"`` -> slots see ``2``
+    and ``3``), never others. Otherwise (one worker, one device, or a kind such
+    as ``cpu`` that has no pin variable) every slot uses the device string's
+    default device and gets no extra environment.
     """
     if pin_variable is None or device_count <= 1 or workers <= 1:
         return [{} for _ in range(workers)]
-    return [{pin_variable: str(i % device_count)} for i in range(workers)]
+    listed = [v.strip() for v in (visible or "").split(",") if v.strip()]
+    ids = listed[:device_count] if len(listed) >= device_count else [str(i) for i in range(device_count)]
+    return [{pin_variable: ids[i % device_count]} for i in range(workers)]
 
 
 @dataclass

@@ -173,7 +173,8 @@ def _dispatcher(request: RunRequest, entry: FrameworkEntry, mode: str, reference
     pin = entry.visible_devices_env.get(info.get("device_kind", ""))
     if reference is not None and reference.split(":")[0] == request.device.split(":")[0]:
         pin = None  # the reference is on the same kind of device: hiding devices would hide it
-    environments = slot_environments(pin, device_count, workers)
+    visible = (request.env or {}).get(pin or "", os.environ.get(pin or ""))
+    environments = slot_environments(pin, device_count, workers, visible)
 
     def start(env: dict[str, str]) -> WorkerProcess:
         worker, slot_info = _start_worker(request, mode, reference, env)
