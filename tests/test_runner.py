@@ -47,6 +47,59 @@ def test_faults_kill_only_their_worker_and_are_classified(tmp_path: Path) -> Non
     assert rows["fault.ok"].outcome == "passed"  # a fresh worker took the case after the faults
 
 
+POISON_SPEC = """
+format = 1
+framework = "torch"
+
+[[function]]
+name = "poison.raise"
+dtypes = ["none"]
+[[function.case]]
+name = "cuda-message"
+inputs = {{}}
+setup = "open({log!r}, 'a').write(str(__import__('os').getpid()) + ' ')"
+call = "(_ for _ in ()).throw(RuntimeError('CUDA error: an illegal memory access was encountered'))"
+
+[[function]]
+name = "poison.next"
+dtypes = ["none"]
+[[function.case]]
+name = "after"
+inputs = {{}}
+setup = "open({log!r}, 'a').write(str(__import__('os').getpid()) + ' ')"
+call = "1"
+"""
+
+
+def test_an_error_that_poisons_the_device_context_recycles_the_worker(tmp_path: Path) -> None:
+    log = tmp_path / "pids"
+    spec = tmp_path / "poison.toml"
+    spec.write_text(POISON_SPEC.format(log=str(log)))
+    with Store(tmp_path / "s.sqlite") as store:
+        summary = execute_run(store, _request(functions=["poison.raise", "poison.next"], specs=[str(spec)]))
+        rows = {r.function: r for r in store.results_frame().itertuples()}
+    assert summary.status == "complete"
+    assert rows["poison.raise"].outcome == "failed" and "illegal memory access" in rows["poison.raise"].message
+    assert rows["poison.next"].outcome == "passed"
+    first, second = log.read_text().split()
+    assert first != second  # the case after the poisoning one ran in a fresh worker
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_oom_is_freed_and_a_device_side_assert_recycles_the_worker(tmp_path: Path) -> None:
+    names = ["cudafault.fill_memory", "cudafault.after_oom", "cudafault.device_assert", "cudafault.after_assert"]
+    with Store(tmp_path / "s.sqlite") as store:
+        summary = execute_run(store, _request(device="cuda", functions=names, specs=[str(DATA / "cuda_faults.toml")],
+                                              timeout_s=120.0))
+        rows = {r.function: r for r in store.results_frame().itertuples()}
+    assert summary.status == "complete"
+    assert rows["cudafault.fill_memory"].category == "memory", rows["cudafault.fill_memory"].message
+    assert rows["cudafault.after_oom"].outcome == "passed", rows["cudafault.after_oom"].message
+    assert rows["cudafault.device_assert"].outcome == "failed"
+    assert "device-side assert" in rows["cudafault.device_assert"].message
+    assert rows["cudafault.after_assert"].outcome == "passed", rows["cudafault.after_assert"].message
+
+
 def test_reference_comparison_on_meta_checks_shape_and_dtype(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite") as store:
         execute_run(store, _request(device="meta", reference="cpu", functions=["torch.add", "torch.nonzero"], specs=[],
