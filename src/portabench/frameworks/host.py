@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import platform
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -57,3 +58,18 @@ def callable_kind(obj: Any) -> str | None:
     if inspect.isclass(obj):
         return "class"
     return "function" if callable(obj) else None
+
+
+def nested_leaves(output: Any) -> Iterator[Any]:
+    """Every value inside nested lists, tuples and dicts (dict values), depth first; anything else is a leaf.
+
+    Adapters pick their framework's arrays out of these (placement checks, synchronisation).
+    """
+    if isinstance(output, (list, tuple)):
+        for value in output:
+            yield from nested_leaves(value)
+    elif isinstance(output, dict):
+        for value in output.values():
+            yield from nested_leaves(value)
+    else:
+        yield output

@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 import time
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jax
@@ -29,10 +29,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.host import cpu_name
+from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.jax_adapter.api import resolve, walk_api
 from portabench.frameworks.jax_adapter.sources import Sample, Source, build_index
+from portabench.frameworks.spec_cases import spec_descriptors
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, generate_inputs, load_specs
 
 jax.config.update("jax_enable_x64", True)  # float64 inputs stay float64 (recorded in numerics)
@@ -244,16 +245,10 @@ class JaxAdapter(Adapter):
                         continue
                     extra = {} if source.jit else {"jit": False}
                     found += [CaseDescriptor(name, source.key, dtype, i, source.random, dict(extra)) for i in range(len(samples))]
-            for fn in spec_fns:
-                chosen = ["none"] if list(fn.dtypes) == ["none"] else [d for d in fn.dtypes if d in dtypes]
-                jit = self._jit_flags.get((fn.file, fn.name), True)
-                for dtype in chosen:
-                    for index, case in enumerate(fn.cases):
-                        extra = {"spec_file": fn.file, "any_device": fn.any_device}
-                        if not jit:
-                            extra["jit"] = False
-                        found.append(CaseDescriptor(name, f"spec:{fn.file.split('/')[-1]}#{case.name}", dtype, index,
-                                                    fn.random, extra))
+            for case in spec_descriptors(spec_fns, dtypes):
+                if not self._jit_flags.get((case.extra["spec_file"], case.function), True):
+                    case = replace(case, extra={**case.extra, "jit": False})  # the spec says: run outside jit
+                found.append(case)
             if found:
                 listing.cases += found
             else:
@@ -395,20 +390,15 @@ class JaxAdapter(Adapter):
         gc.collect()
 
 
-def _arrays(output: Any):
-    if isinstance(output, jax.Array):
-        yield output
-    elif isinstance(output, (list, tuple)):
-        for v in output:
-            yield from _arrays(v)
-    elif isinstance(output, dict):
-        for v in output.values():
-            yield from _arrays(v)
-    elif not isinstance(output, (str, bytes, int, float, complex, bool, type(None), np.ndarray, np.generic)):
-        try:
-            leaves = jax.tree_util.tree_leaves(output)
-        except Exception:
-            return
-        if not (len(leaves) == 1 and leaves[0] is output):
-            for v in leaves:
-                yield from _arrays(v)
+def _arrays(output: Any) -> Iterator[jax.Array]:
+    for v in nested_leaves(output):
+        if isinstance(v, jax.Array):
+            yield v
+        elif not isinstance(v, (str, bytes, int, float, complex, bool, type(None), np.ndarray, np.generic)):
+            try:  # another pytree (a NamedTuple is a tuple already; e.g. a registered dataclass)
+                leaves = jax.tree_util.tree_leaves(v)
+            except Exception:
+                continue
+            if not (len(leaves) == 1 and leaves[0] is v):
+                for leaf in leaves:
+                    yield from _arrays(leaf)

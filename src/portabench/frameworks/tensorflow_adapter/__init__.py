@@ -23,13 +23,14 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402  (TF_CPP_MIN_LOG_LEVEL is left alone: the placement log is INFO)
 
 from portabench.cases import CaseDescriptor  # noqa: E402
-from portabench.frameworks.host import cpu_name
+from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared  # noqa: E402
 from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors  # noqa: E402
 from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
@@ -452,19 +453,14 @@ _HOST_OPS = {"_Arg", "_Retval", "NoOp", "_Recv", "_Send", "_HostRecv", "_HostSen
              "VarHandleOp", "_DeviceArg", "_DeviceRetval", "Identity", "IteratorGetNext"}
 
 
-def _tensors(output: Any):
-    if isinstance(output, (tf.Tensor, tf.Variable)):
-        yield output
-    elif isinstance(output, (tf.RaggedTensor,)):
-        yield output.flat_values
-    elif isinstance(output, tf.SparseTensor):
-        yield output.values
-    elif isinstance(output, (list, tuple)):
-        for v in output:
-            yield from _tensors(v)
-    elif isinstance(output, dict):
-        for v in output.values():
-            yield from _tensors(v)
+def _tensors(output: Any) -> Iterator[Any]:
+    for v in nested_leaves(output):
+        if isinstance(v, (tf.Tensor, tf.Variable)):
+            yield v
+        elif isinstance(v, tf.RaggedTensor):
+            yield v.flat_values
+        elif isinstance(v, tf.SparseTensor):
+            yield v.values
 
 
 def _leaf(values: np.ndarray, dtype_name: str, device: str) -> Any:

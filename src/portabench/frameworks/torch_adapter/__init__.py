@@ -11,13 +11,14 @@ import gc
 import importlib
 import time
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.host import cpu_name
+from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
@@ -289,13 +290,6 @@ class TorchAdapter(Adapter):
         return any(p in message for p in POISONING)
 
 
-def _tensors(output: Any):
-    if isinstance(output, torch.Tensor):
-        yield output
-    elif isinstance(output, (list, tuple)):
-        for v in output:
-            yield from _tensors(v)
-    elif isinstance(output, dict):
-        for v in output.values():
-            yield from _tensors(v)
+def _tensors(output: Any) -> Iterator[torch.Tensor]:
+    return (v for v in nested_leaves(output) if isinstance(v, torch.Tensor))
 
