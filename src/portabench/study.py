@@ -36,14 +36,21 @@ def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode:
         sample=manifest.to_json(), dtypes=dtypes, specs=list(args.specs), max_samples=args.max_samples,
         timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
         resume=resume, budget_s=budget_s, do_timing=not getattr(args, "no_timing", False),
-        workers=getattr(args, "workers", None),
+        workers=getattr(args, "workers", None), strict_functions=manifest.name == "listed",
     )
 
 
+def _names(names: list[str], limit: int = 5) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def summary_line(framework: str, device: str, summary: RunSummary) -> str:
-    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "no new cases"
-    extra = f"; {len(summary.missing)} names not in this version" if summary.missing else ""
-    extra += f"; {len(summary.no_cases)} without cases" if summary.no_cases else ""
+    """One line per run: the run's totals (a resumed run's earlier cases included), then what was left out, by name."""
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "no cases"
+    if summary.resumed:
+        counts += f"; {summary.new_cases} of them run now"
+    extra = f"; not in this version: {_names(summary.missing)}" if summary.missing else ""
+    extra += f"; without cases: {_names(summary.no_cases)}" if summary.no_cases else ""
     return f"{framework} on {device}: run {summary.run_id} {summary.status} ({counts}){extra}"
 
 
@@ -53,6 +60,11 @@ class StudyResult:
     skipped: dict[str, str] = field(default_factory=dict)  # framework -> why it could not be studied
     unavailable: dict[str, list[str]] = field(default_factory=dict)  # framework -> targets absent here
     stopped_by_budget: bool = False
+    studied: list[str] = field(default_factory=list)  # frameworks whose devices were planned (run or found complete)
+
+    def ran_nothing(self) -> bool:
+        """True when no framework could be studied at all (each one was skipped)."""
+        return not self.studied
 
     def notes(self) -> list[str]:
         out = []
@@ -114,6 +126,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             say(f"{entry.name} skipped: {exc}")
             continue
         result.unavailable[entry.name] = missing
+        result.studied.append(entry.name)
         for mode in modes or [entry.modes[0]]:
             entry.check_mode(mode)
             for device in chosen:

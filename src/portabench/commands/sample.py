@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from portabench.commands.options import add_selection
+from portabench.commands.options import add_framework, add_selection
+from portabench.commands.output import check_output_file, write_output
+from portabench.commands.progress import console
 from portabench.frameworks import get_framework
 from portabench.selection import resolve_manifest
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="sample functions by usage decile (or take a preset) and write a manifest")
-    p.add_argument("--framework", required=True)
+    add_framework(p)
     p.add_argument("--table", help="frequency table from 'portabench mine' (default: the shipped one)")
-    p.add_argument("--per-decile", type=int, default=5)
-    p.add_argument("--top", type=int, default=20)
+    p.add_argument("--per-decile", type=int, default=5, metavar="N",
+                   help="functions drawn from each of the 10 usage deciles (default 5)")
+    p.add_argument("--top", type=int, default=20, metavar="N",
+                   help="the N most used functions, taken before the deciles are drawn (default 20)")
     p.add_argument("-o", "--output", help="manifest JSON (default: stdout)")
     add_selection(p)
     p.set_defaults(handler=handle)
@@ -24,11 +27,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     entry = get_framework(args.framework)
+    output = check_output_file(args.output) if args.output else None
     manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                per_decile=args.per_decile, top=args.top, table_path=args.table)
+                                per_decile=args.per_decile, top=args.top, table_path=args.table,
+                                check_names=lambda note: console.print(f"portabench: {note}"))
     text = json.dumps(manifest.to_json(), indent=1)
-    if args.output:
-        Path(args.output).write_text(text)
+    if output is not None:
+        write_output(output, text)
     else:
         print(text)
     return 0

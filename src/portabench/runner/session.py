@@ -20,19 +20,25 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import portabench
 from portabench.cases import FAILED, CaseDescriptor
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework
 from portabench.runner.dispatch import Dispatcher, slot_environments, worker_count
+from portabench.runner.install_hint import install_hint
 from portabench.runner.pool import WorkerError, WorkerFailure, WorkerProcess
 from portabench.runner.timing import TimingConfig
+from portabench.selection import no_cases_note, unknown_names_error
 from portabench.store import CaseResult, RunMeta, Store
 from portabench.taxonomy import FailureEvidence, classify
 
-ProgressFn = Callable[[int, int, str], None]
+
+class ProgressFn(Protocol):
+    """``progress(done, total, current, failed=n)``: cases done of this command's total, failures so far."""
+
+    def __call__(self, done: int, total: int, current: str, failed: int = 0) -> None: ...
 
 
 @dataclass
@@ -56,17 +62,19 @@ class RunRequest:
     env: dict[str, str] | None = None  # extra environment of the workers
     do_timing: bool = True
     workers: int | None = None  # None: one per device the device string covers (one per GPU); not part of config
+    strict_functions: bool = False  # names given by the user (--functions): unknown ones are an error, not "missing"
 
 
 @dataclass
 class RunSummary:
     run_id: str
     status: str
-    counts: dict[str, int]
+    counts: dict[str, int]  # outcome -> cases of the whole run (a resumed run: earlier commands' cases too)
     total_cases: int
     resumed: bool
     missing: list[str]
     no_cases: list[str]
+    new_cases: int = 0  # cases run by this command
 
 
 def _now() -> str:
@@ -84,10 +92,12 @@ def _start_worker(request: RunRequest, mode: str, reference: str | None,
         worker.close()
         if exc.error.get("type") == "DeviceUnavailable":
             raise PortabenchError(f"device {request.device!r} is not available for {request.framework}: {exc}") from None
-        raise PortabenchError(f"{request.framework} worker could not start: {exc.error.get('type')}: {exc}") from None
+        hint = install_hint(get_framework(request.framework), str(exc))
+        raise PortabenchError(f"{request.framework} worker could not start: {exc.error.get('type')}: {exc}{hint}") from None
     except WorkerFailure as exc:
         tail = exc.stderr_tail.strip().splitlines()[-1:] or [""]
-        raise PortabenchError(f"{request.framework} worker failed to start: {exc} {tail[0]}".strip()) from None
+        hint = install_hint(get_framework(request.framework), exc.stderr_tail)
+        raise PortabenchError(f"{request.framework} worker failed to start: {exc} {tail[0]}".strip() + hint) from None
     return worker, info
 
 
@@ -212,7 +222,9 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         )
     except (WorkerError, WorkerFailure) as exc:
         worker.close()
-        raise PortabenchError(f"listing {entry.name} cases failed: {exc}") from None
+        raise PortabenchError(f"listing {entry.name} cases failed: {exc}{install_hint(entry, str(exc))}") from None
+    if request.strict_functions:
+        _check_listed(request, worker, listing)
     cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
     config = run_config(request)
     if previous is not None:
@@ -249,6 +261,7 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
     todo = [c for c in cases if c.case_id not in done]
     dispatcher = _dispatcher(request, entry, mode, reference, info, worker, cases_left=len(todo))
     counts: dict[str, int] = {}
+    failed = 0
     started = time.monotonic()
     over_budget = lambda: request.budget_s is not None and time.monotonic() - started > request.budget_s  # noqa: E731
     results = dispatcher.run(todo, should_stop=over_budget)
@@ -258,8 +271,9 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         for index, result in enumerate(results, start=1):
             store.record_result(run_id, result)
             counts[result.outcome] = counts.get(result.outcome, 0) + 1
+            failed += result.outcome == FAILED
             if progress:
-                progress(index, len(todo), result.function)
+                progress(index, len(todo), result.function, failed=failed)
     except BaseException:  # Ctrl-C, or a worker that cannot start: stop now, keep the run resumable
         dispatcher.kill()
         results.close()
@@ -267,7 +281,26 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         raise
     status = "complete" if sum(counts.values()) == len(todo) else "interrupted"
     store.finish_run(run_id, status, _now())
-    return RunSummary(run_id, status, counts, len(cases), previous is not None, listing["missing"], listing["no_cases"])
+    totals = store.results_frame([run_id])["outcome"].value_counts().to_dict() if previous is not None else counts
+    return RunSummary(run_id, status, {k: int(v) for k, v in totals.items()}, len(cases), previous is not None,
+                      listing["missing"], listing["no_cases"], new_cases=sum(counts.values()))
+
+
+def _check_listed(request: RunRequest, worker: WorkerProcess, listing: dict[str, Any]) -> None:
+    """Names the user listed: unknown ones are an error with the closest real names; nothing to run is an error."""
+    error: PortabenchError | None = None
+    if listing["missing"]:
+        try:
+            coverage = worker.request("coverage", request.startup_timeout_s, specs=request.specs)
+            known = set(coverage["api"]) | set(coverage["with_cases"])
+        except (WorkerError, WorkerFailure):
+            known = set()
+        error = unknown_names_error(request.framework, listing["missing"], known)
+    elif not listing["cases"]:
+        error = PortabenchError(f"nothing to run: {no_cases_note(listing['no_cases'], request.dtypes)}")
+    if error is not None:
+        worker.close()
+        raise error
 
 
 def _function_rows(request: RunRequest, cases: list[CaseDescriptor], listing: dict[str, Any]) -> list[dict[str, Any]]:
@@ -294,6 +327,6 @@ def query_worker(framework: str, device: str, op: str, timeout: float = 600.0, *
             return info
         return worker.request(op, timeout, **arguments)
     except (WorkerError, WorkerFailure) as exc:
-        raise PortabenchError(f"{entry.name} worker failed on {op!r}: {exc}") from None
+        raise PortabenchError(f"{entry.name} worker failed on {op!r}: {exc}{install_hint(entry, str(exc))}") from None
     finally:
         worker.close()
