@@ -3,7 +3,8 @@
 Without a terminal (CI, ``nohup``, a log file) a bar would print nothing for
 minutes; there :func:`case_progress` writes one line to stderr every
 :data:`LOG_INTERVAL_S` seconds (``PORTABENCH_PROGRESS_INTERVAL`` overrides it),
-from a timer thread, so the line comes even while one case runs long::
+from a timer thread, so the line comes even while one case runs long. Records start once
+the work is known (the run's cases listed), so an error while starting stays the only line::
 
     portabench: torch on cpu: 120/509 cases, 3 failed, 1m20s elapsed, about 4m19s left
 """
@@ -59,13 +60,13 @@ class ProgressState:
     done: int = 0
     total: int | None = None  # None: no update yet (cases still being listed); 0: total unknown (mining)
     failed: int = 0
+    began: float | None = None  # monotonic time of the first update: the estimate leaves start-up out
 
-    def record(self, label: str, elapsed: float) -> str:
+    def record(self, label: str, elapsed: float, now: float) -> str:
         """The one-line progress record: done/total, failures so far, elapsed, estimated remaining."""
-        if self.total is None:
-            return f"portabench: {label}: starting, {_duration(elapsed)} elapsed"
         if self.total:
-            left = (f"about {_duration(elapsed / self.done * (self.total - self.done))} left" if self.done
+            working = now - (self.began if self.began is not None else now)
+            left = (f"about {_duration(working / self.done * (self.total - self.done))} left" if self.done
                     else "time left not known yet")
             return (f"portabench: {label}: {self.done}/{self.total} cases, {self.failed} failed, "
                     f"{_duration(elapsed)} elapsed, {left}")
@@ -80,12 +81,17 @@ def _log_progress(label: str, interval: float) -> Iterator[ProgressFn]:
 
     def report() -> None:
         while not stop.wait(interval):
-            console.print(state.record(label, time.monotonic() - started), markup=False, highlight=False)
+            if state.total is None:  # still starting (worker start-up, case listing): nothing to say yet
+                continue
+            now = time.monotonic()
+            console.print(state.record(label, now - started, now), markup=False, highlight=False)
 
     thread = threading.Thread(target=report, name="portabench-progress", daemon=True)
     thread.start()
 
     def update(done: int, total: int, current: str, failed: int = 0) -> None:
+        if state.began is None:
+            state.began = time.monotonic()
         state.done, state.total, state.failed = done, total, failed
 
     try:
