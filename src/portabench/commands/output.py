@@ -46,10 +46,20 @@ def check_output_file(path: str | Path) -> Path:
     target = Path(path).expanduser()
     if target.is_dir():
         raise PortabenchError(f"cannot write {target}: it is a directory")
-    check_output_dir(target.parent if str(target.parent) else Path("."))
-    if target.exists() and not os.access(target, os.W_OK):
+    if _is_special(target):  # /dev/stdout, a named pipe: written in place
+        if not os.access(target, os.W_OK):
+            raise PortabenchError(f"cannot write {target}: permission denied")
+        return target
+    real = Path(os.path.realpath(target))  # a symlink is written through, not replaced
+    check_output_dir(real.parent)
+    if real.exists() and not os.access(real, os.W_OK):
         raise PortabenchError(f"cannot write {target}: permission denied")
     return target
+
+
+def _is_special(target: Path) -> bool:
+    """An existing output that is neither a regular file nor a directory (a device, a pipe)."""
+    return target.exists() and not target.is_file() and not target.is_dir()
 
 
 def _file_mode(target: Path) -> int:
@@ -63,8 +73,18 @@ def _file_mode(target: Path) -> int:
 
 @contextmanager
 def output_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path``, on failure it is removed."""
+    """Yield a temporary path next to ``path``; on success it replaces ``path``, on failure it is removed.
+
+    A device or pipe (``-o /dev/stdout``) is yielded itself and written in place.
+    """
     target = check_output_file(path)
+    if _is_special(target):
+        try:
+            yield target
+        except OSError as exc:
+            raise PortabenchError(f"cannot write {target}: {_reason(exc)}") from None
+        return
+    target = Path(os.path.realpath(target))
     # the temporary name ends like the target's, so writers that read the suffix (pandas: .csv.gz) see the same
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".portabench-", suffix=f"-{target.name}")
     os.close(fd)
