@@ -21,12 +21,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def handle(args: argparse.Namespace) -> int:
     from portabench.report import compare_command
 
-    output = check_output_file(args.output) if args.output else None
     if args.store is None:
         for side in (args.a, args.b):
             if not Path(side).is_file():
                 raise PortabenchError(f"{side} is not a store file (to compare two run ids, name the store "
                                       "holding them with --store)")
+    output = check_output_file(args.output) if args.output else None  # before the work
     text = compare_command(args.a, args.b, args.store)
     if output is not None:
         write_output(output, text)

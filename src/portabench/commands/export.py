@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    output = check_output_file(args.output)
     with Store(args.store, create=False) as store:
+        output = check_output_file(args.output)  # before the work
         write_with(output, lambda tmp: export_store(store, args.format, tmp))
     return 0

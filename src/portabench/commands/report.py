@@ -46,10 +46,10 @@ def write_reports(store: Store, output: Path | None, html_dir: str | None, *, fm
 
 def handle(args: argparse.Namespace) -> int:
     path = args.store_path or args.store
-    output = check_output_file(args.output) if args.output else None  # before the work, as every output
-    if args.html:
-        check_output_dir(args.html)
     with Store(path, create=False) as store:
+        output = check_output_file(args.output) if args.output else None  # before the work, as every output
+        if args.html:
+            check_output_dir(args.html)
         text = write_reports(store, output, args.html, fmt=args.format, baseline=args.baseline, targets=args.target)
     if not args.output:
         print(text)
