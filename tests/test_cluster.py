@@ -147,9 +147,6 @@ def test_cluster_study_stores_what_a_local_study_stores(cluster, tmp_path: Path)
     assert _node_ids(runs["cpu"][2]) == [nodes["cpu"].node_id]  # placed by the custom resources
     assert set(_node_ids(runs["meta"][2])) <= {nodes["meta1"].node_id, nodes["meta2"].node_id}
     assert runs["meta"][2]["cluster"]["nodes"][0]["framework_version"] and "| meta" in (tmp_path / "c.md").read_text()
-    again = run_cli(*args, "--cluster", c.address, "--store", str(tmp_path / "cluster.sqlite"), "-o", str(tmp_path / "c.md"),
-                    cwd=tmp_path, timeout=300)
-    assert again.returncode == 0 and (again.stdout + again.stderr).count("already complete") == 2, again.stderr
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
@@ -202,7 +199,7 @@ def test_a_node_lost_mid_study_loses_and_duplicates_nothing(cluster, tmp_path: P
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, err
-    assert "placed again" in out + err  # the lost node had unfinished cases, and they were re-placed
+    assert "placed again" in " ".join((out + err).split())  # the lost node had unfinished cases, and they were re-placed
     runs = _runs(store)
     assert {d: s for d, (_, s, _) in runs.items()} == {"cpu": "complete", "meta": "complete"}
     assert _count(store, "meta") == _count(store, "cpu") == 6 and _duplicates(store) == 0
