@@ -39,6 +39,10 @@ from portabench.store import RunMeta, Store
 Say = Callable[[str], None]
 #: seconds the driver waits for a task to finish before it looks at the mailbox again
 POLL_S = 0.2
+#: seconds between checks that some live node still offers each unfinished run's resources
+OFFER_CHECK_S = 5.0
+#: seconds a run may wait for a node offering its resources (an autoscaler's new node) before it is given up
+NO_NODE_GRACE_S = 300.0
 
 
 def _now() -> str:
@@ -66,6 +70,7 @@ class _Run:
     counts: dict[str, int] = field(default_factory=dict)
     replacements: int = 0
     abandoned: str | None = None  # why the run stopped before its cases were done
+    unoffered_since: float | None = None  # monotonic time since which no live node offers its resources
 
     @property
     def complete(self) -> bool:
@@ -120,6 +125,7 @@ class ClusterDriver:
         self.tasks: dict[str, _Task] = {}  # tasks not finished yet
         self.task_runs: dict[str, _Run] = {}  # every task submitted -> its run
         self._next_task = 0
+        self._last_offer_check = 0.0
         self._done_cases = 0
         self._total_cases = 0
 
@@ -152,6 +158,9 @@ class ClusterDriver:
         """Wait for every task, handling messages as they come; on any exception stop everything, runs resumable."""
         try:
             while self.tasks:
+                self._check_offered()
+                if not self.tasks:
+                    break
                 refs = [t.ref for t in self.tasks.values()]
                 ready, _ = self.ray.wait(refs, num_returns=1, timeout=POLL_S)
                 if ready:
@@ -167,16 +176,12 @@ class ClusterDriver:
             self._close(run)
 
     def stop(self) -> None:
-        """Cancel every task (their portabench workers are killed) and mark opened runs ``interrupted``."""
+        """Cancel every task (their portabench workers are killed) and mark opened unfinished runs ``interrupted``."""
         for task in list(self.tasks.values()):
-            try:
-                self.ray.cancel(task.ref)
-            except Exception:  # already finished or its node is gone
-                pass
+            self._cancel(task)
         self.tasks.clear()
         for run in self.runs:
-            if run.run_id is not None:
-                self.store.finish_run(run.run_id, "interrupted", _now())
+            self._close(run)
 
     def _take_messages(self) -> None:
         for message in self.ray.get(self.mailbox.take.remote()):
@@ -197,7 +202,7 @@ class ClusterDriver:
             if isinstance(cause, PortabenchError):
                 raise PortabenchError(str(cause)) from None
             raise PortabenchError(f"{task.run.unit.label}: node task failed: {type(cause).__name__}: "
-                                  f"{str(cause).strip().splitlines()[-1:] or ''}") from None
+                                  f"{(str(cause).strip().splitlines() or [''])[-1]}") from None
         except ray.exceptions.RayError as exc:  # node lost, Ray worker crashed: re-place what is unfinished
             self._replace(task, exc)
 
@@ -205,9 +210,11 @@ class ClusterDriver:
     def _opened(self, message: Opened) -> None:
         run = self.task_runs[message.task_id]
         task = self.tasks.get(message.task_id)
+        if task is None and run.run_id is None:
+            return  # the run was given up (no node left for it) before this task's listing came
         if message.listing is not None and run.run_id is None:
+            assert task is not None
             self._begin(run, message.facts, message.listing)
-            assert task is not None  # a task's messages are all taken before it is finished
             shares = shard_cases(run.cases, task.spec.skip, task.spec.shards)
             task.assigned = {c.case_id for c in shares[0]}
             for share in shares[1:]:
@@ -260,7 +267,8 @@ class ClusterDriver:
 
     def _results(self, message: Results) -> None:
         run = self.task_runs[message.task_id]
-        assert run.run_id is not None  # every task of a run starts after the run's Opened
+        if run.run_id is None:  # only a task of a run given up before it opened could send this
+            return
         for result in message.results:
             if self.store.record_result(run.run_id, result):
                 run.recorded.add(result.case_id)
@@ -289,13 +297,39 @@ class ClusterDriver:
         if run.replacements > self.options.max_replacements * self.options.shards:
             raise PortabenchError(f"{run.unit.label}: lost {run.replacements} tasks ({reason}); stopping "
                                   "(the run is kept: run the same command again to resume it)")
-        if not run.unit.placement.offered_by(self.ray.cluster_resources()):
-            run.abandoned = f"no node offers {run.unit.placement.describe()} any more"
-            self.say(f"{run.unit.label}: task {task.spec.task_id} lost ({reason}) and {run.abandoned}; "
-                     "run the same command again when one does, to resume")
-            return
         self.say(f"{run.unit.label}: task {task.spec.task_id} lost ({reason}); {left} placed again")
         self._submit(run, spec, assigned=assigned)
+
+    def _check_offered(self) -> None:
+        """Give up the runs whose resources no live node has offered for ``NO_NODE_GRACE_S``.
+
+        Ray would keep their tasks pending forever (a cluster with an autoscaler
+        adds nodes within the grace; one without never does).
+        """
+        now = time.monotonic()
+        if now - self._last_offer_check < OFFER_CHECK_S:
+            return
+        self._last_offer_check = now
+        totals = self.ray.cluster_resources()
+        for run in {id(t.run): t.run for t in self.tasks.values()}.values():
+            if run.unit.placement.offered_by(totals):
+                run.unoffered_since = None
+                continue
+            run.unoffered_since = run.unoffered_since or now
+            if now - run.unoffered_since < NO_NODE_GRACE_S:
+                continue
+            run.abandoned = f"no node has offered {run.unit.placement.describe()} for {NO_NODE_GRACE_S:g} s"
+            self.say(f"{run.unit.label}: {run.abandoned}; run the same command again when one does, to resume")
+            for task_id, task in list(self.tasks.items()):
+                if task.run is run:
+                    self._cancel(task)
+                    del self.tasks[task_id]
+
+    def _cancel(self, task: _Task) -> None:
+        try:
+            self.ray.cancel(task.ref)
+        except Exception:  # already finished, or its node is gone
+            pass
 
     def _over_budget(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline

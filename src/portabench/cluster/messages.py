@@ -52,6 +52,7 @@ class NodeFacts:
     framework_version: str
     device_kind: str
     device_name: str
+    omp_num_threads: str | None = None  # Ray sets it to the CPUs the task reserves; the workers inherit it
     numerics: dict[str, Any] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ cannot start; the driver treats that as the study's error, not as a lost node.
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import time
@@ -38,7 +39,7 @@ def node_facts(info: dict[str, Any]) -> NodeFacts:
         node_id=context.get_node_id(), host=socket.gethostname(), ip=ray.util.get_node_ip_address(),
         platform=platform.platform(), python=platform.python_version(), portabench_version=portabench.__version__,
         framework_version=str(info["framework_version"]), device_kind=str(info["device_kind"]),
-        device_name=str(info["device_name"]), numerics=dict(info.get("numerics") or {}),
+        device_name=str(info["device_name"]), omp_num_threads=os.environ.get("OMP_NUM_THREADS"), numerics=dict(info.get("numerics") or {}),
     )
 
 
@@ -99,7 +100,7 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
             sent += len(batch)
     except BaseException:  # cancelled, or the mailbox is gone (driver stopped): kill the workers, send nothing more
         dispatcher.kill()
-        results.close()
+        results.close()  # type: ignore[attr-defined]  # a generator, as in runner.session
         raise
     return sent
 

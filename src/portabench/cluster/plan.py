@@ -86,7 +86,7 @@ def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: li
     if not entries:
         raise PortabenchError("no framework named (--framework) and none installed on the driver")
     plan = ClusterPlan(units=[], skipped={}, unavailable={})
-    placements = {}
+    placements: dict[str, Placement] = {}
 
     def offered(kind: str) -> bool:
         placements.setdefault(kind, placement_for(kind, options.place))
