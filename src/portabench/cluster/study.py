@@ -57,12 +57,16 @@ def run_cluster_study(store: Store, args: argparse.Namespace, options: ClusterOp
             say(f"{framework} skipped: {why}")
         with progress_for(f"cluster study on {options.address}") as progress:
             driver = ClusterDriver(ray, store, start_mailbox(ray), options, say, deadline=deadline, progress=progress)
-            for unit in plan.units:
-                done = None if args.fresh else find_complete_cluster_run(store, unit)
-                if done is not None:
-                    say(f"{unit.framework} on {unit.device} ({unit.mode}): run {done.run_id} already complete in this store")
-                    continue
-                driver.start(unit)
+            try:
+                for unit in plan.units:
+                    done = None if args.fresh else find_complete_cluster_run(store, unit)
+                    if done is not None:
+                        say(f"{unit.framework} on {unit.device} ({unit.mode}): run {done.run_id} already complete in this store")
+                        continue
+                    driver.start(unit)
+            except BaseException:  # e.g. a run that cannot be resumed with these options: cancel what was submitted
+                driver.stop()
+                raise
             driver.run_all()
         for unit, summary in driver.summaries():
             say(summary_line(unit.framework, f"{unit.device} ({unit.mode})", summary))
