@@ -159,6 +159,7 @@ class ClusterDriver:
         try:
             while self.tasks:
                 self._check_offered()
+                self._check_deadline()
                 if not self.tasks:
                     break
                 refs = [t.ref for t in self.tasks.values()]
@@ -169,6 +170,7 @@ class ClusterDriver:
                 by_ref = {t.ref: t for t in self.tasks.values()}
                 for ref in ready:
                     self._finish(by_ref[ref])
+            self._take_messages()  # anything sent by tasks given up above
         except BaseException:
             self.stop()
             raise
@@ -324,6 +326,18 @@ class ClusterDriver:
                 if task.run is run:
                     self._cancel(task)
                     del self.tasks[task_id]
+
+    def _check_deadline(self) -> None:
+        """Past the budget, tasks stop handing out cases; past it by a case's deadline and a minute, cancel them."""
+        if self.deadline is None or not self.tasks:
+            return
+        grace = max(t.spec.request.timeout_s for t in self.tasks.values()) + 60.0
+        if time.monotonic() < self.deadline + grace:
+            return
+        self.say("the time budget is spent: stopping the tasks still running (their runs stay resumable)")
+        for task in list(self.tasks.values()):
+            self._cancel(task)
+        self.tasks.clear()
 
     def _cancel(self, task: _Task) -> None:
         try:

@@ -57,6 +57,7 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
     """Run ``task`` on this node, sending results to ``mailbox``; returns the number of results sent."""
     import ray
 
+    started = time.monotonic()  # the budget counts from here, worker start-up included
     request = task.request
     entry = get_framework(request.framework)
     entry.require_installed()
@@ -85,7 +86,6 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
         worker.close()
         return 0
     dispatcher = _dispatcher(request, entry, mode, reference, info, worker, cases_left=len(todo))
-    started = time.monotonic()
     over_budget = lambda: request.budget_s is not None and time.monotonic() - started > request.budget_s  # noqa: E731
     sent, batch, last = 0, [], time.monotonic()
     results = dispatcher.run(todo, should_stop=over_budget)
