@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portabench.cases import dtype_list
+from portabench.cluster.options import cluster_options
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
 from portabench.runner.session import RunRequest, RunSummary, execute_run, find_complete_run, query_worker
@@ -108,6 +109,11 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
     """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
     from portabench.selection import resolve_manifest
 
+    cluster = cluster_options(args)
+    if cluster is not None:  # --cluster: the same plan as Ray tasks on the nodes offering each device
+        from portabench.cluster.study import run_cluster_study
+
+        return run_cluster_study(store, args, cluster, frameworks, devices, modes, budget_s, progress_for, say)
     entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
     if not entries:
         raise PortabenchError("no framework is installed (pip install 'portabench[torch]')")

@@ -22,6 +22,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--fresh", action="store_true", help="start new runs instead of resuming unfinished ones")
     p.add_argument("-o", "--output", default="portabench-report.md", help="Markdown report (default portabench-report.md)")
     p.add_argument("--html", metavar="DIR", help="also write the HTML report into DIR")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run on a Ray cluster: auto, ray://host:10001 or host:port "
+                   "(needs portabench[ray]; docs/cluster.md)")
+    p.add_argument("--shards", type=int, help="with --cluster: split each run over N nodes of its device kind (default 1)")
+    p.add_argument("--place", action="append", default=[], metavar="KIND=RES[:N],...",
+                   help="with --cluster: Ray resources a node must offer for a device kind (repeatable), "
+                        "e.g. cuda=GPU:1,accelerator_type:H100 (default: GPU, TPU, else portabench_device_<kind>)")
     add_store(p)
     add_selection(p)
     add_cases(p)

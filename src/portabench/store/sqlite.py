@@ -96,6 +96,11 @@ class Store:
         with self.conn:
             self.conn.execute("UPDATE runs SET status = ? WHERE run_id = ?", (status, run_id))
 
+    def set_run_config(self, run_id: str, config: dict[str, Any]) -> None:
+        """Replace a run's ``config`` JSON (a cluster study adds each node a run's shards start on)."""
+        with self.conn:
+            self.conn.execute("UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id))
+
     def record_result(self, run_id: str, result: CaseResult) -> bool:
         """Append one case result; returns False (and writes nothing) if the case is already recorded."""
         row = asdict(result)
