@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def handle(args: argparse.Namespace) -> int:
     entry = get_framework(args.framework)
     manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                per_decile=args.per_decile, top=args.top, table_path=args.table)
+                                per_decile=args.per_decile, top=args.top, table_path=args.table, models=args.models)
     text = json.dumps(manifest.to_json(), indent=1)
     if args.output:
         Path(args.output).write_text(text)
