@@ -152,23 +152,23 @@ class _Run:
         return {"loss": output.detach().cpu(), "grads": grads}
 
 
-def _error(ref: dict[str, Any], got: dict[str, Any]) -> tuple[float, str, str]:
-    """(worst tolerance-relative error ratio, where, its tolerance) -- ratio > 1 is a disagreement."""
-    worst, where, tol_used = 0.0, "", ""
+def _error(ref: dict[str, Any], got: dict[str, Any]) -> tuple[float, str, float]:
+    """(worst error / its tolerance, where, that tolerance) -- a ratio > 1 is a disagreement."""
+    worst, where, tol_used = 0.0, "", FORWARD_TOL
     if "out" in ref:
         pairs = [(f"output[{i}]", r, g, FORWARD_TOL) for i, (r, g) in enumerate(zip(ref["out"], got["out"]))]
         if len(ref["out"]) != len(got["out"]):
-            return float("inf"), "outputs", "structure"
+            return float("inf"), "the structure of the outputs", FORWARD_TOL
     else:
         pairs = [("loss", ref["loss"], got["loss"], FORWARD_TOL)]
         missing = set(ref["grads"]) ^ set(got["grads"])
         if missing:
-            return float("inf"), f"gradient of {sorted(missing)[0]}", "presence"
+            return float("inf"), f"the presence of the gradient of {sorted(missing)[0]}", GRAD_TOL
         pairs += [(f"grad {n}", ref["grads"][n], got["grads"][n], GRAD_TOL) for n in ref["grads"]]
     for where_i, r, g, tol in pairs:
         ratio = scaled_error(r, g) / tol
         if ratio > worst:
-            worst, where, tol_used = ratio, where_i, f"{tol:g}"
+            worst, where, tol_used = ratio, where_i, tol
     return worst, where, tol_used
 
 
@@ -227,7 +227,7 @@ def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig,
     else:
         ratio, where, tol = _error(ref_result, got)
         details.update(err_ratio=ratio, where=where)
-        error = ratio * float(tol) if tol.replace(".", "", 1).replace("e-", "", 1).isdigit() else ratio
+        error = ratio * tol
         details["err"] = error
         result.update(check="values", max_rel_err=error)
         if ratio > 1:
@@ -235,7 +235,7 @@ def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig,
             culprit = _localise(built, step, batch, reference, adapter.device, ref_result, got)
             if culprit is not None:
                 details["layer"] = culprit.to_json()
-            text = (f"{where} differs from the reference (error {error:.3g} of scale, tolerance {tol})"
+            text = (f"{where} differs from the reference (error {error:.3g} of scale, tolerance {tol:g})"
                     + (f"; diverging layer {culprit.path or '<model>'} ({culprit.type})" if culprit else ""))
             if verdict != "reference":
                 return done(FAILED, text, mismatch=True, check="values")
