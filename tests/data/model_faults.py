@@ -9,6 +9,7 @@ Each factory takes a batch size and returns ``(model, inputs)``. A small MLP
 * ``differs``: its output is off by 1% of its scale on the device under test
   (``current_role() == "device"``), standing for a device that computes this layer
   differently; the reference and the float64 arbiter get exact results;
+* ``reference_off``: the same, but on the reference (the float64 arbiter must clear the device);
 * ``healthy``: no fault.
 """
 
@@ -39,6 +40,8 @@ class Faulty(nn.Module):
             raise RuntimeError("no kernel for this layer on this device")
         elif self.fault == "differs" and current_role() == "device":
             y = y + 0.01 * y.detach().abs().max()
+        elif self.fault == "reference_off" and current_role() == "reference":
+            y = y + 0.01 * y.detach().abs().max()
         return y
 
 
@@ -65,6 +68,10 @@ def raises(batch: int):
 
 def differs(batch: int):
     return _model("differs", batch)
+
+
+def reference_off(batch: int):
+    return _model("reference_off", batch)
 
 
 def healthy(batch: int):
