@@ -48,7 +48,7 @@ HF_SHRINK: dict[str, int] = {
     "num_decoder_layers": 2, "encoder_layers": 2, "decoder_layers": 2,
     "hidden_size": 32, "d_model": 32, "n_embd": 32, "dim": 32, "embed_dim": 32,
     "num_attention_heads": 4, "n_head": 4, "n_heads": 4, "encoder_attention_heads": 4, "decoder_attention_heads": 4,
-    "num_key_value_heads": 2, "head_dim": 8, "kv_channels": 8,
+    "num_key_value_heads": 2, "head_dim": 8, "kv_channels": 8, "num_heads": 4, "d_kv": 8,
     "intermediate_size": 64, "ffn_dim": 64, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64, "d_ff": 64, "n_inner": 64,
     "hidden_dim": 64, "vocab_size": 512, "max_position_embeddings": 64, "n_positions": 64,
     "image_size": 32, "patch_size": 8, "num_experts": 4, "num_local_experts": 4, "moe_intermediate_size": 32,
