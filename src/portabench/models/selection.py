@@ -27,7 +27,8 @@ def stratified_sample(entries: list[dict[str, str]], size: int, seed: int) -> li
     a stratum cannot fill passes to the others). Within a stratum, families are
     taken round-robin in a seeded order, one random member each, so no family gets
     a second architecture before every family of the stratum has one. The same
-    catalog and seed give the same sample; the result is sorted by name.
+    catalog and seed give the same sample. The result interleaves the strata (one of
+    each in turn), so a run cut short by its time budget has covered every stratum.
     """
     rng = random.Random(seed)
     strata: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -44,7 +45,7 @@ def stratified_sample(entries: list[dict[str, str]], size: int, seed: int) -> li
             order += [families[f][depth] for f in fam_order if depth < len(families[f])]
             depth += 1
         orders[key] = order
-    chosen: list[str] = []
+    chosen: dict[tuple[str, str], list[str]] = {key: [] for key in orders}
     remaining = min(size, len(by_name))
     keys = sorted(orders)
     while remaining > 0 and keys:
@@ -52,13 +53,14 @@ def stratified_sample(entries: list[dict[str, str]], size: int, seed: int) -> li
         for key in list(keys):
             take, orders[key] = orders[key][:share], orders[key][share:]
             take = take[:remaining]
-            chosen += take
+            chosen[key] += take
             remaining -= len(take)
             if not orders[key]:
                 keys.remove(key)
             if remaining == 0:
                 break
-    return [by_name[n] for n in sorted(chosen)]
+    depth = max((len(v) for v in chosen.values()), default=0)
+    return [by_name[chosen[key][i]] for i in range(depth) for key in sorted(chosen) if i < len(chosen[key])]
 
 
 def parse_models(text: str) -> list[str]:

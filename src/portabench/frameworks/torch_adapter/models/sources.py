@@ -181,23 +181,17 @@ def _size_class(name: str) -> str:
     return "medium"
 
 
-def _timm_family(name: str) -> str:
-    import timm.models
-
-    try:
-        return "timm:" + timm.models.get_arch_name(name) if hasattr(timm.models, "get_arch_name") else "timm:" + name.split("_")[0]
-    except Exception:
-        return "timm:" + re.split(r"[_\d]", name)[0]
-
-
 def _timm_catalog() -> list[ModelEntry]:
     try:
         import timm
     except ImportError:
         return []
-    from timm.models import _registry
+    try:
+        from timm.models import _registry
 
-    modules = getattr(_registry, "_model_to_module", {})
+        modules = dict(getattr(_registry, "_model_to_module", {}))
+    except ImportError:  # another timm layout: families from the names
+        modules = {}
     return [ModelEntry(f"timm:{n}", "timm:" + modules.get(n, re.split(r"[_\d]", n)[0]), _size_class(n))
             for n in timm.list_models()]
 
