@@ -157,3 +157,17 @@ def test_catalog_lists_installed_sources(adapter) -> None:
     entries = adapter.list_models()
     assert all(set(e) == {"name", "family", "size"} for e in entries)
     assert any(e["name"] == "hf:bert" for e in entries) == HAS_TRANSFORMERS
+
+
+def test_localisation_records_copies_not_tensors_that_later_in_place_ops_change() -> None:
+    from portabench.frameworks.torch_adapter.models.localise import _record
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(inplace=True), torch.nn.Linear(4, 2)).eval()
+    x = torch.randn(16, 4)
+    recorded = _record(model, (x,), {}, keep_inputs=True)
+    with torch.no_grad():
+        before_relu = model[0](x)
+    assert (before_relu < 0).any()
+    assert torch.equal(recorded.outputs["0"], before_relu)  # ReLU(inplace) ran after the record was taken
+    assert torch.equal(recorded.inputs["1"][0][0], before_relu)

@@ -17,7 +17,9 @@ model's name (``hf:gpt2``, ``timm:resnet50``, ``tv:resnet18``, ``py:module:facto
    errors against it are both stored, and the case fails only when the device is
    further from exact than :data:`ARBITER_SLACK` times the reference's error.
 5. A failure names the layer: the module that raised, or the first module whose
-   output differs when re-run alone on the reference's input (:mod:`.localise`).
+   output differs when re-run alone on the reference's input (:mod:`.localise`, in
+   the step's mode); for a training step whose forward agrees, the module owning
+   the first parameter, in backward order, whose gradient differs.
 6. Timing: the step at the case's batch, synchronised as function timing is.
 
 Details go in the result's ``message``: a human line, then a line
@@ -270,7 +272,9 @@ def _localise(built: BuiltModel, step: str, batch: int, reference: str, device: 
               ref_result: dict[str, Any], got: dict[str, Any]) -> Culprit | None:
     """The diverging layer: by forward re-runs; for a training step whose forward agrees, by gradients."""
     try:
-        culprit = first_diverging(same_weights(built.model, reference).eval(), same_weights(built.model, device).eval(),
+        training = step == "train"  # localise in the step's mode (batch statistics in training)
+        culprit = first_diverging(same_weights(built.model, reference).train(training),
+                                  same_weights(built.model, device).train(training),
                                   reference, device, built.make_inputs(batch), FORWARD_TOL, side=_role)
         if culprit is None and step == "train":
             culprit = gradient_culprit(built.model, ref_result["grads"], got["grads"], GRAD_TOL)

@@ -45,8 +45,9 @@ class Culprit:
 
 
 def _to(value: Any, device: torch.device | str) -> Any:
+    """A detached *copy* on ``device`` (a record must not alias a tensor that a later in-place op changes)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().to(device)
+        return value.detach().to(device, copy=True)
     if isinstance(value, (list, tuple)):
         return type(value)(_to(v, device) for v in value) if not hasattr(value, "_fields") else type(value)(*(_to(v, device) for v in value))
     if isinstance(value, dict):
