@@ -197,7 +197,7 @@ def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig,
         return {**result, **fields, "outcome": outcome, "message": text, "wall_ns": time.perf_counter_ns() - started}
 
     try:
-        built = build_model(case.function)
+        built = _built(case.function)
     except Exception as exc:  # an architecture that cannot be built here is no portability failure
         return {**done(REFERENCE_FAILED), **_exc_evidence(exc), "message": f"model could not be built: {exc}"[:4000]}
     ref_result = None
@@ -251,6 +251,18 @@ def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig,
             adapter.after_failure()
             result["timing_error"] = _exc_evidence(exc)["message"]
     return done(PASSED, details.get("note"))
+
+
+_LAST_BUILT: dict[str, BuiltModel] = {}
+
+
+def _built(name: str) -> BuiltModel:
+    """The model, built once for the consecutive cases of one model in this worker (never mutated: every
+    run works on a copy)."""
+    if name not in _LAST_BUILT:
+        _LAST_BUILT.clear()
+        _LAST_BUILT[name] = build_model(name)
+    return _LAST_BUILT[name]
 
 
 def _arbitrate(built: BuiltModel, step: str, batch: int, reference: str, ref_result: dict[str, Any],
