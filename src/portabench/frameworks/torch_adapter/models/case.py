@@ -224,7 +224,7 @@ def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig,
         return {**done(FAILED, evidence["message"]), **{k: v for k, v in evidence.items() if k != "message"},
                 "restart_worker": restart}
 
-    if ref_result is None:
+    if ref_result is None or reference is None:
         result["check"] = "none"
     else:
         ratio, where, tol = _error(ref_result, got)

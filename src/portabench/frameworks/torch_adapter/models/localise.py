@@ -216,13 +216,12 @@ class RaisingModule:
         if self._stack:
             self._stack.pop()
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         for handle in self._handles:
             handle.remove()
         if exc is not None and self._stack:
             path, module = self._stack[-1]
             self.culprit = Culprit(path, type(module).__name__, [], None, "raised")
-        return False
 
 
 def same_weights(model: torch.nn.Module, device: torch.device | str, dtype: torch.dtype | None = None) -> torch.nn.Module:

@@ -144,12 +144,13 @@ def _build_hf(model_type: str) -> BuiltModel:
         raise NotImplementedError(f"{cls.__name__} takes {main_input!r}; portabench makes only {', '.join(HF_INPUTS)}")
     model = cls(config).eval()
     params = inspect.signature(model.forward).parameters
-    vocab = int(getattr(config, "vocab_size", None) or getattr(getattr(config, "text_config", None), "vocab_size", 512))
+    vocab = int(getattr(config, "vocab_size", None) or getattr(getattr(config, "text_config", None), "vocab_size", None) or 512)
 
     def make_inputs(batch: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if main_input == "pixel_values":
-            vision = getattr(config, "vision_config", config)
-            size = int(getattr(vision, "image_size", 32) if not isinstance(getattr(vision, "image_size", 32), (list, tuple)) else vision.image_size[0])
+            vision = getattr(config, "vision_config", None) or config
+            size = getattr(vision, "image_size", 32)
+            size = int(size[0] if isinstance(size, (list, tuple)) else size)
             channels = int(getattr(vision, "num_channels", 3))
             return (), {"pixel_values": _images(batch, (channels, size, size))}
         ids = torch.randint(0, vocab, (batch, SEQ_LEN), generator=_generator(batch))
