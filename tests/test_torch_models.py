@@ -171,3 +171,17 @@ def test_localisation_records_copies_not_tensors_that_later_in_place_ops_change(
     assert (before_relu < 0).any()
     assert torch.equal(recorded.outputs["0"], before_relu)  # ReLU(inplace) ran after the record was taken
     assert torch.equal(recorded.inputs["1"][0][0], before_relu)
+
+
+def test_a_model_too_large_for_the_device_is_a_memory_failure(monkeypatch) -> None:
+    from portabench.frameworks.torch_adapter.models.case import _check_memory
+    from portabench.taxonomy import FailureEvidence, classify
+
+    model = torch.nn.Linear(1000, 1000)  # 4 MB of weights: about 16 MB needed
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (8 << 20, 80 << 30))
+    with pytest.raises(MemoryError, match="model too large for cuda") as info:
+        _check_memory(model, "cuda")
+    assert classify(FailureEvidence(exc_type="MemoryError", message=str(info.value))) == "memory"
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1 << 30, 80 << 30))
+    _check_memory(model, "cuda")  # fits
+    _check_memory(model, "cpu")  # host memory is not pre-checked
