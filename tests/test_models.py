@@ -116,6 +116,7 @@ def test_model_tables_shares_layers_and_slowdowns() -> None:
     assert tables.layers.iloc[0][["layer_type", "cases", "models"]].tolist() == ["Attention", 2, 1]
     slow = tables.slowdowns
     assert set(slow["step"]) == {"forward", "train"} and slow["median"].tolist() == [0.2, 0.2]  # timm:a, 2 ns vs 10 ns
+    assert tables.ratios[["model", "ratio", "baseline_ns", "target_ns"]].values.tolist() == [["timm:a", 0.2, 10.0, 2.0]] * 2
     assert set(tables.categories["category"]) == {"numerical_mismatch"}
 
 
@@ -146,3 +147,28 @@ def test_faulty_models_are_isolated_localised_and_reported(tmp_path: Path) -> No
     assert 'id="model-search"' in (tmp_path / "html" / "index.html").read_text()
     bad = run_cli("run", "--framework", "torch", "--device", "cpu", "--models", "resnet50", "--store", str(store))
     assert bad.returncode == 2 and bad.stderr.startswith("portabench: error: not a model name")
+
+
+def test_report_has_a_models_section_and_keeps_models_out_of_the_function_tables(tmp_path: Path) -> None:
+    from portabench.analysis import build_tables
+    from portabench.report import render_markdown
+    from portabench.report.html import render_html
+    from portabench.store import CaseResult, RunMeta, Store
+
+    results, _ = _frames()
+    with Store(tmp_path / "s.sqlite") as store:
+        for run_id, device, ref in (("r0", "cpu", None), ("r1", "cuda", "cpu")):
+            store.begin_run(RunMeta(run_id=run_id, framework="torch", framework_version="2", device=device,
+                                    device_kind=device, device_name=device, reference_device=ref, started_at=run_id))
+            for r in results[results["run_id"] == run_id].itertuples():
+                store.record_result(run_id, CaseResult(
+                    case_id=f"{r.function}|{r.source}|float32|0", function=r.function, source=r.source, dtype="float32",
+                    sample=0, outcome=r.outcome, category=r.category, message=r.message,
+                    time_median_ns=None if pd.isna(r.time_median_ns) else r.time_median_ns))
+            store.finish_run(run_id, "complete", "end")
+        tables = build_tables(store)
+    text = render_markdown(tables)
+    assert "## Models" in text and "### Largest model slowdowns" in text
+    assert "blocks.3.attn (Attention): torch.matmul" in text
+    assert tables.per_function.empty  # model cases are not functions
+    assert 'id="model-table"' in render_html(tables) and "timm:b" in render_html(tables)

@@ -72,6 +72,7 @@ class StudyTables:
     model_categories: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_layers: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_slowdowns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     generated_at: str = ""
@@ -163,7 +164,7 @@ def analyse_frames(
         slowdown_functions=sd_functions,
         error_summary=error_summary,
         model_summary=models.summary, model_categories=models.categories, model_layers=models.layers,
-        model_slowdowns=models.slowdowns, model_table=models.table,
+        model_slowdowns=models.slowdowns, model_ratios=models.ratios, model_table=models.table,
         source=source,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,

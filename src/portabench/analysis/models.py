@@ -9,8 +9,10 @@ Per report column (framework, version, device, mode, origin) of the pooled resul
 * ``model_categories``: failing compared cases per failure category.
 * ``model_layers``: the module types named as diverging (or raising) layers, most
   often first, with an example model and path.
-* ``model_slowdowns``: per model, step and batch, time(target) / time(baseline) of
-  cases that ran on both (baseline: the group's reference device kind, as for functions).
+* ``model_ratios``: per model, step and batch, time(target) / time(baseline) of
+  cases that passed on both (baseline: the group's reference device kind, as for functions);
+* ``model_slowdowns``: per (group, target, step, batch), the distribution of those ratios
+  over models (median with a 95% CI, p90, max).
 * ``model_table``: one row per (column, model, step, batch): outcome, category,
   errors, the float64 verdict, the layer, the time.
 A crashed case has no details; its layer is read from the faulthandler dump in
@@ -57,6 +59,7 @@ class ModelTables:
     categories: pd.DataFrame
     layers: pd.DataFrame
     slowdowns: pd.DataFrame
+    ratios: pd.DataFrame
     table: pd.DataFrame
 
 
@@ -146,12 +149,14 @@ def model_layers(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols).sort_values(["column", "cases"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
-def model_slowdowns(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (group, target device, step, batch): slowdown distribution over models (median with CI, p90, max)."""
-    cols = GROUP + ["baseline", "target", "step", "batch", "n_models", "median", "median_lo", "median_hi", "p90", "max"]
+RATIO_COLUMNS = GROUP + ["baseline", "target", "model", "step", "batch", "ratio", "baseline_ns", "target_ns"]
+
+
+def model_ratios(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (group, target device, model, step, batch): time(target) / time(baseline), largest first."""
     timed = table[(table["outcome"] == PASSED) & (table["time_median_ns"] > 0)] if not table.empty else table
     if timed.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=RATIO_COLUMNS)
     out = []
     for key, grp in timed.groupby(GROUP, sort=True):
         group_runs = runs[(runs[GROUP] == pd.Series(key, index=GROUP)).all(axis=1)]
@@ -161,19 +166,33 @@ def model_slowdowns(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         for target, tgrp in grp[grp["device"] != baseline].groupby("device"):
             tt = tgrp.set_index(["model", "step", "batch"])["time_median_ns"]
             paired = pd.concat([base.rename("b"), tt.rename("t")], axis=1, join="inner")
-            for (step, batch), pgrp in paired.groupby(level=["step", "batch"]):
-                ratios = (pgrp["t"] / pgrp["b"]).to_numpy(dtype=float)
-                lo, hi = median_ci(ratios)
-                row = dict(zip(GROUP, key))
-                row.update(baseline=baseline, target=target, step=step, batch=int(batch), n_models=len(ratios),
-                           median=float(np.median(ratios)), median_lo=lo, median_hi=hi,
-                           p90=float(np.percentile(ratios, 90)), max=float(ratios.max()))
-                out.append(row)
+            for (model, step, batch), p in paired.iterrows():
+                out.append({**dict(zip(GROUP, key)), "baseline": baseline, "target": target, "model": model,
+                            "step": step, "batch": int(batch), "ratio": float(p["t"] / p["b"]),
+                            "baseline_ns": float(p["b"]), "target_ns": float(p["t"])})
+    frame = pd.DataFrame(out, columns=RATIO_COLUMNS)
+    return frame.sort_values("ratio", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def model_slowdowns(ratios: pd.DataFrame) -> pd.DataFrame:
+    """Per (group, target device, step, batch): the distribution of :func:`model_ratios` over models."""
+    cols = GROUP + ["baseline", "target", "step", "batch", "n_models", "median", "median_lo", "median_hi", "p90", "max"]
+    if ratios.empty:
+        return pd.DataFrame(columns=cols)
+    out = []
+    for key, grp in ratios.groupby(GROUP + ["baseline", "target", "step", "batch"], sort=True):
+        values = grp["ratio"].to_numpy(dtype=float)
+        lo, hi = median_ci(values)
+        row = dict(zip(GROUP + ["baseline", "target", "step", "batch"], key))
+        row.update(n_models=len(values), median=float(np.median(values)), median_lo=lo, median_hi=hi,
+                   p90=float(np.percentile(values, 90)), max=float(values.max()))
+        out.append(row)
     return pd.DataFrame(out, columns=cols)
 
 
 def model_tables(pooled: pd.DataFrame, runs: pd.DataFrame) -> ModelTables:
     """Every model table of the pooled results (empty frames when there is no model case)."""
     table = model_table(pooled, runs)
+    ratios = model_ratios(table, runs)
     return ModelTables(model_summary(table), model_categories(table), model_layers(table),
-                       model_slowdowns(table, runs), table)
+                       model_slowdowns(ratios), ratios, table)

@@ -17,6 +17,8 @@ from portabench.report import formatting as fmt
 
 #: at most this many rows of the model table in Markdown (the HTML has all of them)
 MAX_MARKDOWN_ROWS = 60
+#: model slowdowns listed, largest first
+TOP_MODELS = 10
 
 
 def _failures(table: pd.DataFrame) -> pd.DataFrame:
@@ -56,6 +58,13 @@ def render_models_markdown(tables: StudyTables) -> list[str]:
                 "time(target) / time(baseline) per model; < 1 means faster on the target.", "",
                 fmt.markdown_table(["pair", "step @batch", "models", "median [95% CI]", "p90", "max"], rows,
                                    ["l", "l", "r", "r", "r", "r"]), ""]
+    if not tables.model_ratios.empty:
+        rows = [[r.model, f"{r.step} @{r.batch}", f"{r.baseline} → {r.target}", fmt.ratio(r.ratio),
+                 fmt.duration_ns(r.baseline_ns), fmt.duration_ns(r.target_ns)]
+                for r in tables.model_ratios.head(TOP_MODELS).itertuples()]
+        out += [f"### Largest model slowdowns (top {TOP_MODELS})", "",
+                fmt.markdown_table(["model", "step @batch", "pair", "slowdown", "time baseline", "time target"], rows,
+                                   ["l", "l", "l", "r", "r", "r"]), ""]
     failures = _failures(tables.model_table)
     if not failures.empty:
         rows = [[r.column, r.model, f"{r.step} @{r.batch}", r.category or r.outcome, fmt.sci(r.err),
