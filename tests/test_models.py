@@ -113,6 +113,8 @@ def test_model_tables_shares_layers_and_slowdowns() -> None:
     tables = model_tables(results, runs)
     cuda = tables.summary[tables.summary["device"] == "cuda"].iloc[0]
     assert (cuda.n_models, cuda.not_built, cuda.running_n, cuda.matching_n) == (2, 1, 2, 1)  # a mismatch still ran
+    cpu = tables.summary[tables.summary["device"] == "cpu"].iloc[0]
+    assert cpu.running_n == 2 and pd.isna(cpu.matching_share)  # the reference run compares nothing
     assert tables.layers.iloc[0][["layer_type", "cases", "models"]].tolist() == ["Attention", 2, 1]
     slow = tables.slowdowns
     assert set(slow["step"]) == {"forward", "train"} and slow["median"].tolist() == [0.2, 0.2]  # timm:a, 2 ns vs 10 ns

@@ -4,7 +4,8 @@ Per report column (framework, version, device, mode, origin) of the pooled resul
 
 * ``model_summary``: models tested; *running* = every compared case (forward and
   train step at the compared batch) ran on the device; *matching* = every compared
-  case passed; both with 95% Wilson intervals. Cases broken on the reference (or
+  case passed (undefined for a reference run, which compares nothing); both with
+  95% Wilson intervals. Cases broken on the reference (or
   models that could not be built) are excluded and counted apart.
 * ``model_categories``: failing compared cases per failure category.
 * ``model_layers``: the module types named as diverging (or raising) layers, most
@@ -63,7 +64,7 @@ class ModelTables:
     table: pd.DataFrame
 
 
-TABLE_COLUMNS = KEY + ["column", "model", "step", "batch", "compared", "outcome", "category", "err", "f64_device_err",
+TABLE_COLUMNS = KEY + ["column", "model", "step", "batch", "has_reference", "outcome", "category", "err", "f64_device_err",
                        "f64_reference_err", "further", "layer_path", "layer_type", "layer_functions", "layer_how",
                        "time_median_ns", "message"]
 
@@ -74,6 +75,7 @@ def model_table(pooled: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     device_of = dict(zip(runs["run_id"], runs["device"]))
+    reference_of = {k: v for k, v in zip(runs["run_id"], runs["reference_device"]) if isinstance(v, str) and v}
     out = []
     for r in rows.itertuples():
         d = parse_details(r.message)
@@ -84,7 +86,7 @@ def model_table(pooled: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         row = {k: getattr(r, k) for k in ("framework", "framework_version", "mode", "origin")}
         row["device"] = device_of.get(r.run_id, r.device)
         row["column"] = column_label(row)
-        row.update(model=r.function, step=step, batch=int(batch or 0), compared="err_ratio" in d or r.outcome != PASSED,
+        row.update(model=r.function, step=step, batch=int(batch or 0), has_reference=bool(reference_of.get(r.run_id)),
                    outcome=r.outcome, category=r.category, err=d.get("err"),
                    f64_device_err=f64.get("device_err"), f64_reference_err=f64.get("reference_err"),
                    further=f64.get("further"),
@@ -118,10 +120,13 @@ def model_summary(table: pd.DataFrame) -> pd.DataFrame:
         matching = sum(bool((g["outcome"] == PASSED).all()) for g in judged)
         row = dict(zip(KEY, key))
         row["column"] = grp["column"].iloc[0]
-        row.update(n_models=n, not_built=len(broken), running_n=running, running_share=share(running, n),
-                   matching_n=matching, matching_share=share(matching, n))
+        row.update(n_models=n, not_built=len(broken), running_n=running, running_share=share(running, n))
         row["running_lo"], row["running_hi"] = wilson_interval(running, n)
-        row["matching_lo"], row["matching_hi"] = wilson_interval(matching, n)
+        if grp["has_reference"].any():  # a reference run compares nothing: its matching share is undefined
+            row.update(matching_n=matching, matching_share=share(matching, n))
+            row["matching_lo"], row["matching_hi"] = wilson_interval(matching, n)
+        else:
+            row.update(matching_n=None, matching_share=float("nan"), matching_lo=float("nan"), matching_hi=float("nan"))
         out.append(row)
     return pd.DataFrame(out, columns=cols)
 
