@@ -52,7 +52,8 @@ def check_listed_names(entry: FrameworkEntry, names: list[str], specs: list[str]
 
 def resolve_manifest(entry: FrameworkEntry, preset: str | None, functions: str | None, sample: str | None,
                      seed: int = 0, per_decile: int = 5, top: int = 20, specs: list[str] | None = None,
-                     table_path: str | None = None, check_names: Callable[[str], None] | None = None):
+                     table_path: str | None = None, check_names: Callable[[str], None] | None = None,
+                     models: str | None = None):
     """Return the manifest to run (``portabench.sampling.Manifest``).
 
     At most one of ``preset`` ("paper" | "all" | "default"), ``functions``
@@ -64,10 +65,13 @@ def resolve_manifest(entry: FrameworkEntry, preset: str | None, functions: str |
     """
     from portabench import sampling
     from portabench.mining import load_frequency_table
+    from portabench.models.selection import MODEL_PRESETS, model_manifest
 
-    given = [x for x in (preset, functions, sample) if x]
+    given = [x for x in (preset, functions, sample, models) if x]
     if len(given) > 1:
-        raise PortabenchError("give only one of --preset, --functions and --sample")
+        raise PortabenchError("give only one of --preset, --functions, --sample and --models")
+    if models or preset in MODEL_PRESETS:  # whole models (portabench.models)
+        return model_manifest(entry.name, preset, models, seed)
     if sample:
         manifest = sampling.load_manifest(Path(sample))
         if manifest.framework != entry.name:
@@ -93,4 +97,4 @@ def resolve_manifest(entry: FrameworkEntry, preset: str | None, functions: str |
                                          eligible=set(coverage["with_cases"]))
     if preset in ("paper", "all"):
         return sampling.preset_manifest(entry.name, preset, table)
-    raise PortabenchError(f"unknown preset {preset!r} (choose paper, all or default)")
+    raise PortabenchError(f"unknown preset {preset!r} (choose paper, all, default, models or models-all)")

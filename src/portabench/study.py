@@ -123,7 +123,8 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
     deadline = None if budget_s is None else time.monotonic() + budget_s
     for entry in entries:
         try:
-            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
+            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs,
+                                           models=getattr(args, "models", None))
             chosen, missing = plan_devices(entry, devices)
         except PortabenchError as exc:
             if frameworks:  # asked for by name: its failure is the command's failure

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from portabench.analysis.models import is_model_result, model_tables
+from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
@@ -66,6 +68,12 @@ class StudyTables:
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     slowdown_functions: pd.DataFrame = field(default_factory=pd.DataFrame)
     error_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # whole models: see analysis/models.py
+    model_categories: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_layers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_slowdowns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     generated_at: str = ""
     baseline: str | None = None
@@ -121,6 +129,9 @@ def analyse_frames(
         notes.append("the store holds no runs: run `portabench run --framework F --device D` first")
     results = results[results["run_id"].isin(runs["run_id"])] if not results.empty else results
     pooled, superseded = _columns.pool_results(results, runs)
+    models = model_tables(pooled, runs)  # whole models have their own tables; the rest is about functions
+    pooled = pooled[~is_model_result(pooled)] if not pooled.empty else pooled
+    functions = functions[~functions["function"].map(is_model_name)] if not functions.empty else functions
     notes += _columns.version_notes(runs)
     notes += _columns.pooling_notes(runs)
     if superseded:
@@ -152,6 +163,8 @@ def analyse_frames(
         failures=failures_table(pooled),
         slowdown_functions=sd_functions,
         error_summary=error_summary,
+        model_summary=models.summary, model_categories=models.categories, model_layers=models.layers,
+        model_slowdowns=models.slowdowns, model_ratios=models.ratios, model_table=models.table,
         source=source,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,

@@ -30,6 +30,8 @@ def add_selection(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--preset", help="paper (the paper's sample), all (every function with cases), default")
     group.add_argument("--functions", help="comma-separated qualified names, e.g. torch.add,torch.nn.Linear")
     group.add_argument("--sample", metavar="MANIFEST", help="a manifest written by 'portabench sample'")
+    group.add_argument("--models", help="whole models, e.g. timm:resnet50,hf:gpt2,tv:resnet18,py:module:factory "
+                                        "(presets: --preset models, a stratified sample; --preset models-all)")
     group.add_argument("--seed", type=int, default=0, help="seed of the default sample (default 0)")
 
 

@@ -34,7 +34,8 @@ def handle(args: argparse.Namespace) -> int:
     check_case_options(args)
     for spec in args.specs:
         load_spec_file(spec)  # validate in the parent: a bad spec is a one-line error before any worker starts
-    manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
+    manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs,
+                                models=getattr(args, "models", None))
     request = request_for(entry, args.device, args.reference, args.mode, manifest, dtype_list(args.dtypes), args,
                           resume=args.resume)
     with DeferredStore(args.store) as store, case_progress(f"{entry.name} on {args.device}") as progress:

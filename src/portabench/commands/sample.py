@@ -29,7 +29,7 @@ def handle(args: argparse.Namespace) -> int:
     entry = get_framework(args.framework)
     output = check_output_file(args.output) if args.output else None
     manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                per_decile=args.per_decile, top=args.top, table_path=args.table,
+                                per_decile=args.per_decile, top=args.top, table_path=args.table, models=args.models,
                                 check_names=lambda note: console.print(f"portabench: {note}"))
     text = json.dumps(manifest.to_json(), indent=1)
     if output is not None:

@@ -163,6 +163,14 @@ class Adapter(ABC):
     def after_failure(self) -> None:
         """Free what a failed case may have left (e.g. cached device memory after OOM)."""
 
+    def list_models(self) -> list[dict[str, str]]:
+        """The model architectures this adapter can build: ``[{name, family, size}]`` (see portabench.models)."""
+        return []
+
+    def run_model_case(self, case: CaseDescriptor, timing: Any, do_timing: bool) -> dict[str, Any]:
+        """Run a whole-model case (source ``model:...``); a result like ``run_case``'s."""
+        raise NotImplementedError(f"{self.name} has no whole-model cases")
+
     def execute(self, prepared: Prepared) -> Any:
         """Run a prepared case once in this adapter's mode (e.g. under jit); the default calls it."""
         return prepared.call()

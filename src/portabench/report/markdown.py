@@ -6,6 +6,7 @@ import pandas as pd
 
 from portabench.analysis import StudyTables
 from portabench.report import formatting as fmt
+from portabench.report.models import render_models_markdown
 
 MAX_DTYPE_ROWS = 50
 
@@ -25,6 +26,7 @@ def render_markdown(tables: StudyTables) -> str:
     parts += _slowdowns(tables.slowdown_summary, tables.slowdown_top)
     parts += _errors(tables.error_summary)
     parts += _dtypes(tables.dtype_matrix)
+    parts += render_models_markdown(tables)  # whole models (report/models.py)
     parts += ["## Notes", ""]
     parts += [f"- {n}" for n in tables.notes] or ["- none"]
     return "\n".join(parts).rstrip() + "\n"

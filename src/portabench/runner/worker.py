@@ -41,6 +41,8 @@ def _handle(adapter: Adapter, message: dict[str, Any]) -> dict[str, Any]:
             "api": [f["qualname"] for f in adapter.api()],
             "with_cases": adapter.functions_with_cases(list(message.get("specs") or [])),
         }
+    if op == "list_models":
+        return {"models": adapter.list_models()}
     if op == "devices":
         return {"devices": adapter.available_devices()}
     if op == "list_cases":

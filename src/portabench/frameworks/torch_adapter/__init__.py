@@ -12,6 +12,7 @@ import importlib
 import time
 import random
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,9 @@ from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
+from portabench.frameworks.torch_adapter.models import (
+    COMPARED_BATCH, MODEL_BATCHES, model_catalog, model_descriptors, run_model_case, split_model_names,
+)
 from portabench.frameworks.torch_adapter.metadata import Source, build_index, dtype_name, torch_dtype
 from portabench.runner.timing import Timer
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
@@ -147,6 +151,7 @@ class TorchAdapter(Adapter):
 
     def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
         self._specs = load_specs("torch", builtin_spec_files("torch") + specs)
+        functions, models = split_model_names(functions)
         names = sorted(set(self.index) | set(self._specs)) if functions is None else list(dict.fromkeys(functions))
         listing = CaseListing(cases=[])
         ref_type, target_type = self._reference_type(), self.torch_device.type
@@ -174,7 +179,14 @@ class TorchAdapter(Adapter):
             else:
                 listing.no_cases.append(name)
         self._max_samples = max_samples
+        listing.cases += model_descriptors(models, MODEL_BATCHES, COMPARED_BATCH)
         return listing
+
+    def list_models(self) -> list[dict[str, str]]:
+        return [asdict(entry) for entry in model_catalog()]
+
+    def run_model_case(self, case: CaseDescriptor, timing: Any, do_timing: bool) -> dict[str, Any]:
+        return run_model_case(self, case, timing, do_timing)
 
     def functions_with_cases(self, specs: list[str]) -> list[str]:
         spec_index = load_specs("torch", builtin_spec_files("torch") + specs)
