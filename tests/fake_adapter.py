@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -35,14 +34,23 @@ HELD: list[int] = []
 SWITCHES = {"default_dtype": "float32"}
 
 
+def _note_pid(pid: int) -> None:
+    """Append ``pid`` to the file named by $FAKE_PIDS (the tests check these processes are gone)."""
+    if os.environ.get("FAKE_PIDS"):
+        with open(os.environ["FAKE_PIDS"], "a") as fh:
+            fh.write(f"{pid}\n")
+
+
 def _segfault() -> Any:
     return ctypes.string_at(0)
 
 
 def _fork_then_segfault() -> Any:
-    if os.fork() == 0:  # the child keeps every inherited pipe open, then lingers
+    child = os.fork()
+    if child == 0:  # the child keeps every inherited pipe open, then lingers
         time.sleep(3600)
         os._exit(0)
+    _note_pid(child)
     return _segfault()
 
 
@@ -58,8 +66,15 @@ def _thread() -> Any:
 
 
 def _child() -> Any:
-    subprocess.Popen(["sleep", "3600"])
+    _note_pid(subprocess.Popen(["sleep", "3600"]).pid)
     return np.ones(2)
+
+
+def _spawn_and_hang() -> Any:
+    """A long case with a grandchild: both must die when the portabench parent dies."""
+    _note_pid(subprocess.Popen(["sleep", "3600"]).pid)
+    _note_pid(os.getpid())
+    time.sleep(3600)
 
 
 def _leak_global() -> Any:
@@ -101,8 +116,16 @@ CASES: dict[str, Callable[[], Any]] = {
     "fake.leak_memory": _leak_memory,
     "fake.after": _after,
     "fake.slow": _slow,
-    "fake.selfterm": lambda: os.kill(os.getpid(), signal.SIGTERM),
+    "fake.spawn_and_hang": _spawn_and_hang,
 }
+#: families of interchangeable cases, told apart by a suffix (``fake.after_fds``, ``fake.slow_3``)
+PREFIXES = {"fake.after": _after, "fake.slow": _slow, "fake.ok": CASES["fake.ok"]}
+
+
+def case_function(name: str) -> Callable[[], Any] | None:
+    if name in CASES:
+        return CASES[name]
+    return next((fn for prefix, fn in PREFIXES.items() if name.startswith(prefix + "_")), None)
 
 
 def register() -> FrameworkEntry:
@@ -129,11 +152,15 @@ class FakeAdapter(Adapter):
     def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str],
                    max_samples: int) -> CaseListing:
         names = list(CASES) if functions is None else functions
-        return CaseListing(cases=[CaseDescriptor(name, f"fake:{name}", "none", 0) for name in names if name in CASES],
-                           missing=[name for name in names if name not in CASES])
+        return CaseListing(
+            cases=[CaseDescriptor(name, f"fake:{name}", "none", 0) for name in names if case_function(name)],
+            missing=[name for name in names if not case_function(name)],
+        )
 
     def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
-        return Prepared(call=CASES[case.function])
+        call = case_function(case.function)
+        assert call is not None, case.function
+        return Prepared(call=call)
 
     def seed(self, seed: int) -> None:
         np.random.seed(seed)
@@ -157,3 +184,12 @@ class FakeAdapter(Adapter):
 
     def device_memory_in_use(self) -> int | None:
         return sum(HELD)
+
+
+if __name__ == "__main__":  # `python tests/fake_adapter.py run --framework fake ...`: the CLI, with "fake" registered
+    import sys
+
+    from portabench.cli import main
+
+    register()
+    sys.exit(main())
