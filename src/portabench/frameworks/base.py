@@ -213,7 +213,9 @@ class Adapter(ABC):
         return {}
 
     def restore_global_switches(self, switches: dict[str, Any]) -> None:
-        """Set the switches back to ``switches`` (as :meth:`global_switches` returned them)."""
+        """Set back the switches named in ``switches`` (only those a case changed) to their values, as
+        :meth:`global_switches` returned them; a switch that cannot be set back is left as it is (it is
+        then reported as not restored and the worker recycles)."""
 
     def device_memory_in_use(self) -> int | None:
         """Bytes of device memory this process holds after freeing caches; None where not measured (CPU)."""
@@ -238,7 +240,7 @@ class Adapter(ABC):
             now = self.global_switches()
             changed = {k: v for k, v in now.items() if baseline.switches.get(k) != v}
             if changed:
-                self.restore_global_switches(baseline.switches)
+                self.restore_global_switches({k: baseline.switches.get(k) for k in changed})
                 after = self.global_switches()
                 for key, value in changed.items():
                     found.append(Leftover(f"{key} changed from {baseline.switches.get(key)!r} to {value!r}",
