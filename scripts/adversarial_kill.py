@@ -56,6 +56,16 @@ def _worker_pids(parent: int) -> list[int]:
     return out
 
 
+def _statuses(db: Path) -> list[str]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(db)
+    try:
+        return [r[0] for r in conn.execute("SELECT status FROM runs")]
+    finally:
+        conn.close()
+
+
 def trial(sig: signal.Signals, rng: random.Random) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -63,7 +73,7 @@ def trial(sig: signal.Signals, rng: random.Random) -> dict[str, object]:
             "format": "portabench-manifest/1", "framework": "fake", "name": "listed", "seed": None, "params": {},
             "functions": [{"function": f"fake.slow_{i}"} for i in range(CASES)]}))
         proc = _cli(folder)
-        time.sleep(rng.uniform(0.2, 3.5))
+        time.sleep(rng.uniform(0.5, 5.0))
         workers = _worker_pids(proc.pid)
         os.kill(proc.pid, sig)
         code = proc.wait(timeout=60)
@@ -74,6 +84,7 @@ def trial(sig: signal.Signals, rng: random.Random) -> dict[str, object]:
         for p in workers:
             if _alive(p):
                 os.kill(p, signal.SIGKILL)
+        before = _statuses(folder / "s.sqlite")
         resumed = _cli(folder, "--resume")
         resumed_code = resumed.wait(timeout=300)
         conn = sqlite3.connect(folder / "s.sqlite")
@@ -81,7 +92,7 @@ def trial(sig: signal.Signals, rng: random.Random) -> dict[str, object]:
         functions = conn.execute("SELECT COUNT(*) FROM functions").fetchone()[0]
         statuses = [r[0] for r in conn.execute("SELECT status FROM runs")]
         conn.close()
-        return {"signal": sig.name, "exit": code, "workers_seen": len(workers), "orphans": orphans,
+        return {"signal": sig.name, "exit": code, "runs_before_resume": before, "workers_seen": len(workers), "orphans": orphans,
                 "resume_exit": resumed_code, "lost": CASES - len(set(ids)), "duplicates": len(ids) - len(set(ids)),
                 "function_rows": functions, "runs": statuses}
 
@@ -99,6 +110,9 @@ def main() -> int:
         "orphans": sum(t["orphans"] for t in trials),  # type: ignore[misc]
         "complete_after_resume": sum(t["runs"] == ["complete"] and t["function_rows"] == CASES for t in trials),
         "signalled_exit_130": sum(t["exit"] == 130 for t in trials if t["signal"] != "SIGKILL"),
+        "signalled_mid_run": sum(bool(t["runs_before_resume"]) for t in trials if t["signal"] != "SIGKILL"),
+        "signalled_mid_run_marked_interrupted": sum(t["runs_before_resume"] == ["interrupted"] for t in trials
+                                                    if t["signal"] != "SIGKILL"),
     }
     print(json.dumps({"summary": summary, "trials": trials}, indent=1))
     return 0
