@@ -135,8 +135,8 @@ def test_a_read_only_store_in_a_read_only_folder_is_readable(tmp_path_factory: p
     assert read.returncode == 0 and read.stdout.strip() == "2", read.stderr
 
 
-def _open_and_write(path: str, run_id: str, start, results) -> None:  # type: ignore[no-untyped-def]
-    start.wait()
+def _open_and_write(path: str, run_id: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+    barrier.wait()  # every process is up and waiting: they open the store at the same instant
     try:
         with Store(path) as store:
             store.begin_run(_meta(run_id))
@@ -147,14 +147,13 @@ def _open_and_write(path: str, run_id: str, start, results) -> None:  # type: ig
 
 def test_processes_creating_one_new_store_at_the_same_instant_all_succeed(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("fork")
-    trials, width = 6, 4
+    trials, width = 10, 4
     for trial in range(trials):
         path = str(tmp_path / f"new{trial}.sqlite")
-        start, results = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_open_and_write, args=(path, f"run{i}", start, results)) for i in range(width)]
+        barrier, results = ctx.Barrier(width), ctx.Queue()
+        procs = [ctx.Process(target=_open_and_write, args=(path, f"run{i}", barrier, results)) for i in range(width)]
         for proc in procs:
             proc.start()
-        start.set()
         outcomes = [results.get(timeout=60) for _ in procs]
         for proc in procs:
             proc.join(timeout=30)
