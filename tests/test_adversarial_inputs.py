@@ -8,7 +8,6 @@ the numpy-only fake framework registered, so no framework starts.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path

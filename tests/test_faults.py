@@ -18,7 +18,7 @@ import pytest
 
 import fake_adapter
 from portabench.frameworks import FRAMEWORKS
-from portabench.runner.pool import WorkerFailure, WorkerProcess
+from portabench.runner.pool import WorkerProcess
 from portabench.runner.session import RunRequest, execute_run
 from portabench.runner.timing import TimingConfig
 from portabench.store import Store

@@ -100,7 +100,8 @@ def test_sigterm_mid_run_then_resume_loses_and_repeats_nothing(tmp_path: Path) -
     assert count(db, "functions") == 6
 
 
-def test_resume_rebuilds_what_a_run_killed_right_after_its_run_row_lacks(fake: None, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("fake")
+def test_resume_rebuilds_what_a_run_killed_right_after_its_run_row_lacks(tmp_path: Path) -> None:
     names = ["fake.ok_1", "fake.ok_2", "fake.nosuch"]
     request = fake_request(names, resume=True)
     with Store(tmp_path / "s.sqlite") as store:
@@ -115,7 +116,8 @@ def test_resume_rebuilds_what_a_run_killed_right_after_its_run_row_lacks(fake: N
     assert functions == {"fake.ok_1": "tested", "fake.ok_2": "tested", "fake.nosuch": "missing"}
 
 
-def test_resume_of_a_complete_run_says_nothing_to_resume_and_writes_nothing(fake: None, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("fake")
+def test_resume_of_a_complete_run_says_nothing_to_resume_and_writes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
     with Store(db) as store:
         execute_run(store, fake_request(["fake.ok_1"]))
@@ -127,7 +129,8 @@ def test_resume_of_a_complete_run_says_nothing_to_resume_and_writes_nothing(fake
         assert len(store.runs()) == 1
 
 
-def test_resume_after_the_spec_file_changed_or_timing_dropped_is_refused(fake: None, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("fake")
+def test_resume_after_the_spec_file_changed_or_timing_dropped_is_refused(tmp_path: Path) -> None:
     spec = tmp_path / "extra.toml"
     spec.write_text('format = 1\nframework = "fake"\n')
     db = tmp_path / "s.sqlite"
