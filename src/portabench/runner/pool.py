@@ -207,10 +207,11 @@ class WorkerProcess:
             except OSError:
                 pass
         for fd in (self._reply_fd, self._exit_fd):
-            try:
-                fd is not None and os.close(fd)
-            except OSError:
-                pass
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self._log.close()
 
     def __enter__(self) -> "WorkerProcess":

@@ -62,7 +62,7 @@ def stop_signals_interrupt() -> Iterator[None]:
         yield
         return
 
-    raised = []
+    raised: list[int] = []
 
     def _raise(signum: int, _frame: object) -> None:
         if not raised:  # once: a second signal must not cut the cleanup that marks the run interrupted
