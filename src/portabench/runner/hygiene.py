@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from portabench.frameworks.base import Leftover
+from portabench.frameworks.base import Adapter, Leftover, StateBaseline
 
 STANDARD_FDS = (0, 1, 2)
 
@@ -113,3 +113,22 @@ def process_leftovers(baseline: ProcessBaseline, allowed_children: frozenset[int
     if children:
         found.append(Leftover(f"{len(children)} child process(es) left running (killed)", restored=True))
     return found
+
+
+class Aftercare:
+    """After each case: what it left behind (process and adapter state) and whether the worker must recycle."""
+
+    def __init__(self, adapter: Adapter) -> None:
+        self.adapter = adapter
+        self.process = ProcessBaseline.capture()
+        self.state: StateBaseline | None = None
+
+    def before_case(self) -> None:
+        if self.state is None:  # the first case's baseline: after the adapter's start-up, before any case
+            self.state = self.adapter.state_baseline()
+
+    def after_case(self) -> list[Leftover]:
+        found = process_leftovers(self.process, self.adapter.own_child_processes())
+        if self.state is not None:
+            found += self.adapter.leftovers(self.state)
+        return found

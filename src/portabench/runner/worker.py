@@ -17,26 +17,21 @@ finding, and asks for a fresh worker when the state could not be restored.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import faulthandler
 import importlib
 import importlib.util
 import os
-import queue
-import signal
 import sys
-import threading
-from typing import Any, BinaryIO
+from typing import Any
 
 from portabench.cases import CaseDescriptor
 from portabench.frameworks import get_framework
-from portabench.frameworks.base import Adapter, DeviceUnavailable, Leftover, StateBaseline
+from portabench.frameworks.base import Adapter, DeviceUnavailable
 from portabench.runner.execute import _exc_evidence, run_case
-from portabench.runner.hygiene import ProcessBaseline, process_leftovers
+from portabench.runner.hygiene import Aftercare
+from portabench.runner.lifeline import Inbox, die_with_parent, private_requests
 from portabench.runner.protocol import decode, encode
 from portabench.runner.timing import TimingConfig
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def load_adapter_class(path: str) -> type[Adapter]:
@@ -59,92 +54,8 @@ def load_adapter_class(path: str) -> type[Adapter]:
     return cls
 
 
-def _kill_own_group(*_: object) -> None:
-    """SIGKILL this worker's process group: the worker and whatever its cases started."""
-    try:
-        os.killpg(os.getpgrp(), signal.SIGKILL)
-    finally:
-        os._exit(137)
-
-
-def die_with_parent(parent_pid: int | None) -> None:
-    """Make the worker (and its process group) die when the parent does.
-
-    On Linux the kernel sends SIGTERM when the parent exits (``PR_SET_PDEATHSIG``); the handler
-    kills the whole group. A parent that died before this call is caught by the ``getppid`` check.
-    The request pipe's end (see :class:`Inbox`) does the same everywhere else.
-    """
-    signal.signal(signal.SIGTERM, _kill_own_group)
-    signal.signal(signal.SIGHUP, _kill_own_group)
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if parent_pid is not None and os.getppid() != parent_pid:
-        _kill_own_group()
-
-
-class Inbox:
-    """Requests read by a thread from a private copy of the request pipe.
-
-    The copy keeps requests flowing when a case closes fd 0. When the pipe ends
-    before a ``shutdown`` request (the parent died or gave up on this worker),
-    the thread kills the worker's process group, even while a case is running.
-    """
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._lines: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        self.shutting_down = False
-        threading.Thread(target=self._read, name="portabench-inbox", daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            for line in self._stream:
-                if line.strip():
-                    self._lines.put(line)
-        except (OSError, ValueError):
-            pass
-        if not self.shutting_down:
-            _kill_own_group()
-
-    def next(self) -> bytes:
-        return self._lines.get()
-
-
-def _private_requests() -> BinaryIO:
-    """A private duplicate of stdin (the request pipe); fd 0 itself becomes /dev/null."""
-    private = os.dup(0)
-    os.set_inheritable(private, False)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    return os.fdopen(private, "rb")
-
-
 def _load_adapter(path: str, device: str, mode: str, reference: str | None) -> Adapter:
     return load_adapter_class(path)(device=device, mode=mode, reference=reference)
-
-
-class Aftercare:
-    """After each case: what it left behind (process and adapter state) and whether the worker must recycle."""
-
-    def __init__(self, adapter: Adapter) -> None:
-        self.adapter = adapter
-        self.process = ProcessBaseline.capture()
-        self.state: StateBaseline | None = None
-
-    def before_case(self) -> None:
-        if self.state is None:  # the first case's baseline: after the adapter's start-up, before any case
-            self.state = self.adapter.state_baseline()
-
-    def after_case(self) -> list[Leftover]:
-        found = process_leftovers(self.process, self.adapter.own_child_processes())
-        if self.state is not None:
-            found += self.adapter.leftovers(self.state)
-        return found
 
 
 def _handle(adapter: Adapter, message: dict[str, Any], aftercare: Aftercare | None = None) -> dict[str, Any]:
@@ -203,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.adapter and not args.framework:
         parser.error("give --adapter or --framework")
     die_with_parent(args.parent_pid)
-    inbox = Inbox(_private_requests())
+    inbox = Inbox(private_requests())
     faulthandler.enable()  # a segfault leaves a Python traceback in the stderr tail
     os.set_inheritable(args.reply_fd, False)
     reply = os.fdopen(args.reply_fd, "wb", buffering=0)
