@@ -118,6 +118,12 @@ def test_a_read_only_store_is_refused_for_writing_in_one_line(tmp_path: Path, mo
     with pytest.raises(PortabenchError, match="read-only"):
         merge_stores([_store_with(tmp_path / "b.sqlite", "r2")], path)
     assert path.read_bytes() == before
+    path.chmod(0o644)
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == tmp_path and mode & os.W_OK
+                        else real_access(p, mode, **kw))
+    with pytest.raises(PortabenchError, match="in a read-only folder"):
+        Store(path)
+    assert path.read_bytes() == before
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or sys.executable.startswith("/root"),

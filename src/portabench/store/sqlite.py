@@ -56,6 +56,9 @@ class Store:
             self.created = create_store(self.path)
         elif create and not os.access(self.path, os.W_OK):
             raise PortabenchError(f"store {self.path} is read-only: portabench cannot write results into it")
+        elif create and not os.access(self.path.resolve().parent, os.W_OK):
+            raise PortabenchError(f"store {self.path} is in a read-only folder: SQLite could not write its journal "
+                                  "beside it")
         try:
             self.conn = open_readable(self.path) if not create else sqlite3.connect(self.path, timeout=30)
         except sqlite3.DatabaseError as exc:
