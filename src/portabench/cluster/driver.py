@@ -255,9 +255,7 @@ class ClusterDriver:
             reference_device=reference, host=facts.host, platform=facts.platform, python=facts.python,
             portabench_version=facts.portabench_version, numerics=facts.numerics, config=run.config,
             sample=request.sample, started_at=_now(),
-        ))
-        self.store.record_claimed_dtypes(run.run_id, listing.get("claimed", {}))
-        self.store.record_functions(run.run_id, _function_rows(request, run.cases, listing))
+        ), claimed=listing.get("claimed", {}), functions=_function_rows(request, run.cases, listing))
 
     def _add_node(self, run: _Run, facts: NodeFacts) -> None:
         nodes = run.config["cluster"].setdefault("nodes", [])

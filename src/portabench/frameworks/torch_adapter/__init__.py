@@ -23,6 +23,7 @@ from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
+from portabench.frameworks.torch_adapter import state
 from portabench.frameworks.torch_adapter.models import (
     COMPARED_BATCH, MODEL_BATCHES, model_catalog, model_descriptors, run_model_case, split_model_names,
 )
@@ -300,6 +301,16 @@ class TorchAdapter(Adapter):
 
     def needs_restart(self, message: str) -> bool:
         return any(p in message for p in POISONING)
+
+    # leftover hooks (frameworks/base.py): torch's global switches and CUDA memory, in state.py
+    def global_switches(self) -> dict[str, Any]:
+        return state.global_switches()
+
+    def restore_global_switches(self, switches: dict[str, Any]) -> None:
+        state.restore(switches)
+
+    def device_memory_in_use(self) -> int | None:
+        return state.device_memory_in_use(self.torch_device)
 
 
 def _tensors(output: Any) -> Iterator[torch.Tensor]:
