@@ -179,3 +179,36 @@ def framework_coverage(framework: str, table_path: str | None = None, specs: lis
     entry = get_framework(framework)
     table = load_frequency_table(table_path or entry.name)
     return measure_coverage(entry.name, table, functions_with_cases(entry.name, specs), top=top)
+
+
+def manifest_coverage_lines(manifest: Any) -> list[str]:
+    """What ``sample`` and ``study`` print for a manifest (``portabench.sampling.Manifest``):
+    the table's coverage when the manifest records it, and how many of its functions
+    have cases (from ``params`` or from per-function case counts). Empty when unknown."""
+    params = manifest.params or {}
+    lines = summary_lines(params["coverage"]) if isinstance(params.get("coverage"), dict) else []
+    n = len(manifest.functions)
+    if "with_cases" in params:
+        with_cases, without = int(params["with_cases"]), list(params.get("drawn_without_cases", []))
+    elif manifest.functions and all(f.cases is not None for f in manifest.functions):
+        with_cases = sum(1 for f in manifest.functions if f.cases)
+        without = [f.function for f in manifest.functions if not f.cases]
+    else:
+        return lines
+    line = f"{manifest.framework} {manifest.name} manifest: {with_cases} of {n} functions have cases"
+    if without:
+        line += f"; without cases (reported as no_cases, counted against coverage): {', '.join(without)}"
+    return lines + [line]
+
+
+def case_counts(framework: str, functions: list[str] | None, dtypes: list[str], specs: list[str] | None = None,
+                max_samples: int = 5) -> dict[str, int]:
+    """Number of cases per function (``None``: every function with cases), as a CPU worker lists them."""
+    from portabench.runner.session import query_worker
+
+    reply = query_worker(get_framework(framework).name, "cpu", "list_cases", functions=functions, dtypes=list(dtypes),
+                         specs=list(specs or []), max_samples=max_samples)
+    counts: dict[str, int] = {}
+    for case in reply["cases"]:
+        counts[case["function"]] = counts.get(case["function"], 0) + 1
+    return counts

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from portabench.commands.options import add_selection
+from portabench.commands.progress import console
 from portabench.frameworks import get_framework
 from portabench.selection import resolve_manifest
 
@@ -14,7 +15,8 @@ from portabench.selection import resolve_manifest
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="sample functions by usage decile (or take a preset) and write a manifest")
     p.add_argument("--framework", required=True)
-    p.add_argument("--table", help="frequency table from 'portabench mine' (default: the shipped one)")
+    p.add_argument("--table", help="frequency table: a file from 'portabench mine', or a shipped table name such as "
+                                   "torch-apps (default: the shipped library table of the framework)")
     p.add_argument("--per-decile", type=int, default=5)
     p.add_argument("--top", type=int, default=20)
     p.add_argument("-o", "--output", help="manifest JSON (default: stdout)")
@@ -23,12 +25,26 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from portabench.cases import DEFAULT_DTYPES
+    from portabench.coverage import case_counts, manifest_coverage_lines
+    from portabench.mining import load_frequency_table
+    from portabench.sampling import preset_manifest
+
     entry = get_framework(args.framework)
     manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
                                 per_decile=args.per_decile, top=args.top, table_path=args.table)
+    dtypes = list(DEFAULT_DTYPES)
+    if manifest.name == "all" and not manifest.functions:  # list every function with its case count
+        counts = case_counts(entry.name, None, dtypes)
+        manifest = preset_manifest(entry.name, "all", load_frequency_table(entry.name), case_counts=counts)
+    elif manifest.functions and any(f.cases is None for f in manifest.functions):
+        manifest = manifest.with_case_counts(case_counts(entry.name, manifest.names(), dtypes))
+    manifest.params["cases_counted_with"] = {"dtypes": dtypes, "max_samples": 5, "device": "cpu"}
     text = json.dumps(manifest.to_json(), indent=1)
     if args.output:
         Path(args.output).write_text(text)
     else:
         print(text)
+    for line in manifest_coverage_lines(manifest):
+        console.print(line, highlight=False, soft_wrap=True)
     return 0
