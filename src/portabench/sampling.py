@@ -295,3 +295,23 @@ def load_manifest(path: str | Path) -> Manifest:
         return Manifest.from_json(data)
     except PortabenchError as exc:
         raise PortabenchError(f"{path}: {exc}") from None
+
+
+def shipped_table_names() -> list[str]:
+    """Names of the frequency tables shipped in ``portabench/data/frequencies``: ``torch`` (libraries),
+    ``torch-apps`` (application-style code), ... (docs/sampling.md)."""
+    from importlib import resources
+
+    folder = resources.files("portabench.data") / "frequencies"
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def resolve_table(ref: str | None) -> str | None:
+    """A ``--table`` value as :func:`portabench.mining.load_frequency_table` takes it: ``None`` stays
+    ``None`` (the framework's shipped library table), an existing file stays as it is, and the name
+    of a shipped table (``torch-apps``) becomes that table's file."""
+    from importlib import resources
+
+    if ref is None or Path(ref).expanduser().exists() or ref not in shipped_table_names():
+        return ref
+    return str(resources.files("portabench.data") / "frequencies" / f"{ref}.json")

@@ -22,6 +22,7 @@ def handle(args: argparse.Namespace) -> int:
     from portabench.coverage import framework_coverage, summary_lines
     from portabench.errors import PortabenchError
     from portabench.frameworks import get_framework, installed_frameworks
+    from portabench.sampling import resolve_table
 
     if args.top < 1 or args.list < 0:
         raise PortabenchError("--top must be at least 1 and --list not negative")
@@ -32,7 +33,7 @@ def handle(args: argparse.Namespace) -> int:
         raise PortabenchError("--table goes with one --framework")
     out = {}
     for entry in entries:
-        cov = framework_coverage(entry.name, args.table, args.specs, top=args.top)
+        cov = framework_coverage(entry.name, resolve_table(args.table), args.specs, top=args.top)
         for line in summary_lines(cov.summary(limit=args.list)):
             print(line)
         out[entry.name] = {"summary": cov.summary(limit=args.list),

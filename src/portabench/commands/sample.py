@@ -28,11 +28,11 @@ def handle(args: argparse.Namespace) -> int:
     from portabench.cases import DEFAULT_DTYPES
     from portabench.coverage import case_counts, manifest_coverage_lines
     from portabench.mining import load_frequency_table
-    from portabench.sampling import preset_manifest
+    from portabench.sampling import preset_manifest, resolve_table
 
     entry = get_framework(args.framework)
     manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                per_decile=args.per_decile, top=args.top, table_path=args.table)
+                                per_decile=args.per_decile, top=args.top, table_path=resolve_table(args.table))
     dtypes = list(DEFAULT_DTYPES)
     if manifest.name == "all" and not manifest.functions:  # list every function with its case count
         counts = case_counts(entry.name, None, dtypes)
