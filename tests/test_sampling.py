@@ -290,3 +290,37 @@ def test_an_edited_all_manifest_runs_its_functions() -> None:
     assert request_for(entry, "cpu", None, None, listed, ["float32"], args, resume=False).functions == ["torch.f001"]
     empty = preset_manifest("torch", "all")
     assert request_for(entry, "cpu", None, None, empty, ["float32"], args, resume=False).functions is None
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax", "tensorflow"])
+def test_application_tables_ship_with_sources_and_versions(framework: str) -> None:
+    from portabench.sampling import resolve_table, shipped_table_names
+
+    assert {framework, f"{framework}-apps"} <= set(shipped_table_names())
+    path = resolve_table(f"{framework}-apps")
+    assert path is not None and Path(path).is_file()
+    table = load_frequency_table(path)
+    assert table["framework"] == framework and "--apps" in table["generated_by"]
+    assert table["sources"] and all(s["name"] and s["version"] for s in table["sources"])
+    assert {s["name"] for s in table["sources"]}.isdisjoint({s["name"] for s in load_frequency_table(framework)["sources"]})
+    assert resolve_table(None) is None and resolve_table("no/such.json") == "no/such.json"
+
+
+@pytest.mark.slow
+def test_sample_command_reports_coverage_and_case_counts(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "m.json"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.run([sys.executable, "-m", "portabench", "sample", "--framework", "jax", "--table", "jax-apps",
+                           "-o", str(out)], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("jax coverage of the usage table (d2l==")
+    manifest = load_manifest(out)
+    with_cases = sum(1 for f in manifest.functions if f.cases)
+    assert f"jax sampled manifest: {with_cases} of {len(manifest.functions)} functions have cases" in proc.stderr
+    assert all(f.cases is not None for f in manifest.functions)
+    assert [s["name"] for s in manifest.params["table_sources"]][0] == "d2l"

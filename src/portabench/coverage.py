@@ -188,11 +188,11 @@ def manifest_coverage_lines(manifest: Any) -> list[str]:
     params = manifest.params or {}
     lines = summary_lines(params["coverage"]) if isinstance(params.get("coverage"), dict) else []
     n = len(manifest.functions)
-    if "with_cases" in params:
-        with_cases, without = int(params["with_cases"]), list(params.get("drawn_without_cases", []))
-    elif manifest.functions and all(f.cases is not None for f in manifest.functions):
+    if manifest.functions and all(f.cases is not None for f in manifest.functions):  # counted: the most precise
         with_cases = sum(1 for f in manifest.functions if f.cases)
         without = [f.function for f in manifest.functions if not f.cases]
+    elif "with_cases" in params:
+        with_cases, without = int(params["with_cases"]), list(params.get("drawn_without_cases", []))
     else:
         return lines
     line = f"{manifest.framework} {manifest.name} manifest: {with_cases} of {n} functions have cases"

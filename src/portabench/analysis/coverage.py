@@ -35,10 +35,10 @@ def _manifest(value: Any) -> dict[str, Any]:
 def _sample_counts(manifest: dict[str, Any]) -> tuple[int | None, list[str] | None]:
     """(functions with cases, names without) from a manifest's params or per-function counts; (None, None) if unknown."""
     params, functions = manifest.get("params") or {}, manifest.get("functions") or []
-    if "with_cases" in params:
-        return int(params["with_cases"]), list(params.get("drawn_without_cases") or [])
     if functions and all(isinstance(f, dict) and f.get("cases") is not None for f in functions):
         return sum(1 for f in functions if f["cases"]), [f["function"] for f in functions if not f["cases"]]
+    if "with_cases" in params:
+        return int(params["with_cases"]), list(params.get("drawn_without_cases") or [])
     return None, None
 
 
