@@ -212,3 +212,18 @@ def case_counts(framework: str, functions: list[str] | None, dtypes: list[str], 
     for case in reply["cases"]:
         counts[case["function"]] = counts.get(case["function"], 0) + 1
     return counts
+
+
+def annotate_manifest(manifest: Any, specs: list[str] | None = None) -> None:
+    """Record in ``manifest.params`` what a sample would: ``coverage`` (of the framework's shipped
+    table) and, when the manifest lists functions, ``with_cases`` and ``drawn_without_cases``.
+    Used for presets and listed names (the default sample records them when it is drawn)."""
+    from portabench.mining import load_frequency_table
+
+    with_cases = functions_with_cases(manifest.framework, specs)
+    params = manifest.params
+    if "coverage" not in params:
+        params["coverage"] = measure_coverage(manifest.framework, load_frequency_table(manifest.framework), with_cases).summary()
+    if manifest.functions and "with_cases" not in params:
+        params["with_cases"] = sum(1 for n in manifest.names() if n in with_cases)
+        params["drawn_without_cases"] = [n for n in manifest.names() if n not in with_cases]

@@ -94,7 +94,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
               modes: list[str] | None, budget_s: float | None,
               progress_for: Callable[[str], Any], say: Callable[[str], None]) -> StudyResult:
     """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
-    from portabench.coverage import manifest_coverage_lines
+    from portabench.coverage import annotate_manifest, manifest_coverage_lines
     from portabench.selection import resolve_manifest
 
     entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
@@ -108,6 +108,8 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
         try:
             manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
             chosen, missing = plan_devices(entry, devices)
+            if "coverage" not in manifest.params:  # presets and listed names: say what the table's coverage is too
+                annotate_manifest(manifest, args.specs)
             for line in manifest_coverage_lines(manifest):
                 say(line)
         except PortabenchError as exc:

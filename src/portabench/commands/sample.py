@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from portabench.cases import DEFAULT_DTYPES
-    from portabench.coverage import case_counts, functions_with_cases, manifest_coverage_lines
+    from portabench.coverage import annotate_manifest, case_counts, manifest_coverage_lines
     from portabench.mining import load_frequency_table
     from portabench.sampling import preset_manifest, resolve_table
 
@@ -38,10 +38,8 @@ def handle(args: argparse.Namespace) -> int:
         counts = case_counts(entry.name, None, dtypes)
         manifest = preset_manifest(entry.name, "all", load_frequency_table(entry.name), case_counts=counts)
         manifest.params["cases_counted_with"] = {"dtypes": dtypes, "max_samples": 5, "device": "cpu"}
-    elif manifest.functions and "with_cases" not in manifest.params:  # presets, listed names, loaded manifests
-        with_cases = functions_with_cases(entry.name)
-        manifest.params["with_cases"] = sum(1 for n in manifest.names() if n in with_cases)
-        manifest.params["drawn_without_cases"] = [n for n in manifest.names() if n not in with_cases]
+    if "coverage" not in manifest.params or (manifest.functions and "with_cases" not in manifest.params):
+        annotate_manifest(manifest)  # presets, listed names, loaded manifests
     text = json.dumps(manifest.to_json(), indent=1)
     if args.output:
         Path(args.output).write_text(text)
