@@ -153,3 +153,19 @@ def test_coverage_command_meets_the_target_for_jax(tmp_path: Path) -> None:
     assert summary["covered_volume"] + summary["marked_volume"] >= 0.98  # issue #19's target
     functions = json.loads(out.read_text())["jax"]["functions"]
     assert all(f["status"] != UNCOVERED for f in functions[:300])  # the top 300 all have cases or a mark
+
+
+def test_annotate_manifest_records_coverage_for_presets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import portabench.coverage as coverage
+
+    paper = preset_manifest("jax", "paper")
+    have = set(paper.names()[:5])
+    monkeypatch.setattr(coverage, "functions_with_cases", lambda framework, specs=None: have)
+    coverage.annotate_manifest(paper)
+    assert paper.params["with_cases"] == 5
+    assert paper.params["drawn_without_cases"] == paper.names()[5:]
+    assert paper.params["coverage"]["framework"] == "jax" and paper.params["coverage"]["names"] > 100
+    everything = preset_manifest("jax", "all")
+    coverage.annotate_manifest(everything)
+    assert "coverage" in everything.params and "with_cases" not in everything.params
+    assert coverage_table(_runs_with(paper.to_json(), "jax")).iloc[0]["sample_with_cases"] == 5
