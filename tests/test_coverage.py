@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 from portabench.analysis.coverage import coverage_table
 from portabench.coverage import (
@@ -26,10 +24,14 @@ from portabench.coverage import (
 from portabench.errors import PortabenchError
 from portabench.mining import FORMAT, load_frequency_table
 from portabench.report.coverage import coverage_html, coverage_markdown
-from portabench.sampling import preset_manifest, ranked_frequencies, resolve_table, sample_functions
+from portabench.sampling import (
+    preset_manifest,
+    ranked_frequencies,
+    resolve_table,
+    sample_functions,
+)
 from portabench.specs import builtin_spec_files, load_spec_file
 
-REPO = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ("torch", "jax", "tensorflow")
 
 
@@ -132,21 +134,15 @@ def test_report_section_from_stored_manifests() -> None:
     assert str(coverage_html(coverage_table(pd.DataFrame()))) == ""
 
 
-def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    return subprocess.run([sys.executable, "-m", "portabench", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, cwd=REPO)
-
-
 def test_coverage_command_rejects_bad_options() -> None:
-    proc = _cli("coverage", "--framework", "jax", "--top", "0")
+    proc = run_cli("coverage", "--framework", "jax", "--top", "0")
     assert proc.returncode == 2 and proc.stderr.splitlines()[-1].startswith("portabench: error: --top")
 
 
 @pytest.mark.slow
 def test_coverage_command_meets_the_target_for_jax(tmp_path: Path) -> None:
     out = tmp_path / "cov.json"
-    proc = _cli("coverage", "--framework", "jax", "-o", str(out))
+    proc = run_cli("coverage", "--framework", "jax", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("jax coverage of the usage table")
     summary = json.loads(out.read_text())["jax"]["summary"]
@@ -156,7 +152,7 @@ def test_coverage_command_meets_the_target_for_jax(tmp_path: Path) -> None:
 
 
 def test_annotate_manifest_records_coverage_for_presets(monkeypatch: pytest.MonkeyPatch) -> None:
-    import portabench.coverage as coverage
+    from portabench import coverage
 
     paper = preset_manifest("jax", "paper")
     have = set(paper.names()[:5])

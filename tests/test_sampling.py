@@ -308,14 +308,10 @@ def test_application_tables_ship_with_sources_and_versions(framework: str) -> No
 
 @pytest.mark.slow
 def test_sample_command_reports_coverage_and_case_counts(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
+    from conftest import run_cli
 
     out = tmp_path / "m.json"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    proc = subprocess.run([sys.executable, "-m", "portabench", "sample", "--framework", "jax", "--table", "jax-apps",
-                           "-o", str(out)], capture_output=True, text=True, env=env, timeout=600)
+    proc = run_cli("sample", "--framework", "jax", "--table", "jax-apps", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     assert lines[0].startswith("jax coverage of the usage table (d2l==")
@@ -324,4 +320,4 @@ def test_sample_command_reports_coverage_and_case_counts(tmp_path: Path) -> None
     assert manifest.params["with_cases"] == len(manifest.functions) - len(without)
     assert f"jax sampled manifest: {manifest.params['with_cases']} of {len(manifest.functions)} functions have cases" in proc.stderr
     assert all(name in proc.stderr for name in without)
-    assert [s["name"] for s in manifest.params["table_sources"]][0] == "d2l"
+    assert manifest.params["table_sources"][0]["name"] == "d2l"

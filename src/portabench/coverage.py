@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -93,20 +93,22 @@ class Coverage:
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """Human lines for a :meth:`Coverage.summary` (what ``sample``, ``study`` and ``coverage`` print)."""
     s = summary
-    pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
-    lines = [
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}%"
+
+    lines = [(
         f"{s['framework']} coverage of the usage table ({', '.join(s['table_sources']) or 'no sources'}): "
         f"{pct(s['covered_volume'])} of {s['calls']} calls have cases, {pct(s['marked_volume'])} are marked not "
         f"device-dependent ({pct(s['covered_volume'] + s['marked_volume'])} together); names: "
         f"{s['covered_names']} of {s['names']} covered, {s['marked_names']} marked; top {s['top']}: "
-        f"{s['covered_top']} covered, {s['marked_top']} marked",
-    ]
+        f"{s['covered_top']} covered, {s['marked_top']} marked"
+    )]
     if s["uncovered_top_names"]:
         lines.append("  most used without cases: " + ", ".join(f"{n} ({c})" for n, c in s["uncovered_top_names"]))
     return lines
 
 
-@lru_cache(maxsize=None)
+@cache
 def _marks_data() -> dict[str, dict[str, str]]:
     text = (resources.files("portabench.data") / MARKS_FILE).read_text(encoding="utf-8")
     data = tomllib.loads(text)

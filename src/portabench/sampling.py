@@ -86,7 +86,7 @@ class Manifest:
             ],
         }
 
-    def with_case_counts(self, counts: dict[str, int]) -> "Manifest":
+    def with_case_counts(self, counts: dict[str, int]) -> Manifest:
         """A copy whose functions carry ``counts[name]`` cases (0 for a name absent from ``counts``)."""
         functions = [SampledFunction(f.function, f.frequency, f.bucket, counts.get(f.function, 0)) for f in self.functions]
         return Manifest(self.framework, self.name, self.seed, functions, dict(self.params))

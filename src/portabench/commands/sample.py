@@ -26,7 +26,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from portabench.cases import DEFAULT_DTYPES
-    from portabench.coverage import annotate_manifest, case_counts, manifest_coverage_lines
+    from portabench.coverage import (
+        annotate_manifest,
+        case_counts,
+        manifest_coverage_lines,
+    )
     from portabench.mining import load_frequency_table
     from portabench.sampling import preset_manifest, resolve_table
 
