@@ -149,6 +149,8 @@ def test_coverage_command_meets_the_target_for_jax(tmp_path: Path) -> None:
     assert summary["covered_volume"] + summary["marked_volume"] >= 0.98  # issue #19's target
     functions = json.loads(out.read_text())["jax"]["functions"]
     assert all(f["status"] != UNCOVERED for f in functions[:300])  # the top 300 all have cases or a mark
+    marks = load_marks("jax")
+    assert not [f["name"] for f in functions if f["status"] == COVERED and f["name"] in marks]  # no stale exact mark
 
 
 def test_annotate_manifest_records_coverage_for_presets(monkeypatch: pytest.MonkeyPatch) -> None:
