@@ -94,7 +94,7 @@ def resolve_manifest(entry: FrameworkEntry, preset: str | None, functions: str |
         coverage = query_worker(entry.name, "cpu", "coverage", specs=list(specs or []))
         return sampling.sample_functions(entry.name, table, per_decile=per_decile, top=top, seed=seed,
                                          known=set(coverage["api"]) | set(coverage["with_cases"]),
-                                         eligible=set(coverage["with_cases"]))
+                                         with_cases=set(coverage["with_cases"]))
     if preset in ("paper", "all"):
         return sampling.preset_manifest(entry.name, preset, table)
     raise PortabenchError(f"unknown preset {preset!r} (choose paper, all, default, models or models-all)")

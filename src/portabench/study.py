@@ -31,7 +31,7 @@ EXPECTED_TARGETS = {"torch": ["cuda", "mps", "xla"], "jax": ["gpu", "tpu"], "ten
 def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode: str | None, manifest: Any,
                 dtypes: list[str], args: argparse.Namespace, *, resume: bool, budget_s: float | None = None) -> RunRequest:
     """A RunRequest from a manifest and the shared case options of the CLI."""
-    functions = None if manifest.name == "all" else manifest.names()
+    functions = None if manifest.name == "all" and not manifest.functions else manifest.names()
     return RunRequest(
         framework=entry.name, device=device, mode=mode, reference=reference, functions=functions,
         sample=manifest.to_json(), dtypes=dtypes, specs=list(args.specs), max_samples=args.max_samples,
@@ -107,6 +107,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
               modes: list[str] | None, budget_s: float | None,
               progress_for: Callable[[str], Any], say: Callable[[str], None]) -> StudyResult:
     """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
+    from portabench.coverage import annotate_manifest, manifest_coverage_lines
     from portabench.selection import resolve_manifest
 
     cluster = cluster_options(args)
@@ -126,6 +127,10 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs,
                                            models=getattr(args, "models", None))
             chosen, missing = plan_devices(entry, devices)
+            if "coverage" not in manifest.params:  # presets and listed names: say what the table's coverage is too
+                annotate_manifest(manifest, args.specs)
+            for line in manifest_coverage_lines(manifest):
+                say(line)
         except PortabenchError as exc:
             if frameworks:  # asked for by name: its failure is the command's failure
                 raise

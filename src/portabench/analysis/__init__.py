@@ -21,6 +21,7 @@ import pandas as pd
 from portabench.analysis.models import is_model_result, model_tables
 from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
+from portabench.analysis.coverage import coverage_table
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
 from portabench.analysis.tables import dtype_matrix, environment, numerical_errors
@@ -47,6 +48,7 @@ class StudyTables:
         dtype_matrix: claimed vs tested vs observed dtypes per (column, function).
         errors: failing cases with numerical errors (max_abs_err / max_rel_err).
         environment: one row per run with its metadata and case counts.
+        coverage: per framework and manifest, the usage coverage its sample recorded (:mod:`.coverage`).
         notes: human-readable caveats (version splits, missing targets, pooled runs...).
         failures: every failing case with its message (for the HTML anchors).
         slowdown_functions: every per-function slowdown ratio (ECDF plots).
@@ -78,6 +80,7 @@ class StudyTables:
     generated_at: str = ""
     baseline: str | None = None
     targets: list[str] | None = None
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The DataFrame attributes by name, in declaration order."""
@@ -169,4 +172,5 @@ def analyse_frames(
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,
         targets=targets,
+        coverage=coverage_table(runs),
     )

@@ -7,6 +7,7 @@ import pandas as pd
 from portabench.analysis import StudyTables
 from portabench.report import formatting as fmt
 from portabench.report.models import render_models_markdown
+from portabench.report.coverage import coverage_markdown
 
 MAX_DTYPE_ROWS = 50
 
@@ -22,6 +23,7 @@ def render_markdown(tables: StudyTables) -> str:
               "[lo, hi] and counts; see docs/statistics.md for the definitions.", ""]
     parts += _environment(tables.environment)
     parts += _portability(tables.portability)
+    parts += coverage_markdown(tables.coverage)
     parts += _categories(tables.categories)
     parts += _slowdowns(tables.slowdown_summary, tables.slowdown_top)
     parts += _errors(tables.error_summary)
