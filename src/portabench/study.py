@@ -108,6 +108,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
               progress_for: Callable[[str], Any], say: Callable[[str], None]) -> StudyResult:
     """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
     from portabench.coverage import annotate_manifest, manifest_coverage_lines
+    from portabench.models.selection import is_model_manifest
     from portabench.selection import resolve_manifest
 
     cluster = cluster_options(args)
@@ -127,7 +128,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs,
                                            models=getattr(args, "models", None))
             chosen, missing = plan_devices(entry, devices)
-            if "coverage" not in manifest.params:  # presets and listed names: say what the table's coverage is too
+            if not is_model_manifest(manifest) and "coverage" not in manifest.params:  # presets and listed names: say what the table's coverage is too
                 annotate_manifest(manifest, args.specs)
             for line in manifest_coverage_lines(manifest):
                 say(line)

@@ -9,6 +9,7 @@ from portabench.commands.options import add_framework, add_selection
 from portabench.commands.output import check_output_file, write_output
 from portabench.commands.progress import console
 from portabench.frameworks import get_framework
+from portabench.models.selection import is_model_manifest
 from portabench.selection import resolve_manifest
 
 
@@ -46,7 +47,7 @@ def handle(args: argparse.Namespace) -> int:
         counts = case_counts(entry.name, None, dtypes)
         manifest = preset_manifest(entry.name, "all", load_frequency_table(entry.name), case_counts=counts)
         manifest.params["cases_counted_with"] = {"dtypes": dtypes, "max_samples": 5, "device": "cpu"}
-    if "coverage" not in manifest.params or (manifest.functions and "with_cases" not in manifest.params):
+    if not is_model_manifest(manifest) and ("coverage" not in manifest.params or (manifest.functions and "with_cases" not in manifest.params)):
         annotate_manifest(manifest)  # presets, listed names, loaded manifests
     text = json.dumps(manifest.to_json(), indent=1)
     if output is not None:

@@ -20,6 +20,11 @@ PRESET_SIZE = 150
 MODEL_PRESETS = ("models", "models-all")
 
 
+def is_model_manifest(manifest: Any) -> bool:
+    """True for a manifest of whole models (usage coverage of functions does not apply to it)."""
+    return manifest.name in (*MODEL_PRESETS, "models-listed")
+
+
 def stratified_sample(entries: list[dict[str, str]], size: int, seed: int) -> list[dict[str, str]]:
     """A seeded sample of ``size`` catalog entries (``{name, family, size}``), stratified.
 
