@@ -99,7 +99,7 @@ def test_function_classification_in_store(store):
     assert (row["portable_lo"], row["portable_hi"]) == pytest.approx(wilson_interval(2, 5))
     assert (row["reference_broken"], row["no_cases"], row["missing"]) == (1, 1, 1)
     assert row["role"] == "target" and row["reference_device"] == "cpu"
-    assert any("reference_broken" in n for n in t.notes)
+    assert any("fail on the reference device (broken cases" in n for n in t.notes)
 
 
 # -- columns: pooling and versions -----------------------------------------------------------------
@@ -113,16 +113,23 @@ def test_pooling_newest_run_wins(store):
     assert row["device"] == "cuda" and row["n_runs"] == 2 and row["runs"] == "old, new"
     assert row["n_cases"] == 3 and row["cases_failed"] == 0 and row["portable_n"] == 3
     assert any("pools 2 runs" in n for n in t.notes)
-    assert any("1 case results were recorded by several runs" in n for n in t.notes)
+    assert any("1 case(s) were recorded by several of them, 1 with different outcomes" in n for n in t.notes)
+    assert row["cases_disagreeing"] == 1
     assert any("run old" in n and "interrupted" in n for n in t.notes)
     assert len(t.environment) == 2  # environment is per run, not pooled
 
 
-def test_pooling_warns_on_different_hardware(store):
-    add_run(store, [case("f.a")], device="cuda:0", device_name="NVIDIA A100")
-    add_run(store, [case("f.b")], device="cuda:0", device_name="NVIDIA H100")
+def test_different_hardware_is_two_columns_unless_pooled_explicitly(store):
+    add_run(store, [case("f.a"), case("f.b", "failed")], device="cuda:0", device_name="NVIDIA A100")
+    add_run(store, [case("f.a"), case("f.b")], device="cuda:0", device_name="NVIDIA H100")
     t = build_tables(store)
-    assert any("different hardware" in n for n in t.notes)
+    cuda = t.portability[t.portability["device"] == "cuda"]
+    assert sorted(cuda["variant"]) == ["NVIDIA A100", "NVIDIA H100"]
+    assert sorted(cuda["failing_n"]) == [0, 1]
+    assert any("2 configurations of torch 2.11 cuda eager are kept apart" in n for n in t.notes)
+    pooled = build_tables(store, pool_hardware=True)
+    row = _row(pooled.portability, device="cuda")
+    assert row["n_runs"] == 2 and row["variant"] == "" and row["cases_disagreeing"] == 1
 
 
 def test_version_mismatch_is_never_pooled(store):
@@ -256,7 +263,8 @@ def test_dtype_matrix_claimed_vs_observed(store):
     cuda = _row(t.dtype_matrix, device="cuda")
     assert cuda["tested"] == ["float16", "float32", "int64"]
     assert cuda["observed"] == ["float32", "int64"]
-    assert cuda["claimed_not_observed"] == ["bfloat16", "float16"]
+    assert cuda["claimed_not_observed"] == ["float16"]  # claimed, tested, failed
+    assert cuda["claimed_not_tested"] == ["bfloat16"]  # never "claimed, not observed"
     assert cuda["observed_not_claimed"] == ["int64"]
     assert cuda["agree"] == False  # noqa: E712
 
