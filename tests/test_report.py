@@ -29,12 +29,13 @@ def test_markdown_contains_every_table(demo):
     _, t = demo
     md = render_markdown(t)
     for heading in ("# portabench report", "## Environment", "## Portability",
-                    "## Failure categories", "## Slowdowns", "### Largest slowdowns: torch 2.11 eager: cpu → cuda",
+                    "## Failure categories", "## Slowdowns", "### Largest slowdowns: torch 2.11 cpu eager → torch 2.11 cuda eager",
+                    "## Broken cases", "## Failing functions",
                     "## Numerical errors", "## Dtype support", "## Notes"):
         assert heading in md, heading
     # one portability table holds every framework, side by side
-    portability = md.split("## Portability")[1].split("## Failure categories")[0]
-    assert portability.count("| framework") == 1
+    portability = md.split("## Portability")[1].split("## Broken cases")[0]
+    assert portability.count("| column") == 1
     assert "| torch " in portability and "| jax " in portability
     # environment rows, with device names and numerics
     assert "| torch-cuda" in md and "NVIDIA H100 80GB HBM3" in md and "cudnn_benchmark" in md
@@ -46,7 +47,7 @@ def test_markdown_contains_every_table(demo):
     assert "torch has runs of versions 2.11 and 2.13: shown separately" in md
     assert "portabench merge" in md
     # top-10 table of the torch pair has exactly 10 ranked rows
-    section = md.split("### Largest slowdowns: torch 2.11 eager: cpu → cuda")[1].split("##")[0]
+    section = md.split("### Largest slowdowns: torch 2.11 cpu eager → torch 2.11 cuda eager")[1].split("##")[0]
     assert len(re.findall(r"^\|\s+\d+ \| torch\.fn", section, flags=re.M)) == 10
     assert "<bound method" not in md and "Series" not in md and " nan " not in md
 
