@@ -814,7 +814,7 @@ def _write_run(
         host=report.machine,
         report=report.rel,
         timing_files=[t.rel for t in session.timings],
-        cases=counts["passed"] + counts["failed"],
+        cases=counts["passed"] + counts["failed"] + counts["reference_failed"],
         new_cases=counts["new"],
         passed=counts["passed"],
         failed=counts["failed"],
