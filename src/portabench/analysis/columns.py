@@ -81,17 +81,25 @@ def switches(numerics: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Signature:
-    """What must be equal for two runs of one (framework, version, device, mode, origin) to pool."""
+    """What must be equal for two runs of one (framework, version, device, mode, origin) to pool.
+
+    ``machine`` is only a label: imported data names its hardware vaguely ("TPU (version not
+    recorded)"), so its columns are labelled by the machine folder (``host``) instead.
+    """
 
     soft: bool
     switches: tuple[tuple[str, str], ...]
     hardware: str
+    machine: str = field(default="", compare=False)
 
 
 def run_signature(run: pd.Series | dict, pool_hardware: bool = False) -> Signature:
     """The configuration of ``run`` that decides pooling (see the module docstring)."""
     sw = tuple((k, json.dumps(v, sort_keys=True)) for k, v in switches(run.get("numerics")).items())
-    return Signature(soft=is_soft(run), switches=sw, hardware="" if pool_hardware else str(run.get("device_name") or ""))
+    hardware = "" if pool_hardware else str(run.get("device_name") or "")
+    imported = str(run.get("origin") or "portabench") != "portabench"
+    return Signature(soft=is_soft(run), switches=sw, hardware=hardware,
+                     machine=str(run.get("host") or "") if imported else "")
 
 
 def _variants(sigs: list[Signature]) -> dict[Signature, str]:
@@ -111,7 +119,7 @@ def _variants(sigs: list[Signature]) -> dict[Signature, str]:
         parts += [f"{k}={json.loads(v) if v is not None else None}" for k, v in s.switches if k in keys_differ]
         parts += [k + "=unset" for k in sorted(keys_differ) if k not in dict(s.switches)]
         if hw_differ:
-            parts.append(s.hardware or "hardware not recorded")
+            parts.append(s.machine or s.hardware or "hardware not recorded")
         labels[s] = "; ".join(parts)
     seen: dict[str, int] = {}
     for s in distinct:  # signatures that differ only in ways the label does not show stay distinct

@@ -56,13 +56,18 @@ def _portability(port: pd.DataFrame) -> list[str]:
             "the same; soft device placement is always its own column.", ""]
     heads = ["column", "role", "n functions", "portable", "partial", "complete", "failing", "ref. broken",
              "outcome unknown", "no cases", "missing", "cases disagreeing"]
+    timing_only = port[(port["n_functions"] == 0) & (port["outcome_unknown"] > 0)]
+    port = port.drop(timing_only.index)
     rows = []
     for r in port.sort_values(["framework", "column"], kind="stable").itertuples():
         rows.append([r.column, r.role, r.n_functions,
                      *(fmt.share_ci(getattr(r, f"{s}_share"), getattr(r, f"{s}_lo"), getattr(r, f"{s}_hi"),
                                     getattr(r, f"{s}_n")) for s in ("portable", "partial", "complete", "failing")),
                      r.reference_broken, r.outcome_unknown, r.no_cases, r.missing, r.cases_disagreeing])
-    return out + [fmt.markdown_table(heads, rows, ["l", "l"] + ["r"] * 10), ""]
+    out += [fmt.markdown_table(heads, rows, ["l", "l"] + ["r"] * 10), ""]
+    if len(timing_only):
+        out += [f"Timing-only columns (no recorded outcome; used for slowdowns): {'; '.join(sorted(timing_only['column']))}.", ""]
+    return out
 
 
 def _broken(summary: pd.DataFrame, broken: pd.DataFrame) -> list[str]:
@@ -75,11 +80,15 @@ def _broken(summary: pd.DataFrame, broken: pd.DataFrame) -> list[str]:
             for r in summary.itertuples()]
     out += [fmt.markdown_table(["framework", "cases", "broken", "broken share", "functions"], rows,
                                ["l", "r", "r", "r", "r"]), ""]
-    rows = [[_group(r), r.function, r.dtype, fmt.one_line(r.message, 140) or "–"]
-            for r in broken.head(MAX_BROKEN_ROWS).itertuples()]
-    out += [fmt.markdown_table(["framework", "function", "dtype", "message on the reference device"], rows), ""]
-    if len(broken) > MAX_BROKEN_ROWS:
-        out += [f"… and {len(broken) - MAX_BROKEN_ROWS} more (see the JSON or HTML report).", ""]
+    b = broken.assign(group=[_group(r) for r in broken.itertuples()],
+                      text=[fmt.one_line(m, 140) or "–" for m in broken["message"]])
+    grouped = b.groupby(["group", "function", "text"], sort=True).agg(
+        dtypes=("dtype", lambda d: ", ".join(sorted(set(d)))), cases=("case_id", "size")).reset_index()
+    rows = [[r.group, f"`{r.function}`", r.dtypes, r.cases, r.text] for r in grouped.head(MAX_BROKEN_ROWS).itertuples()]
+    out += [fmt.markdown_table(["framework", "function", "dtypes", "cases", "message on the reference device"], rows,
+                               ["l", "l", "l", "r", "l"]), ""]
+    if len(grouped) > MAX_BROKEN_ROWS:
+        out += [f"… and {len(grouped) - MAX_BROKEN_ROWS} more (see the JSON or HTML report).", ""]
     return out
 
 
