@@ -21,7 +21,8 @@ PATTERN_LIMIT = 120
 OTHER_COLUMNS = ["framework", "exc_type", "pattern", "cases", "functions", "columns", "example_function", "example"]
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
-_NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(\.\d+)?(e[-+]?\d+)?")
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?(?:e[-+]?\d+)?\b")
+"""A number standing alone (not the digits of a name such as ``float64``)."""
 
 
 def message_pattern(message: object) -> str:
