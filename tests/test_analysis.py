@@ -99,7 +99,7 @@ def test_function_classification_in_store(store):
     assert (row["portable_lo"], row["portable_hi"]) == pytest.approx(wilson_interval(2, 5))
     assert (row["reference_broken"], row["no_cases"], row["missing"]) == (1, 1, 1)
     assert row["role"] == "target" and row["reference_device"] == "cpu"
-    assert any("fail on the reference device (broken cases" in n for n in t.notes)
+    assert any("cases are broken (they fail on the reference device" in n for n in t.notes)
 
 
 # -- columns: pooling and versions -----------------------------------------------------------------
@@ -356,7 +356,7 @@ def test_reference_failures_are_broken_cases_in_every_column(store):
     s = _row(t.broken_summary, framework="torch")
     assert (s["n_cases"], s["n_broken"], s["n_functions_broken"]) == (3, 1, 1)
     assert s["broken_share"] == pytest.approx(1 / 3)
-    assert any("1 of 3 cases fail on the reference device" in n for n in t.notes)
+    assert any("1 of 3 cases are broken" in n for n in t.notes)
 
 
 def test_paper_runs_without_reference_keep_their_failures(store):

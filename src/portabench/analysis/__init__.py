@@ -148,8 +148,8 @@ def analyse_frames(
     for r in b_summary.itertuples():
         if r.n_broken:
             notes.append(
-                f"{_group_text(r)}: {r.n_broken} of {r.n_cases} cases fail on the reference device (broken cases, "
-                f"listed in their own section): excluded from every share"
+                f"{_group_text(r)}: {r.n_broken} of {r.n_cases} cases are broken (they fail on the reference device, "
+                f"or in imported data the test code itself fails; listed in their own section): excluded from every share"
             )
     for r in portability.itertuples():
         if r.cases_unknown:

@@ -74,8 +74,9 @@ def _broken(summary: pd.DataFrame, broken: pd.DataFrame) -> list[str]:
     out = ["## Broken cases", ""]
     if summary.empty or not summary["n_broken"].sum():
         return out + ["No case fails on the reference device.", ""]
-    out += ["Cases that fail on the reference device: broken cases of the harness or its inputs, not portability "
-            "findings. They are excluded from every share above.", ""]
+    out += ["Cases that fail on the reference device (and, in imported data, failures of the test code itself): "
+            "broken cases of the harness or its inputs, not portability findings. They are excluded from every share "
+            "above.", ""]
     rows = [[_group(r), r.n_cases, r.n_broken, fmt.share_ci(r.broken_share, r.broken_lo, r.broken_hi), r.n_functions_broken]
             for r in summary.itertuples()]
     out += [fmt.markdown_table(["framework", "cases", "broken", "broken share", "functions"], rows,
