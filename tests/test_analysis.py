@@ -420,3 +420,6 @@ def test_other_messages_grouped_by_pattern(store):
     assert len(t.other_messages) == 1
     r = t.other_messages.iloc[0]
     assert r["pattern"] == "index N is out of bounds for size N" and r["cases"] == 2 and r["functions"] == 2
+    from portabench.analysis.messages import message_pattern
+    assert message_pattern("Lists differ: [] != [tf.float64]\nmore") == "Lists differ: [] != [tf.float64]"
+    assert message_pattern("got 'bfloat16' at 3") == "got '…' at N"

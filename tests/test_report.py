@@ -282,6 +282,9 @@ def test_notes_state_each_fact_once_with_one_advice():
              "--devices cpu,<device>` on a machine that has it, then `portabench merge this.sqlite that.sqlite -o both.sqlite`.")
     other = "torch: targets not available on this machine: cuda, mps, xla."
     assert distinct_notes([analysis, study, other, other]) == [analysis, other]
+    tpu = "jax 0.10 eager: no tpu run in the store: targets not available; to add it, run ..."
+    gpu = "jax 0.10 eager: no gpu run in the store: targets not available; to add it, run ..."
+    assert distinct_notes([tpu, gpu, tpu]) == [tpu, gpu]  # one requested device each
 
 
 def test_html_notes_render_code_spans_not_backticks(tmp_path):

@@ -130,8 +130,15 @@ def finite(x: Any) -> bool:
 _MISSING_TARGETS = re.compile(r"^(?P<framework>[\w.-]+)\b[^`]*?(?:targets? not available|no target device)")
 
 
+_MISSING_ONE = re.compile(r"^(?P<framework>[\w.-]+)\b[^`]*?: no (?P<device>\S+) run in the store")
+
+
 def _fact(note: str) -> str:
-    """What a note is about: notes saying that a framework lacks target devices share one fact."""
+    """What a note is about: notes saying that a framework lacks target devices share one fact; a note
+    on one requested device that is missing is its own fact."""
+    m = _MISSING_ONE.match(note)
+    if m:
+        return f"missing-target:{m.group('framework')}:{m.group('device')}"
     m = _MISSING_TARGETS.match(note)
     return f"missing-targets:{m.group('framework')}" if m else note
 
