@@ -166,7 +166,7 @@ def runs_with_columns(runs: pd.DataFrame, pool_hardware: bool = False) -> pd.Dat
     out["soft"] = [s.soft for s in sigs]
     out["variant"] = ""
     out["_sig"] = sigs
-    for _, idx in out.groupby(BASE_KEY, sort=False).groups.items():
+    for idx in out.groupby(BASE_KEY, sort=False).groups.values():
         labels = _variants([out.at[i, "_sig"] for i in idx])
         for i in idx:
             out.at[i, "variant"] = labels[out.at[i, "_sig"]]
