@@ -99,7 +99,7 @@ def test_function_classification_in_store(store):
     assert (row["portable_lo"], row["portable_hi"]) == pytest.approx(wilson_interval(2, 5))
     assert (row["reference_broken"], row["no_cases"], row["missing"]) == (1, 1, 1)
     assert row["role"] == "target" and row["reference_device"] == "cpu"
-    assert any("reference_broken" in n for n in t.notes)
+    assert any("cases are broken (they fail on the reference device" in n for n in t.notes)
 
 
 # -- columns: pooling and versions -----------------------------------------------------------------
@@ -113,16 +113,23 @@ def test_pooling_newest_run_wins(store):
     assert row["device"] == "cuda" and row["n_runs"] == 2 and row["runs"] == "old, new"
     assert row["n_cases"] == 3 and row["cases_failed"] == 0 and row["portable_n"] == 3
     assert any("pools 2 runs" in n for n in t.notes)
-    assert any("1 case results were recorded by several runs" in n for n in t.notes)
+    assert any("1 case(s) were recorded by several of them, 1 with different outcomes" in n for n in t.notes)
+    assert row["cases_disagreeing"] == 1
     assert any("run old" in n and "interrupted" in n for n in t.notes)
     assert len(t.environment) == 2  # environment is per run, not pooled
 
 
-def test_pooling_warns_on_different_hardware(store):
-    add_run(store, [case("f.a")], device="cuda:0", device_name="NVIDIA A100")
-    add_run(store, [case("f.b")], device="cuda:0", device_name="NVIDIA H100")
+def test_different_hardware_is_two_columns_unless_pooled_explicitly(store):
+    add_run(store, [case("f.a"), case("f.b", "failed")], device="cuda:0", device_name="NVIDIA A100")
+    add_run(store, [case("f.a"), case("f.b")], device="cuda:0", device_name="NVIDIA H100")
     t = build_tables(store)
-    assert any("different hardware" in n for n in t.notes)
+    cuda = t.portability[t.portability["device"] == "cuda"]
+    assert sorted(cuda["variant"]) == ["NVIDIA A100", "NVIDIA H100"]
+    assert sorted(cuda["failing_n"]) == [0, 1]
+    assert any("2 configurations of torch 2.11 cuda eager are kept apart" in n for n in t.notes)
+    pooled = build_tables(store, pool_hardware=True)
+    row = _row(pooled.portability, device="cuda")
+    assert row["n_runs"] == 2 and row["variant"] == "" and row["cases_disagreeing"] == 1
 
 
 def test_version_mismatch_is_never_pooled(store):
@@ -256,7 +263,8 @@ def test_dtype_matrix_claimed_vs_observed(store):
     cuda = _row(t.dtype_matrix, device="cuda")
     assert cuda["tested"] == ["float16", "float32", "int64"]
     assert cuda["observed"] == ["float32", "int64"]
-    assert cuda["claimed_not_observed"] == ["bfloat16", "float16"]
+    assert cuda["claimed_not_observed"] == ["float16"]  # claimed, tested, failed
+    assert cuda["claimed_not_tested"] == ["bfloat16"]  # never "claimed, not observed"
     assert cuda["observed_not_claimed"] == ["int64"]
     assert cuda["agree"] == False  # noqa: E712
 
@@ -295,3 +303,123 @@ def test_demo_store_builds(tmp_path):
     assert len(t.portability) == 5 and len(t.slowdown_summary) == 2
     assert set(t.frames()) >= {"portability", "categories", "slowdown_summary", "slowdown_top", "per_function",
                                "dtype_matrix", "errors", "environment"}
+
+
+# -- issue 11: rules that keep the numbers honest --------------------------------------------------
+def test_soft_placement_is_its_own_column_never_pooled_with_hard(store):
+    """A hard and a soft run of one device whose outcomes differ: two columns, the soft one labelled."""
+    cases_hard = [case("tf.a", "failed", category="not_implemented", time_ns=10.0), case("tf.b", time_ns=10.0)]
+    cases_soft = [case("tf.a", time_ns=30.0), case("tf.b", time_ns=10.0)]
+    add_run(store, [case("tf.a", time_ns=5.0), case("tf.b", time_ns=5.0)], framework="tensorflow", device="cpu",
+            numerics={"soft_device_placement": False})
+    add_run(store, cases_hard, framework="tensorflow", device="gpu", numerics={"soft_device_placement": False})
+    add_run(store, cases_soft, framework="tensorflow", device="gpu+soft", device_kind="gpu",
+            numerics={"soft_device_placement": True})  # the newer run: it would win a pooling
+    t = build_tables(store)
+    gpu = t.portability[t.portability["device"] == "gpu"].set_index("variant")
+    assert sorted(gpu.index) == ["", "soft placement"]
+    assert gpu.loc["", "failing_n"] == 1 and gpu.loc["soft placement", "failing_n"] == 0
+    assert gpu.loc["soft placement", "column"] == "tensorflow 2.11 gpu eager (soft placement)"
+    assert bool(gpu.loc["soft placement", "soft"]) and not bool(gpu.loc["", "soft"])
+    # slowdowns: one pair per column, each labelled
+    pairs = set(zip(t.slowdown_summary["baseline_column"], t.slowdown_summary["target_column"]))
+    assert pairs == {("tensorflow 2.11 cpu eager", "tensorflow 2.11 gpu eager"),
+                     ("tensorflow 2.11 cpu eager", "tensorflow 2.11 gpu eager (soft placement)")}
+    # the paper's marking (config.soft_placement) is read too
+    from portabench.analysis.columns import is_soft
+    assert is_soft({"device": "gpu", "numerics": "{}", "config": '{"soft_placement": true}'})
+
+
+def test_numerics_switches_split_columns_environment_entries_do_not(store):
+    add_run(store, [case("f.a")], device="cuda:0", numerics={"allow_tf32": False, "num_threads": 2, "cuda_version": "12"})
+    add_run(store, [case("f.b")], device="cuda:0", numerics={"allow_tf32": False, "num_threads": 8, "cuda_version": "13"})
+    add_run(store, [case("f.a", "failed")], device="cuda:0", numerics={"allow_tf32": True, "num_threads": 2})
+    t = build_tables(store)
+    cuda = t.portability[t.portability["device"] == "cuda"].set_index("variant")
+    assert sorted(cuda.index) == ["allow_tf32=False", "allow_tf32=True"]
+    assert cuda.loc["allow_tf32=False", "n_runs"] == 2  # threads and versions do not split
+    assert cuda.loc["allow_tf32=True", "failing_n"] == 1 and cuda.loc["allow_tf32=False", "failing_n"] == 0
+
+
+def test_reference_failures_are_broken_cases_in_every_column(store):
+    """A case failing on the reference run is broken there and on the target, listed with its message."""
+    add_run(store, [case("f.a"), case("f.b", "failed", category="other", message="index 10 is out of bounds"),
+                    case("f.b", sample=1)], run_id="ref")
+    add_run(store, [case("f.a"), case("f.b", "failed", category="other", message="out of bounds on cuda"),
+                    case("f.b", sample=1)], device="cuda:0", run_id="tgt")
+    t = build_tables(store)
+    cpu, cuda = _row(t.portability, device="cpu"), _row(t.portability, device="cuda")
+    assert cpu["failing_n"] == 0 and cpu["portable_n"] == 2 and cpu["cases_reference_failed"] == 1
+    assert cuda["failing_n"] == 0 and cuda["cases_failed"] == 0 and cuda["cases_reference_failed"] == 1
+    b = _row(t.broken, function="f.b")
+    assert b["dtype"] == "float32" and b["message"] == "index 10 is out of bounds"  # the reference's own message
+    s = _row(t.broken_summary, framework="torch")
+    assert (s["n_cases"], s["n_broken"], s["n_functions_broken"]) == (3, 1, 1)
+    assert s["broken_share"] == pytest.approx(1 / 3)
+    assert any("1 of 3 cases are broken" in n for n in t.notes)
+
+
+def test_paper_runs_without_reference_keep_their_failures(store):
+    add_run(store, [case("f.a", "failed")], origin="paper", host="t4_vm", reference_device="")
+    t = build_tables(store)
+    assert _row(t.portability, device="cpu")["failing_n"] == 1 and t.broken.empty
+
+
+def test_unknown_outcomes_are_timed_but_never_in_shares(store):
+    add_run(store, [case("f.a", time_ns=100.0), case("f.b", time_ns=100.0)], origin="paper", host="m", reference_device="")
+    add_run(store, [case("f.a", "unknown", time_ns=50.0), case("f.b", "unknown", time_ns=400.0)], device="tpu:0",
+            origin="paper", host="m", reference_device="")
+    t = build_tables(store)
+    tpu = _row(t.portability, device="tpu")
+    assert tpu["n_functions"] == 0 and tpu["outcome_unknown"] == 2 and tpu["cases_unknown"] == 2
+    assert set(t.per_function[t.per_function["device"] == "tpu"]["status"]) == {"outcome_unknown"}
+    s = _row(t.slowdown_summary, target="tpu")
+    assert s["n_functions"] == 2 and s["faster_n"] == 1
+    assert any("no recorded outcome" in n for n in t.notes)
+
+
+def test_meta_is_left_out_of_slowdowns(store):
+    add_run(store, [case("f.a", time_ns=100.0)])
+    add_run(store, [case("f.a", time_ns=1.0)], device="meta")
+    add_run(store, [case("f.a", time_ns=50.0)], device="cuda:0")
+    t = build_tables(store)
+    assert set(t.slowdown_summary["target"]) == {"cuda"}
+    assert any("meta does no computation" in n for n in t.notes)
+    assert _row(t.portability, device="meta")["portable_n"] == 1  # still in the portability table
+
+
+def test_slowdown_pairs_stay_on_their_machine(store):
+    """Two machines' CPUs are two columns; each target is compared with its own machine's CPU."""
+    kw = dict(origin="paper", reference_device="")
+    add_run(store, [case("f.a", time_ns=100.0)], host="t4_vm", device_name="CPU of t4_vm", **kw)
+    add_run(store, [case("f.a", time_ns=1000.0)], host="tpu_vm", device_name="CPU of tpu_vm", **kw)
+    add_run(store, [case("f.a", time_ns=50.0)], device="cuda", host="t4_vm", **kw)
+    add_run(store, [case("f.a", time_ns=2000.0)], device="tpu", host="tpu_vm", **kw)
+    t = build_tables(store)
+    assert len(t.portability[t.portability["device"] == "cpu"]) == 2
+    ratios = dict(zip(t.slowdown_summary["target"], t.slowdown_summary["median"]))
+    assert ratios == {"cuda": pytest.approx(0.5), "tpu": pytest.approx(2.0)}
+
+
+def test_dtype_agree_over_tested_dtypes_only(store):
+    claimed = {"f.a": {"cpu": ["float32", "bfloat16", "complex64"]}}
+    add_run(store, [case("f.a", dtype="float32"), case("f.a", "failed", dtype="complex64")], claimed=claimed)
+    t = build_tables(store)
+    row = _row(t.dtype_matrix, device="cpu")
+    # the reference run's complex64 failure is a broken case: it tests nothing
+    assert row["tested"] == ["float32"] and row["claimed_not_tested"] == ["bfloat16", "complex64"]
+    assert row["claimed_not_observed"] == [] and row["agree"] == True  # noqa: E712
+
+
+def test_other_messages_grouped_by_pattern(store):
+    add_run(store, [case("f.ok")])
+    add_run(store, [case("f.a", "failed", category="other", message="index 3 is out of bounds for size 2", exc_type="IndexError"),
+                    case("f.b", "failed", category="other", message="index 7 is out of bounds for size 5", exc_type="IndexError"),
+                    case("f.c", "failed", category="dtype_unsupported", message="no bf16")], device="cuda:0")
+    t = build_tables(store)
+    assert len(t.other_messages) == 1
+    r = t.other_messages.iloc[0]
+    assert r["pattern"] == "index N is out of bounds for size N" and r["cases"] == 2 and r["functions"] == 2
+    from portabench.analysis.messages import message_pattern
+    assert message_pattern("Lists differ: [] != [tf.float64]\nmore") == "Lists differ: [] != [tf.float64]"
+    assert message_pattern("got 'bfloat16' at 3") == "got '…' at N"

@@ -95,7 +95,7 @@ def _make_layout(root: Path, with_mapping: bool = True) -> Path:
         root / "jax_timings" / "tpu_vm" / "tpu" / "tpu_1.json",
         {"add_test.py:testOp0": {"operations": [1e-3], "test_time": 1.0}},
     )
-    # CPU timings without a report: outcomes unknown, skipped.
+    # CPU timings without a report: a run whose outcomes are unknown.
     _write(root / "jax_timings" / "tpu_vm" / "cpu" / "cpu_1.json", {"add_test.py:testOp0": {"operations": [2e-3]}})
     (root / "jax_timings" / "notes.txt").write_text("extra file")
     if with_mapping:
@@ -141,6 +141,7 @@ def test_import_runs_names_and_pooling(tmp_path):
         summary = import_paper(root, store)
         runs = {r.run_id: r for r in store.runs()}
     assert sorted(runs) == [
+        "paper:jax_timings/tpu_vm/cpu",
         "paper:jax_timings/tpu_vm/tpu",
         "paper:pytorch_timings/t4_vm/cpu",
         "paper:pytorch_timings/t4_vm/cuda",
@@ -188,10 +189,16 @@ def test_import_runs_names_and_pooling(tmp_path):
     # No mapping entry for eig: falls back to the file stem.
     assert "eig|paper:eig_test.py::EigTest::testEig0|none|0" in jax_cases
 
-    assert summary.runs_imported == 3
+    assert summary.runs_imported == 4
     assert summary.cases_per_run["paper:pytorch_timings/t4_vm/cuda"] == 3
+    # timing-only files: a run whose cases have outcome unknown, paired with the report's test by id
+    cpu_only = by_run["paper:jax_timings/tpu_vm/cpu"]
+    (only,) = cpu_only.values()
+    assert only["case_id"] == "jax.numpy.add|paper:add_test.py::AddTest::testOp0|none|0"
+    assert only["outcome"] == "unknown" and only["time_median_ns"] == pytest.approx(2e6)
+    assert runs["paper:jax_timings/tpu_vm/cpu"].config["timings_only"] is True
     skipped = dict(summary.skipped_files)
-    assert "jax_timings/tpu_vm/cpu/cpu_1.json" in skipped and "outcomes unknown" in skipped["jax_timings/tpu_vm/cpu/cpu_1.json"]
+    assert "jax_timings/tpu_vm/cpu/cpu_1.json" not in skipped
     assert "jax_timings/notes.txt" in skipped
     assert next(r for r in summary.runs if r.run_id.endswith("t4_vm/cuda")).not_recorded == 1
 
@@ -202,7 +209,7 @@ def test_reimport_is_idempotent(tmp_path):
     with Store(db) as store:
         first = import_paper(root, store)
         second = import_paper(root, store)
-        assert len(store.runs()) == 3
+        assert len(store.runs()) == 4
     assert first.cases_per_run == second.cases_per_run
     assert all(r.new_cases == r.cases for r in first.runs)
     assert all(r.new_cases == 0 and r.already_present for r in second.runs)
@@ -226,10 +233,48 @@ def test_duplicate_reports_and_superseded_sessions(tmp_path):
     (root / "jax_timings" / "other_vm" / "test_failure_report.json").write_bytes(tpu_report.read_bytes())
     with Store(tmp_path / "s.db") as store:
         summary = import_paper(root, store)
-    assert [r.run_id for r in summary.runs if r.framework == "jax"] == ["paper:jax_timings/tpu_vm/tpu"]
+    assert [r.run_id for r in summary.runs if r.framework == "jax" and not r.unknown] == ["paper:jax_timings/tpu_vm/tpu"]
     skipped = dict(summary.skipped_files)
     assert "byte-identical" in skipped["jax_timings/tpu_vm/test_failure_report.json"]
     assert "byte-identical" in skipped["jax_timings/other_vm/test_failure_report.json"]
+
+
+def test_harness_errors_of_the_test_code_are_broken_cases(tmp_path):
+    root = tmp_path / "paper"
+    tests = [_test("src/j/add_test.py::AddTest::testOp0", "failed",
+                   "TypeError: partial_timed() takes 1 positional argument but 3 were given"),
+             _test("src/j/add_test.py::AddTest::testOp1", "failed", "NotImplementedError: only on the CPU backend")]
+    _write(root / "jax_timings" / "t4_vm" / "gpu" / "test_failure_report.json", _report(tests))
+    with Store(tmp_path / "s.db") as store:
+        summary = import_paper(root, store)
+    outcomes = {r["case_id"].split("::")[-1]: r["outcome"] for r in _results(tmp_path / "s.db")}
+    assert outcomes == {"testOp0|none|0": "reference_failed", "testOp1|none|0": "failed"}
+    assert summary.runs[0].harness == 1 and summary.runs[0].failed == 1 and summary.runs[0].cases == 2
+
+
+def test_placement_logs_are_fallback_evidence_in_the_soft_run(tmp_path):
+    root = tmp_path / "paper"
+    tests = [_test("src/t/cast_test.py::CastTest::testCast_float32", "passed")]
+    for n, machine in enumerate(("soft_placement", "t4_vm")):
+        _write(root / "tensorflow_timings" / machine / "gpu" / "test_failure_report.json", _report(tests, created=1e9 + n))
+    logs = root / "device_logging"
+    logs.mkdir()
+    gpu, cpu = "/job:localhost/replica:0/task:0/device:GPU:0", "/job:localhost/replica:0/task:0/device:CPU:0"
+    (logs / "cast_test.txt").write_text(
+        f"x: (_Arg): {cpu}\nCast: (Cast): {cpu}\nCast: (Cast): {gpu}\n.ITEM <TestCaseFunction testCast>\n"
+        f"y: (AsString): {cpu}\nz: (_Retval): {cpu}\n")
+    (logs / "fill_test.txt").write_text(f"Fill: (Fill): {gpu}\n")
+    (logs / "rad2deg_test.txt").write_text(f"Mul: (Mul): {cpu}\n")  # no accelerator: says nothing
+    with Store(tmp_path / "s.db") as store:
+        summary = import_paper(root, store)
+    rows = {(r["run_id"], r["case_id"]): r for r in _results(tmp_path / "s.db")}
+    soft = "paper:tensorflow_timings/soft_placement/gpu"
+    cast = rows[(soft, "cast|paper:device_logging/cast_test.txt|none|0")]
+    assert cast["outcome"] == "failed" and cast["category"] == "wrong_device"
+    assert "AsString" in cast["message"] and "Cast" not in cast["message"].split(": ")[-1]  # Cast also ran on the GPU
+    assert rows[(soft, "fill|paper:device_logging/fill_test.txt|none|0")]["outcome"] == "passed"
+    assert not any(k[0].endswith("t4_vm/gpu") and "device_logging" in k[1] for k in rows)  # hard placement untouched
+    assert "says nothing" in dict(summary.skipped_files)["device_logging/rad2deg_test.txt"]
 
 
 def test_soft_placement_folder(tmp_path):
@@ -314,14 +359,14 @@ def test_paper_structure(imported):
     for r in runs:
         cases = frame[frame["run_id"] == r.run_id]
         assert len(cases) > 0 and summary.cases_per_run[r.run_id] == len(cases)
-        assert set(cases["outcome"]) <= {"passed", "failed"}
+        assert set(cases["outcome"]) <= ({"unknown"} if r.config.get("timings_only") else {"passed", "failed", "reference_failed"})
         assert cases["case_id"].is_unique
         assert cases.loc[cases["outcome"] == "failed", "category"].notna().all()
         # The sampled functions: never more than the mapping lists (+ files the mapping misses).
         n_functions = cases["function"].nunique()
         n_keys = len(mapping[fw_key[r.framework]])
         assert 0.8 * n_keys <= n_functions <= n_keys + 2, (r.run_id, n_functions, n_keys)
-        if r.device_kind != "cpu":
+        if r.device_kind != "cpu" and not r.config.get("timings_only"):
             # Accelerator runs come with their timing files: most passed cases carry timings.
             passed = cases[cases["outcome"] == "passed"]
             assert passed["time_repeats"].notna().mean() > 0.3, r.run_id

@@ -225,3 +225,16 @@ def test_cli_unknown_platform_is_a_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("portabench: error:") and "tpu" in lines[0], proc.stderr
+
+
+def test_dtypes_jax_refuses_by_design_get_no_cases(eager: JaxAdapter) -> None:
+    """Complex argmax/clip and half-precision rfft fail on the CPU reference too: no such cases are made."""
+    from portabench.frameworks.jax_adapter.sources import EXCLUDED_DTYPES
+
+    names = ["jax.numpy.argmax", "jax.numpy.clip", "jax.numpy.fft.rfft"]
+    listing = eager.list_cases(names, ["float32", "bfloat16", "complex64"], [], 1)
+    made = {(c.function, c.dtype) for c in listing.cases}
+    assert ("jax.numpy.argmax", "float32") in made and ("jax.numpy.fft.rfft", "float32") in made
+    for name in names:
+        excluded, reason = EXCLUDED_DTYPES[name]
+        assert reason and not any((name, d) in made for d in excluded)

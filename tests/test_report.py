@@ -29,12 +29,13 @@ def test_markdown_contains_every_table(demo):
     _, t = demo
     md = render_markdown(t)
     for heading in ("# portabench report", "## Environment", "## Portability",
-                    "## Failure categories", "## Slowdowns", "### Largest slowdowns: torch 2.11 eager: cpu → cuda",
+                    "## Failure categories", "## Slowdowns", "### Largest slowdowns: torch 2.11 cpu eager → torch 2.11 cuda eager",
+                    "## Broken cases", "## Failing functions",
                     "## Numerical errors", "## Dtype support", "## Notes"):
         assert heading in md, heading
     # one portability table holds every framework, side by side
-    portability = md.split("## Portability")[1].split("## Failure categories")[0]
-    assert portability.count("| framework") == 1
+    portability = md.split("## Portability")[1].split("## Broken cases")[0]
+    assert portability.count("| column") == 1
     assert "| torch " in portability and "| jax " in portability
     # environment rows, with device names and numerics
     assert "| torch-cuda" in md and "NVIDIA H100 80GB HBM3" in md and "cudnn_benchmark" in md
@@ -46,7 +47,7 @@ def test_markdown_contains_every_table(demo):
     assert "torch has runs of versions 2.11 and 2.13: shown separately" in md
     assert "portabench merge" in md
     # top-10 table of the torch pair has exactly 10 ranked rows
-    section = md.split("### Largest slowdowns: torch 2.11 eager: cpu → cuda")[1].split("##")[0]
+    section = md.split("### Largest slowdowns: torch 2.11 cpu eager → torch 2.11 cuda eager")[1].split("##")[0]
     assert len(re.findall(r"^\|\s+\d+ \| torch\.fn", section, flags=re.M)) == 10
     assert "<bound method" not in md and "Series" not in md and " nan " not in md
 
@@ -222,3 +223,77 @@ def test_compare_command(tmp_path):
     assert "fixed" in text
     with pytest.raises(PortabenchError):
         compare_command("r1", "r2", str(tmp_path / "nope.sqlite"))
+
+
+# -- issue 11 / issue 12 item 8: what the reports say ----------------------------------------------
+def _soft_and_hard_store(path):
+    with Store(path) as s:
+        claimed = {"tf.a": {"cpu": ["float32", "bfloat16"], "gpu": ["float32", "float16", "bfloat16"]}}
+        add_run(s, [case("tf.a"), case("tf.a", dtype="float16"), case("tf.b")], framework="tensorflow",
+                claimed=claimed, numerics={"soft_device_placement": False})
+        add_run(s, [case("tf.a", "failed", category="not_implemented", message="No registered 'Foo' OpKernel for 'GPU'"),
+                    case("tf.a", dtype="float16"), case("tf.b")],
+                framework="tensorflow", device="gpu", claimed=claimed, numerics={"soft_device_placement": False})
+        add_run(s, [case("tf.a"), case("tf.a", dtype="float16"), case("tf.b")], framework="tensorflow",
+                device="gpu+soft", device_kind="gpu", claimed=claimed, numerics={"soft_device_placement": True})
+    return path
+
+
+def test_markdown_names_failing_functions_before_dtypes_and_keeps_soft_apart(tmp_path):
+    with Store(_soft_and_hard_store(tmp_path / "s.sqlite")) as s:
+        md = render_markdown(build_tables(s))
+    failing = md.split("## Failing functions")[1].split("\n## ")[0]
+    assert "### tensorflow 2.11 gpu eager\n" in failing
+    assert "| `tf.a` " in failing and "not_implemented" in failing and "1 / 2" in failing
+    assert "No registered 'Foo' OpKernel for 'GPU'" in failing
+    assert "soft placement" not in failing  # nothing fails in the soft-placement column
+    assert md.index("## Failing functions") < md.index("## Dtype support")
+    assert "tensorflow 2.11 gpu eager (soft placement)" in md.split("## Portability")[1].split("## Broken")[0]
+
+
+def test_markdown_dtypes_list_only_contradictions(tmp_path):
+    with Store(_soft_and_hard_store(tmp_path / "s.sqlite")) as s:
+        md = render_markdown(build_tables(s))
+    dtypes = md.split("## Dtype support")[1].split("\n## ")[0]
+    # gpu (hard): float32 claimed and failing -> the one contradiction; bfloat16 claimed but untested is not one
+    assert "| tensorflow 2.11 gpu eager  | tf.a" in dtypes or "| tensorflow 2.11 gpu eager | tf.a" in dtypes
+    assert "bfloat16" not in dtypes  # claimed but untested: never listed as a contradiction
+    assert "not tested" in dtypes and "claimed, not observed" not in md
+
+
+def test_json_has_variant_broken_and_other_tables(tmp_path):
+    with Store(_soft_and_hard_store(tmp_path / "s.sqlite")) as s:
+        data = render_json(build_tables(s))
+    assert data["format_version"] == 2
+    assert {"broken", "broken_summary", "other_messages"} <= set(data["tables"])
+    variants = {r["column"]: r["variant"] for r in data["tables"]["portability"]}
+    assert variants["tensorflow 2.11 gpu eager (soft placement)"] == "soft placement"
+    gpu = next(r for r in data["tables"]["dtype_matrix"] if r["column"] == "tensorflow 2.11 gpu eager")
+    assert gpu["claimed_not_tested"] == ["bfloat16"] and gpu["claimed_not_observed"] == ["float32"]
+
+
+def test_notes_state_each_fact_once_with_one_advice():
+    from portabench.report.formatting import distinct_notes
+
+    analysis = ("jax 0.10 eager: only cpu runs, no target device to compare; to add it, run "
+                "`portabench run --framework jax --device <device>` on a machine that has it, then "
+                "`portabench merge this.sqlite that.sqlite -o both.sqlite`")
+    study = ("jax: targets not available on this machine: gpu, tpu. To add one, run `portabench study --framework jax "
+             "--devices cpu,<device>` on a machine that has it, then `portabench merge this.sqlite that.sqlite -o both.sqlite`.")
+    other = "torch: targets not available on this machine: cuda, mps, xla."
+    assert distinct_notes([analysis, study, other, other]) == [analysis, other]
+    tpu = "jax 0.10 eager: no tpu run in the store: targets not available; to add it, run ..."
+    gpu = "jax 0.10 eager: no gpu run in the store: targets not available; to add it, run ..."
+    assert distinct_notes([tpu, gpu, tpu]) == [tpu, gpu]  # one requested device each
+
+
+def test_html_notes_render_code_spans_not_backticks(tmp_path):
+    from portabench.report.html import note_html, render_html
+
+    assert str(note_html("run `portabench merge a <b>`")) == "run <code>portabench merge a &lt;b&gt;</code>"
+    with Store(tmp_path / "s.sqlite") as s:
+        add_run(s, [case("f.a")])
+        page = render_html(build_tables(s))
+    notes = page.split('id="notes"')[1].split("</section>")[0]
+    assert "`" not in notes and "<code>portabench run --framework torch --device &lt;device&gt;</code>" in notes
+    assert notes.count("no target device") == 1

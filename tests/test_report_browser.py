@@ -115,3 +115,49 @@ def test_report_in_headless_chromium(report, browser, tmp_path):
     assert (out / "report-top.png").stat().st_size > 10_000
     severe = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
     assert severe == [], severe
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory) -> Path:
+    """A report with real-sized content: long numerics, many dtypes, long column labels."""
+    from report_fixtures import add_run, case
+
+    tmp = tmp_path_factory.mktemp("wide")
+    numerics = {f"cuda.matmul.allow_{k}_reduced_precision_reduction": True for k in ("bf16", "fp16", "tf32", "fp8")}
+    numerics.update({"float32_matmul_precision": "highest", "deterministic_algorithms": False, "num_threads": 2,
+                     "cudnn.benchmark": False, "cudnn.deterministic": False, "cuda_version": None})
+    dts = ["float32", "float16", "bfloat16", "float64", "int64", "int32", "bool", "complex64", "complex128", "uint8"]
+    with Store(tmp / "wide.sqlite") as s:
+        for dev in ("cpu", "cuda:0", "xla:0"):
+            fns = [f"torch.nn.functional.scaled_dot_product_attention_{i}" for i in range(12)]
+            claimed = {f: {dev.split(":")[0]: dts} for f in fns}
+            add_run(s, [case(f, dtype=d) for f in fns for d in dts[:7]], device=dev, numerics=numerics,
+                    device_name={"cpu": "AMD EPYC 9654 96-Core Processor", "cuda:0": "NVIDIA H100 80GB HBM3"}.get(dev, "TPU v5 lite"),
+                    host="a-rather-long-host-name.example.internal", claimed=claimed, version="2.13.0+cu126")
+        tables = build_tables(s)
+    return write_html(tables, tmp / "report")
+
+
+def test_environment_and_dtype_tables_are_not_cramped(wide_report, browser):
+    """No cell of the environment or dtype table cuts its content, headers stay on one line, and
+    the environment's run / column cells are not squeezed into a word per line."""
+    browser.get(wide_report.resolve().as_uri())
+    assert browser.execute_script("return document.querySelectorAll('#environment-table tbody tr').length") == 3
+    assert browser.execute_script("return document.querySelectorAll('#dtype-table tbody tr').length") > 10
+    clipped = browser.execute_script(
+        "var out = [];"
+        "document.querySelectorAll('#environment-table th, #environment-table td, #dtype-table th, #dtype-table td')"
+        ".forEach(function (c) { if (c.scrollWidth > c.clientWidth + 1) { out.push(c.textContent.trim().slice(0, 40)); } });"
+        "return out;")
+    assert clipped == []
+    tall_heads = browser.execute_script(
+        "var out = []; document.querySelectorAll('#dtype-table thead th').forEach(function (c) {"
+        " var lh = parseFloat(getComputedStyle(c).lineHeight) || 20;"
+        " if (c.clientHeight > 2.2 * lh) { out.push(c.textContent); } }); return out;")
+    assert tall_heads == []
+    squeezed = browser.execute_script(
+        "var out = []; document.querySelectorAll('#environment-table tbody td.short, #environment-table tbody td.nowrap')"
+        ".forEach(function (c) { var r = document.createRange(); r.selectNodeContents(c.firstElementChild || c);"
+        " var lines = new Set(Array.prototype.map.call(r.getClientRects(), function (x) { return Math.round(x.top); }));"
+        " if (lines.size > 3) { out.push(c.textContent.trim().slice(0, 40)); } }); return out;")
+    assert squeezed == []

@@ -275,3 +275,15 @@ def test_cli_unknown_device_is_a_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.startswith("portabench:")]
     assert len(lines) == 1 and "/device:GPU:0" in lines[0] and "not available" in lines[0]
+
+
+def test_formerly_broken_cases_pass_on_the_cpu_reference() -> None:
+    """Cases that failed on the CPU reference itself (issue 11): bool/int conversions in the specs, and
+    tf.experimental.numpy's bfloat16 path, which needs its documented numpy behaviour."""
+    adapter = TensorFlowAdapter("cpu", "eager", None)
+    names = ["tensorflow.constant", "tensorflow.fill", "tensorflow.convert_to_tensor",
+             "tensorflow.experimental.numpy.arccos", "tensorflow.experimental.numpy.around"]
+    listing = adapter.list_cases(names, ["float32", "bfloat16", "int64", "bool"], [], 2)
+    assert {c.function for c in listing.cases} == set(names)
+    failed = {c.case_id: r.get("message") for c in listing.cases if (r := run_case(adapter, c, FAST))["outcome"] != "passed"}
+    assert failed == {}

@@ -99,3 +99,21 @@ def test_plugin_devices_name_their_missing_package() -> None:
             TorchAdapter("xla", "eager", "cpu")
     else:
         pytest.skip("torch_xla is installed here")
+
+
+def test_as_strided_partial_views_run_on_the_reference(adapter: TorchAdapter) -> None:
+    """OpInfo ``as_strided.partial_views`` addresses storage beyond its input view: copied with its whole
+    storage, every sample runs on the CPU (before: 'out of bounds for storage', a broken case)."""
+    from portabench.frameworks.torch_adapter.metadata import copy_with_storage
+
+    base = torch.arange(20.0)
+    view = base[5:15]
+    copy = copy_with_storage(view, "cpu")
+    assert copy.storage_offset() == 5 and copy.untyped_storage().nbytes() == base.untyped_storage().nbytes()
+    assert torch.equal(torch.as_strided(copy, (2, 2), (1, 2), 10), torch.as_strided(view, (2, 2), (1, 2), 10))
+    listing = adapter.list_cases(["torch.as_strided"], ["float32"], [], 5)
+    cases = [c for c in listing.cases if c.source == "opinfo:as_strided.partial_views"]
+    assert cases
+    for case in cases:
+        reply = run_case(adapter, case, TimingConfig(min_repeats=1, budget_s=0), do_timing=False)
+        assert reply["outcome"] == "passed", reply

@@ -62,7 +62,8 @@ class CaseDescriptor:
 PASSED = "passed"  # ran on the device and matched the reference (or ran, on the reference run)
 FAILED = "failed"  # a portability failure; ``category`` says why
 REFERENCE_FAILED = "reference_failed"  # broken on the reference device too: not a portability failure
-OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED)
+UNKNOWN = "unknown"  # imported timing-only data: the case ran, its outcome was not recorded
+OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED, UNKNOWN)
 
 DEFAULT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "bool", "complex64")
 

@@ -283,6 +283,16 @@ RULES: tuple[Rule, ...] = (
       r"Registered kernels:\s*device="
       r"|Could not find device for node: \{\{node [^}]*\}\} = \w+\[[^\]]*=DT_\w+",
       "TensorFlow has kernels for this op, but none for these dtype attributes"),
+    R("dtype-restricted-input", DTYPE_UNSUPPORTED, None,
+      r"\binput must be (?:\w+, )*\w+ or \w+, got \w+",
+      "the op lists the dtypes it accepts (JAX 'RFFT input must be float32 or float64, got bfloat16')"),
+    R("complex-unsupported", DTYPE_UNSUPPORTED, None,
+      r"does not support complex(?:-valued)? (?:inputs?|numbers|values|arguments)"
+      r"|received a complex value|Complex values have no ordering",
+      "the op has no complex version (JAX special functions, clip)"),
+    R("tf-value-not-in-dtype", DTYPE_UNSUPPORTED, None,
+      r"Cannot convert .{0,300}? to EagerTensor of dtype \w+",
+      "TensorFlow converts a Python value to a tensor of a dtype that cannot hold it (1 -> bool)"),
     # ---------------------------------------------------------------- not implemented
     R("torch-missing-backend-kernel", NOT_IMPLEMENTED, None,
       r"Could not run '[^']+' with arguments from the '[^']+' backend",

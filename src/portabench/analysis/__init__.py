@@ -4,8 +4,10 @@ categories, slowdowns, dtype support and numerical errors.
 Public API: :func:`build_tables` -> :class:`StudyTables`. Definitions are in
 ``docs/statistics.md``; the modules are:
 
-* :mod:`.columns` — runs -> report columns, pooling of results by case_id;
+* :mod:`.columns` — runs -> report columns (configuration kept apart), pooling by case_id;
+* :mod:`.broken` — cases failing on the reference device: out of every share, listed;
 * :mod:`.portability` — per-function status, shares, categories, failing cases;
+* :mod:`.messages` — unexplained (``other``) failure messages, grouped;
 * :mod:`.slowdown` — baseline/target pairing, geometric means, summaries;
 * :mod:`.tables` — dtype matrix, numerical errors, environment;
 * :mod:`.intervals` — Wilson and median confidence intervals.
@@ -22,6 +24,8 @@ from portabench.analysis.models import is_model_result, model_tables
 from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
 from portabench.analysis.coverage import coverage_table
+from portabench.analysis.broken import broken_summary, mark_broken
+from portabench.analysis.messages import other_messages
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
 from portabench.analysis.tables import dtype_matrix, environment, numerical_errors
@@ -35,8 +39,8 @@ class StudyTables:
     """Every table of a study, as pandas DataFrames (see ``docs/statistics.md``).
 
     Every table keyed by column carries ``framework, framework_version, device,
-    mode, origin`` and a human ``column`` label; slowdown tables carry
-    ``framework, framework_version, mode, origin, baseline, target``.
+    mode, origin, variant`` and a human ``column`` label; slowdown tables carry
+    ``framework, framework_version, mode, origin, baseline, target, baseline_column, target_column``.
 
     Attributes:
         portability: one row per column: n functions, counts/shares/95% Wilson intervals of
@@ -52,6 +56,9 @@ class StudyTables:
         notes: human-readable caveats (version splits, missing targets, pooled runs...).
         failures: every failing case with its message (for the HTML anchors).
         slowdown_functions: every per-function slowdown ratio (ECDF plots).
+        broken: every broken case (failed on the reference device) with function, dtype and message.
+        broken_summary: per group: cases, broken cases and their share.
+        other_messages: unexplained (``other``) failure messages grouped by pattern.
         error_summary: per column, quantiles of the numerical errors.
         source: where the tables came from (the store path).
         generated_at: ISO timestamp (UTC) of the analysis.
@@ -69,6 +76,9 @@ class StudyTables:
     notes: list[str] = field(default_factory=list)
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     slowdown_functions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    broken: pd.DataFrame = field(default_factory=pd.DataFrame)
+    broken_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    other_messages: pd.DataFrame = field(default_factory=pd.DataFrame)
     error_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # whole models: see analysis/models.py
     model_categories: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -87,7 +97,8 @@ class StudyTables:
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), pd.DataFrame)}
 
 
-def build_tables(store: Store, baseline: str | None = None, targets: list[str] | None = None) -> StudyTables:
+def build_tables(store: Store, baseline: str | None = None, targets: list[str] | None = None,
+                 pool_hardware: bool = False) -> StudyTables:
     """Analyse every run of ``store``.
 
     Args:
@@ -95,6 +106,8 @@ def build_tables(store: Store, baseline: str | None = None, targets: list[str] |
         baseline: device (kind like ``cpu`` or requested device like ``cuda:1``) that
             slowdowns are measured against; default: each group's reference device kind.
         targets: devices to compare with the baseline; default: every other device of the group.
+        pool_hardware: pool runs of different hardware (``device_name``) into one column when the
+            rest of their configuration agrees; default: different hardware, different columns.
 
     Returns: a :class:`StudyTables`; an empty store gives empty tables and a note.
     """
@@ -106,6 +119,7 @@ def build_tables(store: Store, baseline: str | None = None, targets: list[str] |
         baseline=baseline,
         targets=targets,
         source=str(store.path),
+        pool_hardware=pool_hardware,
     )
 
 
@@ -117,6 +131,7 @@ def analyse_frames(
     baseline: str | None = None,
     targets: list[str] | None = None,
     source: str = "",
+    pool_hardware: bool = False,
 ) -> StudyTables:
     """:func:`build_tables` on frames already read (``runs_frame()``, ``results_frame()``, ...).
 
@@ -127,29 +142,33 @@ def analyse_frames(
     claimed = claimed if claimed is not None else pd.DataFrame(columns=["run_id", "function", "device_type", "dtypes"])
     targets = list(targets) if targets else None
     notes: list[str] = []
-    runs = _columns.runs_with_columns(runs)
+    runs = _columns.runs_with_columns(runs, pool_hardware=pool_hardware)
     if runs.empty:
         notes.append("the store holds no runs: run `portabench run --framework F --device D` first")
     results = results[results["run_id"].isin(runs["run_id"])] if not results.empty else results
-    pooled, superseded = _columns.pool_results(results, runs)
+    pooled, pooling = _columns.pool_results(results, runs)
     models = model_tables(pooled, runs)  # whole models have their own tables; the rest is about functions
     pooled = pooled[~is_model_result(pooled)] if not pooled.empty else pooled
     functions = functions[~functions["function"].map(is_model_name)] if not functions.empty else functions
+    pooled, broken = mark_broken(pooled, runs)
     notes += _columns.version_notes(runs)
-    notes += _columns.pooling_notes(runs)
-    if superseded:
-        notes.append(f"{superseded} case results were recorded by several runs of one column: the newest run's result is used")
+    notes += _columns.pooling_notes(runs, pooling)
     for _, r in runs.iterrows():
         if r["status"] != "complete":
             notes.append(f"run {r['run_id']} ({r['column']}) is {r['status']}: its results may be partial")
     per_fn = per_function(pooled, runs, functions)
-    portability = portability_table(per_fn, runs, pooled)
-    for _, r in portability.iterrows():
-        if r["reference_broken"]:
+    portability = portability_table(per_fn, runs, pooled, pooling.disagreeing)
+    b_summary = broken_summary(pooled, broken)
+    for r in b_summary.itertuples():
+        if r.n_broken:
             notes.append(
-                f"{r['column']}: {r['reference_broken']} function(s) failed on the reference device too "
-                f"(reference_broken): excluded from the shares"
+                f"{_group_text(r)}: {r.n_broken} of {r.n_cases} cases are broken (they fail on the reference device, "
+                f"or in imported data the test code itself fails; listed in their own section): excluded from every share"
             )
+    for r in portability.itertuples():
+        if r.cases_unknown:
+            notes.append(f"{r.column}: {r.cases_unknown} cases have no recorded outcome (timing-only data): "
+                         f"used for slowdowns, excluded from failure shares")
     sd_functions, sd_summary, sd_top, sd_notes = slowdown_tables(pooled, runs, baseline, targets)
     notes += sd_notes
     errors, error_summary = numerical_errors(pooled)
@@ -165,6 +184,9 @@ def analyse_frames(
         notes=notes,
         failures=failures_table(pooled),
         slowdown_functions=sd_functions,
+        broken=broken,
+        broken_summary=b_summary,
+        other_messages=other_messages(pooled),
         error_summary=error_summary,
         model_summary=models.summary, model_categories=models.categories, model_layers=models.layers,
         model_slowdowns=models.slowdowns, model_ratios=models.ratios, model_table=models.table,
@@ -174,3 +196,8 @@ def analyse_frames(
         targets=targets,
         coverage=coverage_table(runs),
     )
+
+
+def _group_text(r: object) -> str:
+    origin = "" if r.origin == "portabench" else f" [{r.origin}]"
+    return f"{r.framework} {r.framework_version} {r.mode}{origin}"

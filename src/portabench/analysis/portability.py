@@ -1,10 +1,12 @@
 """Per-function classification, portability shares and failure categories.
 
 Per function in a column (cases pooled, see :mod:`portabench.analysis.columns`):
-cases with outcome ``reference_failed`` are excluded; the function is
-``portable`` if every remaining case passed, ``partial`` if some failed,
-``complete`` if all failed; a function with only ``reference_failed`` cases is
-``reference_broken`` and excluded from the denominators. Sample functions with
+cases with outcome ``reference_failed`` (broken cases, see
+:mod:`portabench.analysis.broken`) and ``unknown`` (imported timing-only data)
+are excluded; the function is ``portable`` if every remaining case passed,
+``partial`` if some failed, ``complete`` if all failed; a function with only
+``reference_failed`` cases is ``reference_broken``, one with only ``unknown``
+cases ``outcome_unknown``; both are excluded from the denominators. Sample functions with
 no result in the column and status ``no_cases`` / ``missing`` in the
 ``functions`` table are listed with that status (not in denominators either).
 """
@@ -15,24 +17,27 @@ import pandas as pd
 
 from portabench.analysis.columns import KEY
 from portabench.analysis.intervals import share, wilson_interval
-from portabench.cases import FAILED, PASSED, REFERENCE_FAILED
+from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, UNKNOWN
 
 PORTABLE, PARTIAL, COMPLETE = "portable", "partial", "complete"
 REFERENCE_BROKEN, NO_CASES, MISSING = "reference_broken", "no_cases", "missing"
+OUTCOME_UNKNOWN = "outcome_unknown"
 MEASURED = (PORTABLE, PARTIAL, COMPLETE)
-STATUSES = MEASURED + (REFERENCE_BROKEN, NO_CASES, MISSING)
+STATUSES = MEASURED + (REFERENCE_BROKEN, OUTCOME_UNKNOWN, NO_CASES, MISSING)
 UNCATEGORISED = "uncategorised"
 
 PER_FUNCTION_COLUMNS = KEY + [
-    "column", "function", "status", "n_cases", "n_passed", "n_failed", "n_reference_failed",
+    "column", "function", "status", "n_cases", "n_passed", "n_failed", "n_reference_failed", "n_unknown",
     "main_category", "categories", "message", "frequency", "bucket",
 ]
 
 
-def classify(n_passed: int, n_failed: int, n_reference_failed: int = 0) -> str:
-    """Status of one function from its case counts (reference_failed cases are ignored)."""
+def classify(n_passed: int, n_failed: int, n_reference_failed: int = 0, n_unknown: int = 0) -> str:
+    """Status of one function from its case counts (reference_failed and unknown cases are ignored)."""
     if n_passed + n_failed == 0:
-        return REFERENCE_BROKEN if n_reference_failed else NO_CASES
+        if n_reference_failed:
+            return REFERENCE_BROKEN
+        return OUTCOME_UNKNOWN if n_unknown else NO_CASES
     if n_failed == 0:
         return PORTABLE
     if n_passed == 0:
@@ -69,12 +74,13 @@ def per_function(pooled: pd.DataFrame, runs: pd.DataFrame, functions: pd.DataFra
         for key, rec in zip(counts.index, counts.itertuples(index=False)):
             c = dict(zip(counts.columns, rec))
             n_p, n_f, n_r = int(c.get(PASSED, 0)), int(c.get(FAILED, 0)), int(c.get(REFERENCE_FAILED, 0))
+            n_u = int(c.get(UNKNOWN, 0))
             fc = cats.get(key, [])
-            info = freq.get((key[5], key[6]), {})
+            info = freq.get((key[-2], key[-1]), {})
             rows.append({
                 **dict(zip(keys, key)),
-                "status": classify(n_p, n_f, n_r), "n_cases": int(sum(c.values())), "n_passed": n_p, "n_failed": n_f,
-                "n_reference_failed": n_r, "main_category": fc[0][0] if fc else None,
+                "status": classify(n_p, n_f, n_r, n_u), "n_cases": int(sum(c.values())), "n_passed": n_p, "n_failed": n_f,
+                "n_reference_failed": n_r, "n_unknown": n_u, "main_category": fc[0][0] if fc else None,
                 "categories": ", ".join(f"{cat}: {n}" for cat, n in fc),
                 "message": str(msgs[key]) if key in msgs else None,
                 "frequency": info.get("frequency"), "bucket": info.get("bucket"),
@@ -90,7 +96,7 @@ def per_function(pooled: pd.DataFrame, runs: pd.DataFrame, functions: pd.DataFra
             seen.add((r["column"], r["function"]))
             rows.append({
                 **{k: r[k] for k in KEY}, "column": r["column"], "function": r["function"], "status": r["status"],
-                "n_cases": 0, "n_passed": 0, "n_failed": 0, "n_reference_failed": 0, "main_category": None,
+                "n_cases": 0, "n_passed": 0, "n_failed": 0, "n_reference_failed": 0, "n_unknown": 0, "main_category": None,
                 "categories": "", "message": None,
                 "frequency": None if pd.isna(r["frequency"]) else int(r["frequency"]),
                 "bucket": r["bucket"] if isinstance(r["bucket"], str) else None,
@@ -113,12 +119,14 @@ def _function_info(functions: pd.DataFrame, runs: pd.DataFrame) -> dict[tuple[st
     return info
 
 
-def portability_table(per_fn: pd.DataFrame, runs: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
+def portability_table(per_fn: pd.DataFrame, runs: pd.DataFrame, pooled: pd.DataFrame,
+                      disagreeing: dict[str, int] | None = None) -> pd.DataFrame:
     """One row per column: counts and shares (with 95% Wilson intervals) of function statuses.
 
     ``n_functions`` counts measured functions (portable + partial + complete);
     shares are over ``n_functions``. ``failing`` = partial + complete.
-    ``reference_broken``, ``no_cases`` and ``missing`` are counts outside the denominator.
+    ``reference_broken``, ``outcome_unknown``, ``no_cases`` and ``missing`` are counts outside the denominator.
+    ``cases_disagreeing``: cases recorded by several pooled runs with different outcomes.
     """
     rows = []
     if runs.empty:
@@ -143,11 +151,15 @@ def portability_table(per_fn: pd.DataFrame, runs: pd.DataFrame, pooled: pd.DataF
             lo, hi = wilson_interval(k, n)
             row.update({f"{status}_n": k, f"{status}_share": share(k, n), f"{status}_lo": lo, f"{status}_hi": hi})
         row.update({
-            "reference_broken": int(counts.get(REFERENCE_BROKEN, 0)), "no_cases": int(counts.get(NO_CASES, 0)),
+            "reference_broken": int(counts.get(REFERENCE_BROKEN, 0)),
+            "outcome_unknown": int(counts.get(OUTCOME_UNKNOWN, 0)), "no_cases": int(counts.get(NO_CASES, 0)),
             "missing": int(counts.get(MISSING, 0)), "n_cases": len(cases),
             "cases_passed": int((cases["outcome"] == PASSED).sum()) if len(cases) else 0,
             "cases_failed": int((cases["outcome"] == FAILED).sum()) if len(cases) else 0,
             "cases_reference_failed": int((cases["outcome"] == REFERENCE_FAILED).sum()) if len(cases) else 0,
+            "cases_unknown": int((cases["outcome"] == UNKNOWN).sum()) if len(cases) else 0,
+            "cases_disagreeing": int((disagreeing or {}).get(key[-1], 0)),
+            "soft": bool(grp["soft"].any()) if "soft" in grp else False,
         })
         rows.append(row)
     return pd.DataFrame(rows, columns=_PORTABILITY_COLUMNS)
@@ -155,7 +167,8 @@ def portability_table(per_fn: pd.DataFrame, runs: pd.DataFrame, pooled: pd.DataF
 
 _PORTABILITY_COLUMNS = KEY + ["column", "role", "reference_device", "device_name", "runs", "n_runs", "n_functions"] + [
     f"{s}_{x}" for s in (PORTABLE, PARTIAL, COMPLETE, "failing") for x in ("n", "share", "lo", "hi")
-] + ["reference_broken", "no_cases", "missing", "n_cases", "cases_passed", "cases_failed", "cases_reference_failed"]
+] + ["reference_broken", "outcome_unknown", "no_cases", "missing", "n_cases", "cases_passed", "cases_failed",
+      "cases_reference_failed", "cases_unknown", "cases_disagreeing", "soft"]
 
 
 def categories_table(pooled: pd.DataFrame, per_fn: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 For a baseline column B and a target column T of one group (framework,
 framework_version, mode, origin), the paired cases are those that passed on both
-with a positive ``time_median_ns``. Per function, the slowdown is the geometric
+(or, for imported timing-only data, ran with outcome ``unknown``) with a positive
+``time_median_ns``; devices that do no computation (torch ``meta``) are left out. Per function, the slowdown is the geometric
 mean over its paired cases of ``time_T / time_B`` (> 1: slower on T). The
 distribution over functions is summarised by its median (with a
 distribution-free 95% CI), 90th percentile (linear interpolation), maximum and
@@ -12,22 +13,27 @@ the share of functions faster on T (ratio < 1, with a Wilson interval).
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from portabench.analysis.columns import GROUP
 from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
-from portabench.cases import PASSED
+from portabench.cases import PASSED, UNKNOWN
+from portabench.frameworks import timeless_devices
 
 TOP_N = 10
+TIMED_OUTCOMES = (PASSED, UNKNOWN)
+"""Outcomes whose timings are used: passed, and imported timing-only cases (the call ran)."""
 
-FUNCTION_COLUMNS = GROUP + ["baseline", "target", "function", "n_cases", "ratio", "baseline_ns", "target_ns"]
-SUMMARY_COLUMNS = GROUP + [
-    "baseline", "target", "n_functions", "n_cases", "median", "median_lo", "median_hi", "p90", "max",
+PAIR = ["baseline", "target", "baseline_column", "target_column"]
+FUNCTION_COLUMNS = GROUP + PAIR + ["function", "n_cases", "ratio", "baseline_ns", "target_ns"]
+SUMMARY_COLUMNS = GROUP + PAIR + [
+    "n_functions", "n_cases", "median", "median_lo", "median_hi", "p90", "max",
     "geomean", "faster_n", "faster_share", "faster_lo", "faster_hi", "slower_share",
 ]
-TOP_COLUMNS = GROUP + ["baseline", "target", "rank", "function", "ratio", "n_cases", "baseline_ns", "target_ns"]
+TOP_COLUMNS = GROUP + PAIR + ["rank", "function", "ratio", "n_cases", "baseline_ns", "target_ns"]
 
 
 def _group_label(key: tuple) -> str:
@@ -41,20 +47,51 @@ def _matches(selector: str, column_device: str, run_devices: set[str]) -> bool:
 
 def default_baseline(group_runs: pd.DataFrame) -> str:
     """The reference device kind of a group: most common ``reference_device`` of its target runs
-    (index stripped), else the device of its reference runs, else ``cpu``."""
-    refs = [str(r).split(":")[0] for r in group_runs["reference_device"] if isinstance(r, str) and r]
+    (index stripped), else ``cpu`` when the group has a cpu column, else the most common device of its runs."""
+    refs = [str(r).split("+")[0].split(":")[0] for r in group_runs["reference_device"] if isinstance(r, str) and r]
     if refs:
         return Counter(refs).most_common(1)[0][0]
-    ref_runs = group_runs[group_runs["role"] == "reference"]
-    if len(ref_runs):
-        return Counter(ref_runs["device"]).most_common(1)[0][0]
-    return "cpu"
+    if (group_runs["device"] == "cpu").any() or group_runs.empty:
+        return "cpu"
+    return Counter(group_runs["device"]).most_common(1)[0][0]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One report column, as slowdowns see it."""
+
+    label: str
+    device: str
+    soft: bool
+    run_devices: frozenset[str]
+    hosts: frozenset[str]
+
+
+def _columns_of(grp: pd.DataFrame) -> list[Column]:
+    out = []
+    for label, g in grp.groupby("column", sort=True):
+        out.append(Column(label=label, device=str(g["device"].iloc[0]), soft=bool(g["soft"].any()) if "soft" in g else False,
+                          run_devices=frozenset(map(str, g["run_device"])), hosts=frozenset(map(str, g["host"]))))
+    return out
+
+
+def _baselines_for(target: Column, bases: list[Column]) -> list[Column]:
+    """The baseline columns a target column is compared with: those of the same machine (host) if any,
+    else those of the same placement (soft or hard), else all."""
+    same_host = [b for b in bases if b.hosts & target.hosts]
+    if same_host:
+        return same_host
+    same_soft = [b for b in bases if b.soft == target.soft]
+    return same_soft or bases
 
 
 def plan_pairs(runs: pd.DataFrame, baseline: str | None, targets: list[str] | None) -> tuple[list[tuple], list[str]]:
-    """Choose (group, baseline device, target device) pairs to compare, and notes on what is missing.
+    """Choose (group, baseline column, target column) pairs to compare, and notes on what is missing.
 
     Selectors match a column's device kind (``cuda``) or a run's requested device (``cuda:1``).
+    Columns on devices that do no computation (the registry's ``timeless_devices``, torch ``meta``)
+    are left out, with a note. A target column is paired with the baseline column(s) of its own
+    machine, else of its own placement (soft placement with soft placement), else every baseline column.
     """
     pairs: list[tuple] = []
     notes: list[str] = []
@@ -62,38 +99,44 @@ def plan_pairs(runs: pd.DataFrame, baseline: str | None, targets: list[str] | No
         return pairs, notes
     for key, grp in runs.groupby(GROUP, sort=True):
         label = _group_label(key)
-        devices = {d: set(g["run_device"]) for d, g in grp.groupby("device")}
-        base_sel = baseline or default_baseline(grp)
-        base = [d for d, rd in devices.items() if _matches(base_sel, d, rd)]
         fw = key[0]
-        if not base:
-            notes.append(
-                f"{label}: no {base_sel} (baseline) run in the store: slowdowns not available; run "
-                f"`portabench run --framework {fw} --device {base_sel}` then `portabench merge`"
-            )
+        timeless = set(timeless_devices(fw))
+        cols = _columns_of(grp)
+        dropped = sorted({c.device for c in cols if c.device in timeless})
+        if dropped:
+            notes.append(f"{label}: {', '.join(dropped)} does no computation (shapes only): left out of slowdowns")
+        cols = [c for c in cols if c.device not in timeless]
+        base_sel = baseline or default_baseline(grp)
+        bases = [c for c in cols if _matches(base_sel, c.device, c.run_devices)]
+        if not bases:
+            if cols:
+                notes.append(f"{label}: no {base_sel} (baseline) run in the store: slowdowns not available; "
+                             + _how_to_add(fw, base_sel))
             continue
-        b = base[0]
+        base_devices = {c.device for c in bases}
+        others = [c for c in cols if c.device not in base_devices]
         if targets:
-            chosen = []
+            chosen: list[Column] = []
             for sel in targets:
-                found = [d for d, rd in devices.items() if d != b and _matches(sel, d, rd)]
+                found = [c for c in others if _matches(sel, c.device, c.run_devices)]
                 if not found:
-                    notes.append(
-                        f"no {sel} run in the store for {label}: targets not available. To add them, run "
-                        f"`portabench run --framework {fw} --device {sel}` on a machine that has {sel}, "
-                        f"then `portabench merge`"
-                    )
-                chosen += [d for d in found if d not in chosen]
+                    notes.append(f"{label}: no {sel} run in the store: targets not available; " + _how_to_add(fw, sel))
+                chosen += [c for c in found if c not in chosen]
         else:
-            chosen = sorted(d for d in devices if d != b)
+            chosen = others
             if not chosen:
-                notes.append(
-                    f"{label} has only {b} runs: no target device to compare. To add one, run "
-                    f"`portabench run --framework {fw} --device D` (D = cuda, tpu, mps, ...) on a machine "
-                    f"that has D, then `portabench merge`"
-                )
-        pairs += [(key, b, t) for t in chosen]
+                notes.append(f"{label}: only {', '.join(sorted(base_devices))} runs, no target device to compare; "
+                             + _how_to_add(fw, None))
+        for t in chosen:
+            pairs += [(key, b, t) for b in _baselines_for(t, bases)]
     return pairs, notes
+
+
+def _how_to_add(framework: str, device: str | None) -> str:
+    """The one advice for a device missing from the store (the same wording in every note)."""
+    dev = device or "<device>"
+    return (f"to add it, run `portabench run --framework {framework} --device {dev}` on a machine that has it, "
+            f"then `portabench merge this.sqlite that.sqlite -o both.sqlite`")
 
 
 def slowdown_tables(
@@ -109,18 +152,16 @@ def slowdown_tables(
     fn_rows: list[pd.DataFrame] = []
     summary_rows: list[dict] = []
     top_rows: list[pd.DataFrame] = []
-    timed = pooled[(pooled["outcome"] == PASSED) & (pd.to_numeric(pooled["time_median_ns"], errors="coerce") > 0)] \
+    timed = pooled[pooled["outcome"].isin(TIMED_OUTCOMES) & (pd.to_numeric(pooled["time_median_ns"], errors="coerce") > 0)] \
         if not pooled.empty else pooled
-    for key, b, t in pairs:
-        sel = timed
-        for col, val in zip(GROUP, key):
-            sel = sel[sel[col] == val]
-        bt = sel[sel["device"] == b][["case_id", "function", "time_median_ns"]]
-        tt = sel[sel["device"] == t][["case_id", "time_median_ns"]]
+    for key, bcol, tcol in pairs:
+        b, t = bcol.device, tcol.device
+        pair = {"baseline": b, "target": t, "baseline_column": bcol.label, "target_column": tcol.label}
+        bt = timed[timed["column"] == bcol.label][["case_id", "function", "time_median_ns"]]
+        tt = timed[timed["column"] == tcol.label][["case_id", "time_median_ns"]]
         paired = bt.merge(tt, on="case_id", suffixes=("_b", "_t"))
-        label = _group_label(key)
         if paired.empty:
-            notes.append(f"{label}: no case passed with a timing on both {b} and {t}: no slowdown")
+            notes.append(f"{bcol.label} → {tcol.label}: no case passed with a timing on both: no slowdown")
             continue
         paired["ratio"] = paired["time_median_ns_t"].astype(float) / paired["time_median_ns_b"].astype(float)
         per_fn = paired.groupby("function").agg(
@@ -131,7 +172,8 @@ def slowdown_tables(
         ).reset_index()
         for col, val in zip(GROUP, key):
             per_fn[col] = val
-        per_fn["baseline"], per_fn["target"] = b, t
+        for col, val in pair.items():
+            per_fn[col] = val
         per_fn = per_fn.sort_values(["ratio", "function"], ascending=[False, True], kind="stable")
         fn_rows.append(per_fn[FUNCTION_COLUMNS])
         ratios = per_fn["ratio"].to_numpy(dtype=float)
@@ -140,7 +182,7 @@ def slowdown_tables(
         lo, hi = median_ci(ratios)
         f_lo, f_hi = wilson_interval(faster, n)
         summary_rows.append({
-            **dict(zip(GROUP, key)), "baseline": b, "target": t, "n_functions": n, "n_cases": len(paired),
+            **dict(zip(GROUP, key)), **pair, "n_functions": n, "n_cases": len(paired),
             "median": float(np.median(ratios)), "median_lo": lo, "median_hi": hi,
             "p90": float(np.percentile(ratios, 90)), "max": float(ratios.max()), "geomean": geometric_mean(ratios),
             "faster_n": faster, "faster_share": share(faster, n), "faster_lo": f_lo, "faster_hi": f_hi,

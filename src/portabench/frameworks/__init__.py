@@ -34,6 +34,9 @@ class FrameworkEntry:
     #: environment defaults of its workers (a variable already set in the parent's environment wins);
     #: the adapter records the ones that matter in the run's numerics
     worker_env: Mapping[str, str] = field(default_factory=dict)
+    #: device kinds that do no computation (torch ``meta``: shapes only); their times mean nothing,
+    #: so the analysis leaves them out of slowdowns
+    timeless_devices: tuple[str, ...] = ()
 
     def is_installed(self) -> bool:
         return importlib.util.find_spec(self.import_name) is not None
@@ -71,6 +74,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         mining_roots=("torch",),
         extra="torch",
         visible_devices_env={"cuda": "CUDA_VISIBLE_DEVICES"},
+        timeless_devices=("meta",),
     ),
     "jax": FrameworkEntry(
         name="jax",
@@ -112,6 +116,12 @@ def get_framework(name: str) -> FrameworkEntry:
     if key not in FRAMEWORKS:
         raise PortabenchError(f"unknown framework {name!r} (choose from {', '.join(FRAMEWORKS)})")
     return FRAMEWORKS[key]
+
+
+def timeless_devices(name: str) -> tuple[str, ...]:
+    """The device kinds of framework ``name`` that do no computation; () for an unknown framework."""
+    entry = FRAMEWORKS.get(ALIASES.get(name.lower(), name.lower()))
+    return entry.timeless_devices if entry is not None else ()
 
 
 def installed_frameworks() -> list[FrameworkEntry]:

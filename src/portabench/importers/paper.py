@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from portabench.cases import UNKNOWN
 from portabench.errors import PortabenchError
 from portabench.store.models import CaseResult, RunMeta
 from portabench.store.sqlite import Store
@@ -104,6 +105,33 @@ _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::[ \t]?(?P<msg>.*))?$", re
 _TIMEOUT = re.compile(r"^\+*\s*Timeout\b", re.IGNORECASE)
 _MESSAGE_MAX = 4000
 
+HARNESS_ERRORS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (name, re.compile(pattern), reason) for name, pattern, reason in (
+        ("timing-wrapper-signature", r"^partial_timed\(\) takes \d+ positional arguments? but \d+ were given",
+         "the paper's timing wrapper was called with the wrong arguments: the sampled function never ran"),
+        ("test-parameters", r"^The test (?:requires parameters whose arguments were not passed"
+                            r"|does not take parameters that were passed)",
+         "absl parameterized: the test's parameters do not fit its signature (test code)"),
+        ("test-name-error", r"^name '\w+' is not defined",
+         "NameError in the test code (a missing import)"),
+        ("test-needs-host-copy", r"^can't convert \S+ device type tensor to numpy",
+         "the test code calls .numpy() on a device tensor: its own missing host copy, not the function's"),
+        ("test-needs-cuda", r"^Found no NVIDIA driver on your system",
+         "the test code asks for CUDA on a machine without it"),
+    )
+)
+"""Failures of the paper's *test code* (not of the function on the device): imported as broken cases
+(outcome ``reference_failed``), never as portability failures. Each entry: name, message regex, reason."""
+
+
+def harness_error(message: str | None) -> str | None:
+    """The name of the :data:`HARNESS_ERRORS` entry that ``message`` matches, or None."""
+    text = (message or "").strip()
+    for name, pattern, _reason in HARNESS_ERRORS:
+        if pattern.search(text):
+            return name
+    return None
+
 
 # ---------------------------------------------------------------------------------------------
 # summary
@@ -126,6 +154,9 @@ class RunImport:
     not_recorded: int  # skipped / xfailed tests: not cases
     with_timings: int
     already_present: bool
+    unknown: int = 0  # timing-only runs: cases whose outcome the data does not record
+    harness: int = 0  # failures of the paper's test code itself (HARNESS_ERRORS): broken cases
+    unmatched: int = 0  # timing-only runs: timing entries no failure report names (own case ids, unpaired)
 
 
 @dataclass
@@ -149,8 +180,13 @@ class ImportSummary:
         out = [f"imported {self.runs_imported} run(s) from {self.path}"]
         for r in self.runs:
             state = " (already present)" if r.already_present else ""
+            if r.unknown:
+                out.append(f"  {r.run_id}: {r.cases} cases with timings only (outcome unknown; "
+                           f"{r.unmatched} not named by any failure report){state}")
+                continue
+            harness = f", {r.harness} harness errors kept as broken cases" if r.harness else ""
             out.append(
-                f"  {r.run_id}: {r.cases} cases ({r.passed} passed, {r.failed} failed, "
+                f"  {r.run_id}: {r.cases} cases ({r.passed} passed, {r.failed} failed{harness}, "
                 f"{r.with_timings} with timings; {r.not_recorded} skipped tests not recorded){state}"
             )
         if self.skipped_files:
@@ -374,6 +410,16 @@ class _Session:
     copies: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _TimingOnly:
+    """Timing files of one machine and device without a failure report: a run whose outcomes are unknown."""
+
+    machine: str
+    sub: str | None
+    device: str  # normalised device token of the timing files
+    timings: list[_File] = field(default_factory=list)
+
+
 def _machine_tokens(machine: str) -> list[str]:
     return [t for t in re.split(r"[_\-.]", machine.lower()) if t]
 
@@ -436,26 +482,96 @@ def import_paper(path: Path, store: Store, progress: ProgressFn | None = None) -
         summary.notes.append(f"no {MAPPING_NAME}: functions are named after their test files' stems")
 
     planned: list[tuple[str, str, _Session, list[tuple[TestName, dict[str, Any]]], dict[str, Any]]] = []
+    timing_only: list[tuple[str, _TimingOnly, dict[str, str], dict[tuple[str, str], list[TestName]]]] = []
     for fw_dir in fw_dirs:
         prefix = fw_dir.name[: -len(TIMINGS_SUFFIX)]
         framework = FRAMEWORK_ALIASES.get(prefix.lower(), prefix.lower())
         mapping = mapping_all.get(framework) or mapping_all.get(prefix) or {}
-        for session in _plan_framework(root, fw_dir, summary):
+        sessions, orphans = _plan_framework(root, fw_dir, summary)
+        for session in sessions:
             for device, tests, timings in _split_session(session, summary):
                 planned.append((framework, device, session, tests, {"timings": timings, "mapping": mapping}))
+        index = _test_index(sessions)
+        timing_only += [(framework, group, mapping, index) for group in orphans]
 
-    total = len(planned)
+    total = len(planned) + len(timing_only)
     existing = {r.run_id for r in store.runs()}
+    taken = set()
     for done, (framework, device, session, tests, extra) in enumerate(planned, start=1):
         result = _write_run(store, existing, framework, device, session, tests, extra["timings"], extra["mapping"])
+        taken.add(result.run_id)
         summary.runs.append(result)
         if progress is not None:
             progress(done, total, result.run_id)
+    for done, (framework, group, mapping, index) in enumerate(timing_only, start=len(planned) + 1):
+        for device, names, pooled in _split_timing_group(group, index):
+            result = _write_timing_run(store, existing, taken, framework, group, device, names, pooled, mapping)
+            taken.add(result.run_id)
+            summary.runs.append(result)
+        if progress is not None:
+            progress(done, total, summary.runs[-1].run_id)
+    _import_placement_logs(root, store, summary, mapping_all.get("tensorflow") or {})
     summary.skipped_files.sort()
     return summary
 
 
-def _plan_framework(root: Path, fw_dir: Path, summary: ImportSummary) -> list[_Session]:
+PLACEMENT_DIR = "device_logging"
+
+
+def _import_placement_logs(root: Path, store: Store, summary: ImportSummary, mapping: dict[str, str]) -> None:
+    """``device_logging/*.txt`` -> one case per log in the TensorFlow soft-placement run of its accelerator
+    (see :mod:`portabench.importers.placement`); logs without such a run are skipped with the reason."""
+    from portabench.importers.placement import parse_log
+
+    folder = root / PLACEMENT_DIR
+    if not folder.is_dir():
+        return
+    soft_runs = {}
+    for r in summary.runs:
+        run = store.run(r.run_id)
+        if run.framework == "tensorflow" and run.config.get("soft_placement") and run.config.get("report"):
+            soft_runs.setdefault(DEVICE_TOKENS.get(run.device, run.device), r)
+    recorded = Counter()
+    for file in sorted(p for p in folder.iterdir() if p.is_file()):
+        rel = file.relative_to(root).as_posix()
+        if file.suffix != ".txt":
+            summary.skipped_files.append((rel, "not a <test file>.txt placement log"))
+            continue
+        log = parse_log(file)
+        accel = sorted(log.accelerators)
+        if not accel:
+            summary.skipped_files.append((rel, "no op placed on an accelerator: says nothing about fallback"))
+            continue
+        target = next((soft_runs[a] for a in accel if a in soft_runs), None)
+        if target is None:
+            summary.skipped_files.append((rel, f"no TensorFlow soft-placement run on {'/'.join(accel)} to attach it to"))
+            continue
+        test_file = file.stem + ".py"
+        function = _function_for(test_file, mapping)
+        source = f"{ORIGIN}:{PLACEMENT_DIR}/{file.name}"
+        fallback = log.fallback_ops()
+        result = CaseResult(case_id=f"{function}|{source}|none|0", function=function, source=source, dtype="none",
+                            sample=0, outcome="failed" if fallback else "passed", check="placement")
+        if fallback:
+            result.category = "wrong_device"
+            result.message = log.message()
+        store.record_result(target.run_id, result)
+        recorded["failed" if fallback else "passed"] += 1
+        if fallback:
+            target.failed += 1
+        else:
+            target.passed += 1
+        target.cases += 1
+    if recorded:
+        summary.notes.append(
+            f"{PLACEMENT_DIR}: {sum(recorded.values())} placement logs recorded in the soft-placement run(s); "
+            f"{recorded['failed']} show ops silently placed on the CPU (wrong_device)"
+        )
+
+
+def _plan_framework(root: Path, fw_dir: Path, summary: ImportSummary) -> tuple[list[_Session], list[_TimingOnly]]:
+    """The pytest sessions of one framework folder, and the timing files no session uses,
+    grouped per (machine, device folder, device) as timing-only runs."""
     reports: list[_File] = []
     timings: list[_File] = []
     for file in sorted(p for p in fw_dir.rglob("*") if p.is_file()):
@@ -541,10 +657,14 @@ def _plan_framework(root: Path, fw_dir: Path, summary: ImportSummary) -> list[_S
             continue
         kept[key] = s
     used = {t.rel for s in kept.values() for t in s.timings}
+    groups: dict[tuple[str, str | None, str], _TimingOnly] = {}
     for t in timings:
         if t.rel not in used:
-            summary.skipped_files.append((t.rel, "timings without a failure report: test outcomes unknown, not imported"))
-    return sorted(kept.values(), key=lambda s: s.report.rel)
+            group = groups.setdefault((t.machine, t.sub, t.device), _TimingOnly(machine=t.machine, sub=t.sub, device=t.device))
+            group.timings.append(t)
+    for g in groups.values():
+        g.timings.sort(key=lambda t: (t.repeat, t.rel))
+    return sorted(kept.values(), key=lambda s: s.report.rel), sorted(groups.values(), key=lambda g: g.timings[0].rel)
 
 
 def _session_device(report: _File, timings: list[_File]) -> str | None:
@@ -635,7 +755,7 @@ def _write_run(
         existing.add(run_id)
 
     raw_counts = Counter((n.test_file, n.raw) for n, _ in tests)
-    counts = Counter()
+    counts: Counter[str] = Counter()
     tested: set[str] = set()
     seen: set[str] = set()
     for name, test in tests:
@@ -665,6 +785,9 @@ def _write_run(
             result.exc_type = exc_type
             result.message = message
             result.category = _classify(exc_type, message)
+            if harness_error(message):
+                result.outcome = "reference_failed"
+                counts["harness"] += 1
         timing = pooled.get(f"{name.test_file}:{name.raw}") if raw_counts[(name.test_file, name.raw)] == 1 else None
         if timing and timing["ops"]:
             samples, median, iqr = _timing_stats(timing["ops"])
@@ -675,7 +798,7 @@ def _write_run(
             counts["with_timings"] += 1
         if timing and timing["test_time"]:
             result.wall_ns = float(np.median(timing["test_time"])) * 1e9
-        counts[outcome] += 1
+        counts[result.outcome] += 1
         if store.record_result(run_id, result):
             counts["new"] += 1
 
@@ -691,13 +814,136 @@ def _write_run(
         host=report.machine,
         report=report.rel,
         timing_files=[t.rel for t in session.timings],
-        cases=counts["passed"] + counts["failed"],
+        cases=counts["passed"] + counts["failed"] + counts["reference_failed"],
         new_cases=counts["new"],
         passed=counts["passed"],
         failed=counts["failed"],
         not_recorded=counts["not_recorded"],
         with_timings=counts["with_timings"],
         already_present=already,
+        harness=counts["harness"],
+    )
+
+
+def _test_index(sessions: list[_Session]) -> dict[tuple[str, str], list[TestName]]:
+    """``(test file, test name without device marks) -> parsed names`` over every report of a framework,
+    to give timing-only entries the case ids of the same tests elsewhere."""
+    index: dict[tuple[str, str], list[TestName]] = defaultdict(list)
+    for s in sessions:
+        for test in s.data["tests"]:
+            name = parse_test_name(test["nodeid"])
+            key = (name.test_file, name.ident.split("::")[-1])
+            if all(n.ident != name.ident for n in index[key]):
+                index[key].append(name)
+    return index
+
+
+_CLASS_SUFFIX = {dev: suffix.upper() for suffix, dev in INSTANTIATION_SUFFIX.items()}
+
+
+def _timing_name(key: str, device: str, index: dict[tuple[str, str], list[TestName]]) -> tuple[TestName, bool]:
+    """The test of a timing entry ``'<file>.py:<raw name>'`` of a ``device`` timing file, and whether a
+    report names it.
+
+    The raw name is read as PyTorch's instantiated name, for ``device`` first, then for the other
+    devices (a GPU machine's file also times its CPU-instantiated tests): the device token is stripped,
+    the dtype read, and the name looked up in ``index``. The returned ``device`` is the one the name
+    carries (else ``device``); unmatched or ambiguous names keep their own identity (they pair with nothing).
+    """
+    test_file, raw = key.split(":", 1)
+    plain = parse_test_name(f"{test_file}::Portabench::{raw}")
+    probes = [parse_test_name(f"{test_file}::Portabench{_CLASS_SUFFIX[d]}::{raw}")
+              for d in [device] + [d for d in _CLASS_SUFFIX if d != device]]
+    for probe in [p for p in probes if p.device is not None] + [plain]:
+        found = index.get((test_file, probe.ident.split("::")[-1]), [])
+        if len(found) == 1:
+            n = found[0]
+            return TestName(test_file=test_file, raw=raw, ident=n.ident, device=probe.device or device, dtype=n.dtype), True
+    return TestName(test_file=test_file, raw=raw, ident=plain.ident.split("::")[-1], device=device,
+                    dtype=plain.dtype), False
+
+
+def _split_timing_group(
+    group: _TimingOnly, index: dict[tuple[str, str], list[TestName]]
+) -> list[tuple[str, list[tuple[str, TestName, bool]], dict[str, dict[str, list[Any]]]]]:
+    """Per device named by the entries of a timing-only group: its entries and the pooled timings."""
+    pooled: dict[str, dict[str, list[Any]]] = {}
+    for t in group.timings:
+        for key, value in t.data.items():
+            entry = pooled.setdefault(key, {"ops": [], "test_time": []})
+            entry["ops"].extend(value["operations"])
+            if _is_number(value.get("test_time")):
+                entry["test_time"].append(value["test_time"])
+    per_device: dict[str, list[tuple[str, TestName, bool]]] = defaultdict(list)
+    for key in sorted(pooled):
+        name, matched = _timing_name(key, group.device, index)
+        per_device[name.device or group.device].append((key, name, matched))
+    return [(d, per_device[d], pooled) for d in sorted(per_device, key=lambda d: (d != group.device, d))]
+
+
+def _write_timing_run(
+    store: Store,
+    existing: set[str],
+    taken: set[str],
+    framework: str,
+    group: _TimingOnly,
+    device: str,
+    names: list[tuple[str, TestName, bool]],
+    pooled: dict[str, dict[str, list[Any]]],
+    mapping: dict[str, str],
+) -> RunImport:
+    """A run of timing files without a failure report on ``device``: one case per timed test, outcome ``unknown``."""
+    first = group.timings[0]
+    fw_dir = first.rel.split("/", 1)[0]
+    spelled = DEVICE_SPELLING.get(framework, {"cpu": "cpu", "gpu": "gpu", "tpu": "tpu"})[device]
+    where = group.machine + (f"/{group.sub}" if group.sub and group.sub != device else "")
+    run_id = f"{ORIGIN}:{fw_dir}/{where}/{spelled}"
+    if run_id in taken:
+        run_id += "+timings"
+    functions = sorted({_function_for(n.test_file, mapping) for _, n, _ in names})
+    meta = RunMeta(
+        run_id=run_id, framework=framework, framework_version=FRAMEWORK_VERSION, device=spelled,
+        device_kind=DEVICE_KIND[device], device_name=_device_name(device, group.machine), mode="eager",
+        reference_device=None, host=group.machine, platform="", python="", portabench_version=_portabench_version(),
+        numerics={},
+        config={"imported_from": "paper", "report": None, "timings_only": True,
+                "timing_files": [t.rel for t in group.timings], "soft_placement": "soft" in _machine_tokens(group.machine),
+                "session_device": group.device},  # the device of the timing files' names
+        sample={"name": "paper", "functions": functions}, origin=ORIGIN, status="complete", started_at="", ended_at=None,
+    )
+    already = run_id in existing
+    if not already:
+        store.begin_run(meta)
+        existing.add(run_id)
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    for key, name, matched in names:
+        timing = pooled[key]
+        if not timing["ops"]:
+            continue
+        function = _function_for(name.test_file, mapping)
+        source = f"{ORIGIN}:{name.test_file}::{name.ident}"
+        case_id = f"{function}|{source}|{name.dtype}|0"
+        if case_id in seen:
+            continue
+        seen.add(case_id)
+        samples, median, iqr = _timing_stats(timing["ops"])
+        result = CaseResult(case_id=case_id, function=function, source=source, dtype=name.dtype, sample=0,
+                            outcome=UNKNOWN, check="none", time_samples_ns=samples, time_median_ns=median,
+                            time_iqr_ns=iqr, time_repeats=len(samples))
+        if timing["test_time"]:
+            result.wall_ns = float(np.median(timing["test_time"])) * 1e9
+        counts["unknown"] += 1
+        counts["unmatched"] += 0 if matched else 1
+        if store.record_result(run_id, result):
+            counts["new"] += 1
+    tested = sorted({c.split("|", 1)[0] for c in seen})
+    store.record_functions(run_id, [{"function": f, "status": "tested"} for f in tested])
+    return RunImport(
+        run_id=run_id, framework=framework, device=spelled, host=group.machine, report="",
+        timing_files=[t.rel for t in group.timings], cases=counts["unknown"], new_cases=counts["new"], passed=0,
+        failed=0, not_recorded=0, with_timings=counts["unknown"], already_present=already, unknown=counts["unknown"],
+        unmatched=counts["unmatched"],
     )
 
 

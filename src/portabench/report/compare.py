@@ -18,8 +18,9 @@ Side = Union[StudyTables, Store, str, Path]
 FIXED, BROKE, STILL_FAILING, STILL_PORTABLE, NEW, GONE, UNMEASURED = (
     "fixed", "broke", "still failing", "still portable", "new", "gone", "unmeasured")
 CHANGES = (BROKE, FIXED, STILL_FAILING, NEW, GONE, STILL_PORTABLE, UNMEASURED)
-COLUMNS = ["framework", "device", "mode", "column_a", "column_b", "function", "status_a", "status_b", "change"]
-_MATCH = ["framework", "device", "mode"]
+COLUMNS = ["framework", "device", "mode", "variant", "column_a", "column_b", "function", "status_a", "status_b", "change"]
+_MATCH = ["framework", "device", "mode", "variant"]
+"""Columns of two sides are matched on these: a soft-placement column only meets a soft-placement column."""
 
 
 def change(status_a: str | None, status_b: str | None) -> str:
@@ -64,7 +65,7 @@ def _tables(side: Side, store: Store | None) -> StudyTables:
 
 
 def _pick_columns(per_fn: pd.DataFrame, env: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Keep, per (framework, device, mode), the column with the newest run; notes for dropped ones."""
+    """Keep, per (framework, device, mode, variant), the column with the newest run; notes for dropped ones."""
     notes: list[str] = []
     if per_fn.empty:
         return per_fn, notes
@@ -74,7 +75,7 @@ def _pick_columns(per_fn: pd.DataFrame, env: pd.DataFrame) -> tuple[pd.DataFrame
         cols = sorted(set(grp["column"]), key=lambda c: (newest.get(c, ""), c))
         keep.append(cols[-1])
         if len(cols) > 1:
-            notes.append(f"{' '.join(key)}: several columns ({'; '.join(cols)}); compared the newest, {cols[-1]}")
+            notes.append(f"{' '.join(k for k in key if k)}: several columns ({'; '.join(cols)}); compared the newest, {cols[-1]}")
     return per_fn[per_fn["column"].isin(keep)], notes
 
 
@@ -87,10 +88,11 @@ def compare(a: Side, b: Side, *, store: Store | None = None) -> pd.DataFrame:
         store: the store holding run ids ``a`` and ``b``.
 
     Returns:
-        DataFrame with columns ``framework, device, mode, column_a, column_b, function,
+        DataFrame with columns ``framework, device, mode, variant, column_a, column_b, function,
         status_a, status_b, change`` (``change`` in :data:`CHANGES`), sorted by
         framework, device, mode, change (breakages first), function. Columns are
-        matched on (framework, device, mode), so different framework versions and
+        matched on (framework, device, mode, variant: soft placement and other configurations
+        only meet their own kind), so different framework versions and
         imported (paper) data compare against each other; when each side is a
         single column (two run ids) they are matched whatever their device.
         Caveats are in ``result.attrs["notes"]``; the sources in ``attrs["a"]``/``attrs["b"]``.
@@ -126,17 +128,18 @@ def compare(a: Side, b: Side, *, store: Store | None = None) -> pd.DataFrame:
             m[f"column_{side}"] = m[f"column_{side}"].where(m[f"column_{side}"].notna(), "(absent)")
         order = {c: i for i, c in enumerate(CHANGES)}
         m["_order"] = m["change"].map(order)
-        out = m.sort_values(["framework", "device", "mode", "_order", "function"])[COLUMNS].reset_index(drop=True)
+        out = m.sort_values(["framework", "device", "mode", "variant", "_order", "function"])[COLUMNS].reset_index(drop=True)
     out.attrs["notes"] = list(dict.fromkeys(notes_a + notes_b))
     out.attrs["a"], out.attrs["b"] = ta.source, tb.source
     return out
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
-    """Counts of each change per (framework, device, mode, column_a, column_b)."""
+    """Counts of each change per (framework, device, mode, variant, column_a, column_b)."""
     if df.empty:
-        return pd.DataFrame(columns=["framework", "device", "mode", "column_a", "column_b", *CHANGES])
-    counts = pd.crosstab([df["framework"], df["device"], df["mode"], df["column_a"], df["column_b"]], df["change"])
+        return pd.DataFrame(columns=["framework", "device", "mode", "variant", "column_a", "column_b", *CHANGES])
+    counts = pd.crosstab([df["framework"], df["device"], df["mode"], df["variant"], df["column_a"], df["column_b"]],
+                         df["change"])
     for c in CHANGES:
         if c not in counts.columns:
             counts[c] = 0
@@ -154,7 +157,7 @@ def render_compare_markdown(df: pd.DataFrame, *, show_unchanged: bool = False) -
     summ = summarise(df)
     out += ["## Summary", "", fmt.markdown_table(
         ["framework", "device", "mode", "A", "B", *CHANGES],
-        [[r["framework"], r["device"], r["mode"], r["column_a"], r["column_b"], *(int(r[c]) for c in CHANGES)]
+        [[r["framework"], device_with_variant(r["device"], r["variant"]), r["mode"], r["column_a"], r["column_b"], *(int(r[c]) for c in CHANGES)]
          for _, r in summ.iterrows()], ["l"] * 5 + ["r"] * len(CHANGES)), ""]
     rows = df if show_unchanged else df[df["change"] != STILL_PORTABLE]
     out += ["## Functions" + ("" if show_unchanged else " (still-portable ones omitted)"), ""]
@@ -162,12 +165,17 @@ def render_compare_markdown(df: pd.DataFrame, *, show_unchanged: bool = False) -
         out += ["No change.", ""]
     else:
         out += [fmt.markdown_table(["framework", "device", "mode", "function", "status in A", "status in B", "change"],
-                                   [[r.framework, r.device, r.mode, r.function, r.status_a or "–", r.status_b or "–", r.change]
+                                   [[r.framework, device_with_variant(r.device, r.variant), r.mode, r.function, r.status_a or "–", r.status_b or "–", r.change]
                                     for r in rows.itertuples()]), ""]
     notes = df.attrs.get("notes") or []
     if notes:
         out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(out)
+
+
+def device_with_variant(device: str, variant: str) -> str:
+    """``cuda`` or, for a column with a configuration variant, ``cuda (soft placement)``."""
+    return f"{device} ({variant})" if variant else device
 
 
 def compare_command(a: str, b: str, store: str | Path | None = None, *, show_unchanged: bool = False) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -124,3 +125,33 @@ def finite(x: Any) -> bool:
         return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
+
+
+_MISSING_TARGETS = re.compile(r"^(?P<framework>[\w.-]+)\b[^`]*?(?:targets? not available|no target device)")
+
+
+_MISSING_ONE = re.compile(r"^(?P<framework>[\w.-]+)\b[^`]*?: no (?P<device>\S+) run in the store")
+
+
+def _fact(note: str) -> str:
+    """What a note is about: notes saying that a framework lacks target devices share one fact; a note
+    on one requested device that is missing is its own fact."""
+    m = _MISSING_ONE.match(note)
+    if m:
+        return f"missing-target:{m.group('framework')}:{m.group('device')}"
+    m = _MISSING_TARGETS.match(note)
+    return f"missing-targets:{m.group('framework')}" if m else note
+
+
+def distinct_notes(notes: Sequence[str]) -> list[str]:
+    """``notes`` in order with each fact stated once: exact repeats dropped, and of the notes saying that a
+    framework has no target device (the analysis's "only cpu runs" and a study's "targets not available on
+    this machine"), only the first kept, so the report gives one advice per fact."""
+    seen: set[str] = set()
+    out = []
+    for note in notes:
+        key = _fact(note)
+        if key not in seen:
+            seen.add(key)
+            out.append(note)
+    return out

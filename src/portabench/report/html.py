@@ -9,19 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import re
+
 import jinja2
 import pandas as pd
+from markupsafe import Markup, escape
 
 from portabench.analysis import StudyTables
 from portabench.report.models import render_models_html
 from portabench.report import formatting as fmt
 from portabench.report.coverage import coverage_html
 from portabench.report import plots
-from portabench.report.compare import CHANGES, STILL_PORTABLE, summarise
+from portabench.report.compare import CHANGES, STILL_PORTABLE, device_with_variant, summarise
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_CASES_PER_FUNCTION = 20
 """Failing cases listed per (column, function) on the page (the JSON report has all of them)."""
+MAX_BROKEN_ROWS = 200
+"""Broken cases listed on the page (the JSON report has all of them)."""
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -29,6 +34,14 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def note_html(note: str) -> Markup:
+    """A note as HTML: escaped, with its Markdown code spans (`portabench merge ...`) as ``<code>``."""
+    return Markup(_CODE.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(note))))
 
 
 def _portability_rows(port: pd.DataFrame) -> list[dict[str, Any]]:
@@ -42,7 +55,9 @@ def _portability_rows(port: pd.DataFrame) -> list[dict[str, Any]]:
                    f"[{100 * getattr(r, f'{s}_lo'):.1f}, {100 * getattr(r, f'{s}_hi'):.1f}]"}
                for s in ("portable", "partial", "complete", "failing")},
             "reference_broken": r.reference_broken, "no_cases": r.no_cases, "missing": r.missing,
-            "cases": f"{r.cases_passed} / {r.cases_failed} / {r.cases_reference_failed}",
+            "outcome_unknown": r.outcome_unknown, "variant": r.variant, "disagreeing": r.cases_disagreeing,
+            "cases": f"{r.cases_passed} / {r.cases_failed} / {r.cases_reference_failed}"
+                     + (f" / {r.cases_unknown}" if r.cases_unknown else ""),
         })
     return rows
 
@@ -134,8 +149,8 @@ def comparison_context(df: pd.DataFrame) -> dict[str, Any]:
     changed = df[df["change"] != STILL_PORTABLE] if not df.empty else df
     return {
         "a": df.attrs.get("a", ""), "b": df.attrs.get("b", ""), "changes": list(CHANGES),
-        "summary": [dict(r) for _, r in summ.iterrows()],
-        "rows": [{"framework": r.framework, "device": r.device, "mode": r.mode, "function": r.function,
+        "summary": [{**dict(r), "device": device_with_variant(r["device"], r["variant"])} for _, r in summ.iterrows()],
+        "rows": [{"framework": r.framework, "device": device_with_variant(r.device, r.variant), "mode": r.mode, "function": r.function,
                   "status_a": r.status_a or "–", "status_b": r.status_b or "–", "change": r.change,
                   "css": r.change.replace(" ", "-")} for r in changed.itertuples()],
         "notes": list(df.attrs.get("notes") or []),
@@ -154,10 +169,11 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
     frameworks = sorted(set(tables.slowdown_functions["framework"])) if not tables.slowdown_functions.empty else []
     top_groups = []
     if not tables.slowdown_top.empty:
-        for key, grp in tables.slowdown_top.groupby(["framework", "framework_version", "mode", "origin", "baseline", "target"]):
+        for key, grp in tables.slowdown_top.groupby(["baseline_column", "target_column"], sort=True):
+            first = grp.iloc[0]
             top_groups.append({
-                "title": f"{key[0]} {key[1]} {key[2]}{'' if key[3] == 'portabench' else ' [' + key[3] + ']'}: {key[4]} → {key[5]}",
-                "baseline": key[4], "target": key[5],
+                "title": f"{key[0]} → {key[1]}",
+                "baseline": first["baseline"], "target": first["target"],
                 "rows": [{"rank": r.rank, "function": r.function, "ratio": fmt.ratio(r.ratio), "n": r.n_cases,
                           "b": fmt.duration_ns(r.baseline_ns), "t": fmt.duration_ns(r.target_ns)}
                          for r in grp.sort_values("rank").itertuples()],
@@ -170,8 +186,7 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
                         "functions_share": fmt.pct(r.functions_share), "cases": r.cases, "cases_share": fmt.pct(r.cases_share)}
                        for r in tables.categories.itertuples()],
         "categories_img": plots.categories_plot(tables.categories),
-        "slowdown": [{"pair": f"{r.framework} {r.framework_version} {r.mode}{'' if r.origin == 'portabench' else ' [' + r.origin + ']'}: "
-                              f"{r.baseline} → {r.target}",
+        "slowdown": [{"pair": f"{r.baseline_column} → {r.target_column}",
                       "n": r.n_functions, "cases": r.n_cases, "median": fmt.ratio(r.median),
                       "ci": f"[{fmt.ratio(r.median_lo)}, {fmt.ratio(r.median_hi)}]", "p90": fmt.ratio(r.p90),
                       "max": fmt.ratio(r.max), "faster": fmt.share_ci(r.faster_share, r.faster_lo, r.faster_hi, r.faster_n),
@@ -187,6 +202,21 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
         "columns": columns, "function_rows": fn_rows, "details": details, "max_cases": MAX_CASES_PER_FUNCTION,
         "environment": [{**{k: ("" if fmt.is_missing(v) else v) for k, v in r._asdict().items()}}
                         for r in tables.environment.itertuples(index=False)],
+        "broken_summary": [{"group": f"{r.framework} {r.framework_version} {r.mode}"
+                                     + ("" if r.origin == "portabench" else f" [{r.origin}]"),
+                            "cases": r.n_cases, "broken": r.n_broken, "functions": r.n_functions_broken,
+                            "share": fmt.share_ci(r.broken_share, r.broken_lo, r.broken_hi)}
+                           for r in tables.broken_summary.itertuples()] if not tables.broken_summary.empty else [],
+        "broken": [{"group": f"{r.framework} {r.framework_version} {r.mode}" + ("" if r.origin == "portabench" else f" [{r.origin}]"),
+                    "function": r.function, "dtype": r.dtype, "case_id": r.case_id,
+                    "message": fmt.one_line(r.message, 400) or "–", "exc_type": "" if fmt.is_missing(r.exc_type) else r.exc_type}
+                   for r in tables.broken.head(MAX_BROKEN_ROWS).itertuples()] if not tables.broken.empty else [],
+        "broken_more": max(0, len(tables.broken) - MAX_BROKEN_ROWS),
+        "other_messages": [{"framework": r.framework, "exc_type": r.exc_type or "–", "pattern": r.pattern, "cases": r.cases,
+                            "functions": r.functions, "example_function": r.example_function,
+                            "example": fmt.one_line(r.example, 400)}
+                           for r in tables.other_messages.itertuples()] if not tables.other_messages.empty else [],
+        "notes": [note_html(n) for n in fmt.distinct_notes(tables.notes)],
         "comparison": comparison_context(comparison) if comparison is not None else None,
         "models_html": render_models_html(tables),  # whole models (report/models.py)
         "coverage_html": coverage_html(tables.coverage),

@@ -8,9 +8,12 @@ from typing import Any
 import pandas as pd
 
 from portabench.analysis import StudyTables
+from portabench.report.formatting import distinct_notes
 
 FORMAT = "portabench-report"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: columns carry ``variant`` (configuration), dtype rows ``claimed_not_tested``, tables ``broken``,
+``broken_summary``, ``other_messages``; slowdowns name their ``baseline_column`` / ``target_column``."""
 
 
 def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -48,6 +51,6 @@ def render_json(tables: StudyTables) -> dict[str, Any]:
         "generated_at": tables.generated_at,
         "baseline": tables.baseline,
         "targets": list(tables.targets) if tables.targets else None,
-        "notes": list(tables.notes),
+        "notes": distinct_notes(tables.notes),
         "tables": frames,
     }

@@ -71,6 +71,14 @@ def categories_plot(cats: pd.DataFrame) -> str | None:
     return _to_uri(fig)
 
 
+def _short(column: str, device: str, mode: str) -> str:
+    """``device`` plus the column's configuration variant, if any: ``gpu (soft placement)``."""
+    marker = f" {device} {mode} ("
+    if marker not in column:
+        return device
+    return f"{device} ({column.split(marker, 1)[1].rsplit(')', 1)[0]})"
+
+
 def slowdown_ecdf(functions: pd.DataFrame, summary: pd.DataFrame, framework: str) -> str | None:
     """ECDF of per-function slowdown ratios (log x axis) for one framework, one line per
     (version, mode, baseline -> target) pair; the legend gives the share faster on the target."""
@@ -78,9 +86,10 @@ def slowdown_ecdf(functions: pd.DataFrame, summary: pd.DataFrame, framework: str
     if fn.empty:
         return None
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    keys = ["framework_version", "mode", "origin", "baseline", "target"]
+    keys = ["framework_version", "mode", "origin", "baseline", "target", "baseline_column", "target_column"]
     for i, (key, grp) in enumerate(fn.groupby(keys, sort=True)):
-        ver, mode, origin, b, t = key
+        ver, mode, origin, b, t, b_col, t_col = key
+        b, t = _short(b_col, b, mode), _short(t_col, t, mode)
         r = np.sort(grp["ratio"].to_numpy(dtype=float))
         y = np.concatenate([[0.0], np.arange(1, len(r) + 1) / len(r)])
         r = np.concatenate([[r[0]], r])

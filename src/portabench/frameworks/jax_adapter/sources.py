@@ -39,6 +39,22 @@ from portabench.frameworks.jax_adapter.api import resolve
 
 #: every dtype a source may claim (numpy spelling)
 ALL_DTYPES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int32", "int64", "bool")
+_COMPLEX = frozenset({"complex64", "complex128"})
+_ORDER = "JAX does not order complex numbers (NumPy orders them lexicographically)"
+EXCLUDED_DTYPES: dict[str, tuple[frozenset[str], str]] = {
+    "jax.numpy.argmax": (_COMPLEX, _ORDER),
+    "jax.numpy.argmin": (_COMPLEX, _ORDER),
+    "jax.numpy.clip": (_COMPLEX, _ORDER),
+    "jax.numpy.argpartition": (_COMPLEX | {"bool"}, _ORDER + "; bool has no negation, which argpartition uses"),
+    "jax.numpy.around": (frozenset({"bool"}), "jnp.around accepts no bool (NumPy does)"),
+    "jax.nn.initializers.orthogonal": (frozenset({"float16", "bfloat16"}), "QR has no half-precision version in JAX"),
+    "jax.numpy.fft.rfft": (frozenset({"float16", "bfloat16"}), "JAX's real FFTs take float32 or float64 only"),
+    "jax.scipy.special.expi": (_COMPLEX, "jax.scipy.special.expi is real-only (SciPy's takes complex)"),
+    "jax.scipy.special.erf": (_COMPLEX, "jax.scipy.special.erf is real-only (SciPy's takes complex)"),
+    "jax.nn.initializers.delta_orthogonal": (frozenset({"float16", "bfloat16"}), "QR has no half-precision version in JAX"),
+}
+"""Dtypes for which no case is made, with the reason: JAX refuses them on every device, the CPU reference
+included, so their cases could only be broken cases (NumPy, whose acceptance is the default claim, takes them)."""
 FLOATS = ("float16", "bfloat16", "float32", "float64")
 INEXACT = FLOATS + ("complex64", "complex128")
 
@@ -126,6 +142,12 @@ class Source:
         return self._cache[key]
 
     def claimed(self) -> set[str]:
+        """The dtypes cases are made for: ``claims``, else those the NumPy counterpart accepts; minus
+        :data:`EXCLUDED_DTYPES` (dtypes JAX refuses by design on every device, the reference included)."""
+        excluded = EXCLUDED_DTYPES.get(self.qualname, (frozenset(), ""))[0]
+        return self._claimed() - excluded
+
+    def _claimed(self) -> set[str]:
         if self.claims is not None:
             return set(self.claims)
         if "claimed" in self._cache:

@@ -105,6 +105,21 @@ def _spec_extras(ref: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+TNP_PREFIX = "tensorflow.experimental.numpy."
+
+
+def _enable_numpy_behavior() -> None:
+    """tf.experimental.numpy's documented prerequisite, switched on before the first tnp case of a worker.
+
+    Without it TensorFlow's own tnp code fails on every device for some dtypes (``EagerTensor object has no
+    attribute 'astype'`` for bfloat16 inputs, ``around``): broken cases, not findings. The legacy dtype
+    conversion mode is kept, so other ops' type promotion does not change.
+    """
+    import tensorflow.experimental.numpy as tnp
+
+    tnp.experimental_enable_numpy_behavior(dtype_conversion_mode="legacy")
+
+
 class TensorFlowAdapter(Adapter):
     name = "tensorflow"
 
@@ -286,6 +301,8 @@ class TensorFlowAdapter(Adapter):
         return self._prepare_generated(entry, case, dev)
 
     def _prepare_generated(self, entry: generated.Entry, case: CaseDescriptor, dev: TFDevice) -> TFPrepared:
+        if entry.qualname.startswith(TNP_PREFIX):
+            _enable_numpy_behavior()
         fn = resolve(entry.qualname)
         values, kwargs = generated.sample_inputs(entry, case.case_id, case.sample, case.dtype)
         args = [self.from_numpy(ArrayInput(v, case.dtype), dev) for v in values]

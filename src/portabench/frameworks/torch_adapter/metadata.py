@@ -93,6 +93,19 @@ def reseeds(fn: Any) -> bool:
     return code is not None and "wrapper_set_seed" in code.co_names
 
 
+STORAGE_OPS = ("as_strided", "as_strided_copy", "as_strided_scatter")
+"""OpInfos whose op addresses the input's *storage* (offsets are absolute): their samples' inputs are
+copied with their whole storage (a view stays a view), else e.g. ``as_strided.partial_views`` goes
+out of bounds on every device, the reference included."""
+
+
+def copy_with_storage(t: torch.Tensor, device: "str | torch.device") -> torch.Tensor:
+    """A copy of ``t`` on ``device`` with the same size, stride, storage offset and storage contents."""
+    n = t.untyped_storage().nbytes() // t.element_size()
+    base = t.detach().as_strided((n,), (1,), 0).clone()
+    return base.to(device).as_strided(t.size(), t.stride(), t.storage_offset())
+
+
 class OpInfoSource(Source):
     """An OpInfo's samples; ``call`` is the callable under test (the op itself, or one of its aliases)."""
 
@@ -113,10 +126,13 @@ class OpInfoSource(Source):
 
     def prepare(self, sample: Any, dtype: str, device: str, keep_devices: bool = False) -> Prepared:
         op = self.call
+        whole_storage = self.op.name in STORAGE_OPS
 
         def copy(t: Any) -> Any:
             if not isinstance(t, torch.Tensor):
                 return t
+            if whole_storage and t.layout == torch.strided:
+                return copy_with_storage(t, t.device if keep_devices else device)
             return t.detach().clone() if keep_devices else t.detach().clone().to(device)
 
         moved = sample.transform(copy)
