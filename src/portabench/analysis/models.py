@@ -84,8 +84,9 @@ def model_table(pooled: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         f64 = d.get("f64") or {}
         frame = crash_frame(getattr(r, "stderr_tail", None)) if r.outcome == FAILED and not layer else None
         row = {k: getattr(r, k) for k in ("framework", "framework_version", "mode", "origin")}
+        row["variant"] = getattr(r, "variant", "") or ""  # configuration variant of the column (analysis/columns.py)
         row["device"] = device_of.get(r.run_id, r.device)
-        row["column"] = column_label(row)
+        row["column"] = getattr(r, "column", None) or column_label(row)
         row.update(model=r.function, step=step, batch=int(batch or 0), has_reference=bool(reference_of.get(r.run_id)),
                    outcome=r.outcome, category=r.category, err=d.get("err"),
                    f64_device_err=f64.get("device_err"), f64_reference_err=f64.get("reference_err"),
