@@ -132,8 +132,21 @@ def _tensorflow_aliases(names: list[str], timeout: float) -> dict[str, str]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def installed_version(import_name: str) -> str | None:
+    """The installed version of a framework from its distribution metadata (no import), if found."""
+    from importlib import metadata
+
+    for dist in metadata.packages_distributions().get(import_name, []):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
 def fetch_listing(framework: str, *, use_cache: bool = True, timeout: float = 600.0) -> ApiListing:
-    """The listing of the installed ``framework``, from a worker (cached per framework version).
+    """The listing of the installed ``framework``, from a worker (cached per framework version:
+    the version is read from the distribution's metadata, so a cached listing starts no worker).
 
     Raises :class:`PortabenchError` when the framework is not installed or its worker fails.
     """
@@ -141,8 +154,7 @@ def fetch_listing(framework: str, *, use_cache: bool = True, timeout: float = 60
 
     entry = get_framework(framework)
     entry.require_installed()
-    info = query_worker(entry.name, "cpu", "hello", timeout)
-    version = str(info["framework_version"])
+    version = installed_version(entry.import_name) or str(query_worker(entry.name, "cpu", "hello", timeout)["framework_version"])
     path = cache_dir() / f"{entry.name}-{version}.json"
     if use_cache and path.is_file():
         try:

@@ -284,6 +284,10 @@ class _Walker:
                 return  # an imported module or object (np.split, os.path.join, a framework value)
             if where is not None and chain[0] in where.defs:
                 return  # a class or function defined here (Model.from_pretrained)
+        elif isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name):
+            where, _ = scope.lookup(receiver.func.id)
+            if where is not None and receiver.func.id in where.defs:
+                return  # an instance of a class defined here (Net().to(device))
         typed = self.receiver_type(receiver, scope)
         if typed is not None:
             fw, owner, how = typed
