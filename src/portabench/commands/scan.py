@@ -61,6 +61,10 @@ def handle(args: argparse.Namespace) -> int:
     for path in options.stores:
         if not Path(path).is_file() and not (args.run and path == options.stores[0]):
             raise PortabenchError(f"store {path} does not exist")
+    if args.run and options.stores:
+        from portabench.store import Store
+
+        Store(options.stores[0]).close()  # --run writes its results there: create it now
     result = scan(options)
     if args.run:
         result = run_untested(result, case_progress, console.print)

@@ -31,6 +31,11 @@ _MEASURED = (PORTABLE, PARTIAL, FAILING)
 Rows = dict[tuple[str, str], dict[str, list[Verdict]]]
 
 
+def _text(value: object) -> str | None:
+    """A text cell of a frame: ``None`` for SQL NULL (NaN/None) and empty strings."""
+    return value if isinstance(value, str) and value else None
+
+
 def read_store(path: str, canonical: Callable[[str, str], str]) -> tuple[Rows, list[tuple[str, str]]]:
     """Per (framework, function) and device, the verdict of every column of the store at ``path``;
     and the (device, role) pairs of its runs.
@@ -45,14 +50,14 @@ def read_store(path: str, canonical: Callable[[str, str], str]) -> tuple[Rows, l
         status = _FROM_ANALYSIS.get(r.status)
         if status is None:
             continue
-        verdict = Verdict(status, r.main_category if status in (FAILING, PARTIAL) else None,
-                          r.message if status in (FAILING, PARTIAL, BROKEN) else None, (r.column,), path)
+        verdict = Verdict(status, _text(r.main_category) if status in (FAILING, PARTIAL) else None,
+                          _text(r.message) if status in (FAILING, PARTIAL, BROKEN) else None, (r.column,), path)
         key = (r.framework, canonical(r.framework, r.function))
         rows.setdefault(key, {}).setdefault(r.device, []).append(verdict)
     roles = []
     for r in runs.itertuples(index=False):
-        kind = (r.device_kind or str(r.device).split(":")[0])
-        roles.append((kind, "reference" if not r.reference_device else "target"))
+        kind = _text(r.device_kind) or str(r.device).split(":")[0]
+        roles.append((kind, "reference" if not _text(r.reference_device) else "target"))
     return rows, roles
 
 
