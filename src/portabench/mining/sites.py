@@ -16,7 +16,8 @@
 - :class:`Setting` per portability setting (:mod:`portabench.mining.settings`);
 - :class:`DeviceString` per device string literal or ``.cuda()`` call.
 
-Positions are 1-based lines and columns (what editors and SARIF use).
+Positions are 1-based lines and columns (what editors and SARIF use); each list is
+sorted by position.
 """
 
 from __future__ import annotations
@@ -274,7 +275,8 @@ class _Walker:
     def method(self, node: ast.Call, func: ast.Attribute, scope: Scope) -> None:
         receiver, attr = func.value, func.attr
         if attr == "cuda" and self.out.frameworks:
-            self.out.devices.append(DeviceString(self.path, node.lineno, node.col_offset + 1, ".cuda()", "method"))
+            line, column = func.end_lineno or node.lineno, (func.end_col_offset or 0) - len(attr)  # at ".cuda"
+            self.out.devices.append(DeviceString(self.path, line, column, ".cuda()", "method"))
         if not is_candidate_method(attr) or is_excluded_receiver(receiver):
             return
         chain = dotted_chain(receiver)
@@ -409,7 +411,12 @@ def analyze_tree(tree: ast.Module, path: str, naming: Naming) -> FileAnalysis:
     module = walker.new_scope("module", tree, None)
     for stmt in tree.body:
         walker.visit(stmt, module)
-    return walker.out
+    out = walker.out
+    position = lambda item: (item.line, item.column)  # noqa: E731
+    out.sites.sort(key=position)
+    out.settings.sort(key=position)
+    out.devices.sort(key=position)
+    return out
 
 
 def analyze_source(text: str | bytes | None, path: str, naming: Naming) -> FileAnalysis:
