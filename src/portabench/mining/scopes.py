@@ -13,11 +13,14 @@ imports), not just the fact that a name is local:
   (or ``ModuleNotFoundError``, ``Exception``, bare ``except``) handler are
   fallbacks, used only when the scope has no other import of the name;
 - any other binding (parameters, assignments, ``def``/``class``, ``for``/``with``
-  targets, comprehension variables, ``except ... as``, walrus) makes the name a
+  targets, comprehension variables, ``except ... as``, ``match`` captures) makes the name a
   plain local: it shadows imports of enclosing scopes, and an import of the same
   name in the same scope wins over it (``import torch`` + ``torch = None`` keeps
   the import: rebinding is not followed);
-- ``global``/``nonlocal`` names are looked up in the module/enclosing scopes.
+- ``global``/``nonlocal`` names are looked up in the module/enclosing scopes;
+- only statements are read here (expressions hold no imports); a walrus
+  (``(F := ...)``) is bound by the walker when it reaches it, so it shadows from
+  there on.
 
 :class:`Scope.lookup` answers for one name.
 """
@@ -143,7 +146,7 @@ def collect_scope(scope: Scope, node: ast.AST, resolve_alias: Callable[[Scope, l
     """
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
         scope.locals.update(a.arg for a in scope_parameters(node))
-        body: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
+        body: list[ast.AST] = list(node.body) if isinstance(node.body, list) else []  # a lambda's body binds nothing
     elif isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
         for gen in node.generators:
             scope.locals.update(_target_names(gen.target))
@@ -159,12 +162,12 @@ def collect_scope(scope: Scope, node: ast.AST, resolve_alias: Callable[[Scope, l
             scope.imports[local] = value
 
     def visit(stmt: ast.AST, fallback: bool) -> None:
+        if not isinstance(stmt, ast.stmt):
+            return
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             scope.locals.add(stmt.name)
             scope.defs.add(stmt.name)
             return  # its body is its own scope; decorators/defaults hold no bindings of ours
-        if isinstance(stmt, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
-            return
         if isinstance(stmt, ast.Import | ast.ImportFrom):
             for local, dotted in import_bindings(stmt):
                 if local == "*":
@@ -195,7 +198,6 @@ def collect_scope(scope: Scope, node: ast.AST, resolve_alias: Callable[[Scope, l
                 (scope.fallbacks if fallback else scope.imports)[stmt.targets[0].id] = alias
             else:
                 scope.locals.add(stmt.targets[0].id)
-            visit(stmt.value, fallback)
             return
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
@@ -208,19 +210,23 @@ def collect_scope(scope: Scope, node: ast.AST, resolve_alias: Callable[[Scope, l
             for item in stmt.items:
                 if item.optional_vars is not None:
                     scope.locals.update(_target_names(item.optional_vars))
-        elif isinstance(stmt, ast.NamedExpr) and isinstance(stmt.target, ast.Name):
-            scope.locals.add(stmt.target.id)
-        elif isinstance(stmt, ast.Delete):
-            pass
-        elif isinstance(stmt, ast.MatchAs | ast.MatchStar) and stmt.name:
-            scope.locals.add(stmt.name)
-        elif isinstance(stmt, ast.MatchMapping) and stmt.rest:
-            scope.locals.add(stmt.rest)
-        for child in ast.iter_child_nodes(stmt):
-            visit(child, fallback)
+        elif isinstance(stmt, ast.Match):
+            for match_case in stmt.cases:
+                for node in ast.walk(match_case.pattern):
+                    if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+                        scope.locals.add(node.name)
+                    elif isinstance(node, ast.MatchMapping) and node.rest:
+                        scope.locals.add(node.rest)
+        # only statements bind names (a walrus in an expression is bound by the walker when it meets it)
+        for field_name in ("body", "orelse", "finalbody"):
+            for child in getattr(stmt, field_name, ()):
+                visit(child, fallback)
+        if isinstance(stmt, ast.Match):
+            for match_case in stmt.cases:
+                for child in match_case.body:
+                    visit(child, fallback)
 
     for stmt in body:
         visit(stmt, False)
     # an import in this scope wins over a plain local binding of the same name (rebinding not followed)
     scope.locals -= set(scope.imports)
-    # a walrus in a comprehension binds in the enclosing function: handled as local here (rare)

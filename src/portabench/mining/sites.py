@@ -391,6 +391,8 @@ class _Walker:
                 scope.types[node.target.id] = typed
             elif node.value is not None:
                 self.assign_types([node.target], node.value, scope)
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and node.target.id not in scope.imports:
+            scope.locals.add(node.target.id)
         elif isinstance(node, ast.Constant) and self.out.frameworks:
             device = device_of_string(node.value)
             if device is not None:
@@ -420,8 +422,12 @@ def analyze_tree(tree: ast.Module, path: str, naming: Naming) -> FileAnalysis:
 
 
 def analyze_source(text: str | bytes | None, path: str, naming: Naming) -> FileAnalysis:
-    """Parse and walk one file; ``parsed=False`` when ``text`` is None or does not parse."""
+    """Parse and walk one file; ``parsed=False`` when ``text`` is None, does not parse, or nests too
+    deeply to walk."""
     tree = parse(text) if text is not None else None
     if tree is None:
         return FileAnalysis(path, parsed=False)
-    return analyze_tree(tree, path, naming)
+    try:
+        return analyze_tree(tree, path, naming)
+    except RecursionError:  # nesting deeper than the walk's recursion allows (generated code)
+        return FileAnalysis(path, parsed=False)
