@@ -136,7 +136,7 @@ def test_statuses_from_the_fixture_store(result) -> None:
     assert status("jax.nn.relu", "tpu") == "portable"  # flax.linen.relu is jax.nn.relu
     assert status("jax.numpy.mean", "tpu") == "failing"
     assert status("tensorflow.math.reduce_sum", "gpu") == "portable"  # stored as tensorflow.reduce_sum
-    assert status("torch.nn.functional.relu", "tpu") == "untested"  # another framework's device
+    assert not result.applies("torch", "tpu") and result.applies("jax", "tpu")  # tpu has only a JAX run
 
 
 def test_text_summary_answers_first(result) -> None:
@@ -144,7 +144,8 @@ def test_text_summary_answers_first(result) -> None:
     lines = text.splitlines()
     assert lines[0].startswith(f"{len(result.functions())} distinct functions at ")
     assert "in 6 files (torch, jax, tensorflow)" in lines[0]
-    assert lines[1].startswith("cuda: 4 tested (2 portable, 1 partial, 1 failing), 1 broken case")
+    # each device is reported for the frameworks with runs on it: torch's functions on cuda
+    assert lines[1] == "cuda (torch): 4 tested (2 portable, 1 partial, 1 failing), 1 broken case, 11 untested, 1 no cases"
     assert ('  failing  torch.nn.functional.adaptive_avg_pool2d (not_implemented) at vision/model.py:33: '
             '"NotImplementedError: adaptive_avg_pool2d is not implemented for this device"') in lines
     assert "  vision/train.py:7  torch.backends.cuda.matmul.allow_tf32 = True" in text
@@ -158,6 +159,9 @@ def test_json_lists_every_site_with_its_status(result) -> None:
     assert gelu["status"]["cuda"]["status"] == "failing" and gelu["line"] == 33
     assert all("status" not in s for s in data["sites"] if s["resolution"] == "unresolved")
     assert data["summary"]["cuda"]["failing"] == 1 and data["summary"]["tpu"]["failing"] == 1
+    assert data["summary"]["gpu"] == {"failing": 0, "partial": 0, "broken case": 0, "untested": 8, "no cases": 0,
+                                      "portable": 1}
+    assert set(gelu["status"]) == {"cuda"} and data["device_frameworks"]["tpu"] == ["jax"]
 
 
 def _check_github_fields(log: dict) -> None:
@@ -213,7 +217,7 @@ def test_cli_formats_and_fail_on_exit_codes(store_path: str, tmp_path: Path, cap
     base = ["scan", ".", "--store", store_path, *LISTING_ARGS, "--workers", "1"]
     assert main(base) == 0
     out_lines = capsys.readouterr().out.splitlines()
-    assert " distinct functions at " in out_lines[0] and out_lines[1].startswith("cuda: 4 tested")
+    assert " distinct functions at " in out_lines[0] and out_lines[1].startswith("cuda (torch): 4 tested")
     assert main([*base, "--fail-on", "failing"]) == 1
     # the TF file alone on gpu: nothing fails, some functions are untested
     tf_only = ["scan", "tf_pipeline.py", "--store", store_path, *LISTING_ARGS, "--workers", "1", "--devices", "gpu"]

@@ -82,7 +82,12 @@ def join_results(result: ScanResult) -> ScanResult:
     verdicts, store_devices = read_stores(options.stores, canonical)
     covered = {(s.framework, n) for s in result.resolved_sites for n in s.covers}
     result.verdicts = {key: by for key, by in verdicts.items() if key in covered}
-    result.devices = list(dict.fromkeys(options.devices)) or store_devices
+    if options.devices:
+        result.devices = list(dict.fromkeys(options.devices))
+        result.device_frameworks = {}
+    else:
+        result.devices = list(store_devices)
+        result.device_frameworks = store_devices
     result.store_notes = []
     if not options.stores:
         result.store_notes.append("no store given (--store): every call site is untested")

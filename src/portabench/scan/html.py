@@ -32,10 +32,13 @@ def _functions(result: ScanResult) -> list[dict[str, Any]]:
     for (fw, name), sites in result.functions().items():
         cells = []
         for device in result.devices:
+            if not result.applies(fw, device):
+                cells.append({"status": "", "css": "", "category": None, "message": None, "columns": ""})
+                continue
             v = result.function_status((fw, name), device)
             cells.append({"status": v.status, "css": CSS[v.status], "category": v.category, "message": v.message,
                           "columns": ", ".join(v.columns)})
-        worst = min((STATUSES.index(c["status"]) for c in cells), default=len(STATUSES))
+        worst = min((STATUSES.index(c["status"]) for c in cells if c["status"]), default=len(STATUSES))
         rows.append({"framework": fw, "name": name, "sites": sites, "cells": cells, "rank": worst,
                      "kinds": sorted({s.kind for s in sites}), "resolutions": sorted({s.resolution for s in sites})})
     return sorted(rows, key=lambda r: (r["rank"], r["framework"], r["name"]))

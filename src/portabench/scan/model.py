@@ -78,7 +78,8 @@ class ScanResult:
 
     ``verdicts[(framework, function)][device]`` is the :class:`Verdict` of every function
     some resolved site covers; a site's status on a device is the worst over the names
-    it covers that have results, else ``untested``/``no cases``.
+    it covers that have results, else ``untested``/``no cases``. A device found in the
+    stores is reported only for the frameworks that have runs on it (:meth:`applies`).
     """
 
     options: ScanOptions
@@ -93,6 +94,9 @@ class ScanResult:
     listing_versions: dict[str, str] = field(default_factory=dict)
     with_cases: dict[str, frozenset[str]] = field(default_factory=dict)  # framework -> names with cases (listing)
     canonical: dict[str, dict[str, str]] = field(default_factory=dict)  # framework -> alias -> canonical name
+    #: device -> frameworks with runs there (devices taken from the stores); a device not in it
+    #: (named with ``--devices``) applies to every framework
+    device_frameworks: dict[str, set[str]] = field(default_factory=dict)
     file_notes: list[str] = field(default_factory=list)  # from reading the files and listings
     store_notes: list[str] = field(default_factory=list)  # from the last join with the stores
     run_summaries: list[str] = field(default_factory=list)
@@ -108,6 +112,14 @@ class ScanResult:
     @property
     def unresolved_sites(self) -> list[CallSite]:
         return [s for s in self.sites if s.resolution == "unresolved"]
+
+    def applies(self, framework: str, device: str) -> bool:
+        """Whether ``device`` is reported for ``framework`` (a JAX ``tpu`` run says nothing of torch)."""
+        frameworks = self.device_frameworks.get(device)
+        return frameworks is None or framework in frameworks
+
+    def devices_for(self, framework: str) -> list[str]:
+        return [d for d in self.devices if self.applies(framework, d)]
 
     def site_status(self, site: CallSite, device: str) -> Verdict:
         """The verdict of ``site`` on ``device`` (worst over the names it covers)."""
@@ -140,4 +152,4 @@ class ScanResult:
         if not self.options.fail_on:
             return False
         bad = FAIL_ON[self.options.fail_on]
-        return any(self.site_status(s, d).status in bad for s in self.resolved_sites for d in self.devices)
+        return any(self.site_status(s, d).status in bad for s in self.resolved_sites for d in self.devices_for(s.framework))

@@ -65,7 +65,7 @@ def _fingerprint(*parts: object) -> str:
 
 def _site_results(result: ScanResult, site: CallSite) -> list[dict[str, Any]]:
     by_status: dict[str, list[tuple[str, Any]]] = {}
-    for device in result.devices:
+    for device in result.devices_for(site.framework):
         verdict = result.site_status(site, device)
         if verdict.status in RULES:
             by_status.setdefault(verdict.status, []).append((device, verdict))

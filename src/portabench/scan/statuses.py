@@ -36,9 +36,9 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def read_store(path: str, canonical: Callable[[str, str], str]) -> tuple[Rows, list[tuple[str, str]]]:
+def read_store(path: str, canonical: Callable[[str, str], str]) -> tuple[Rows, list[tuple[str, str, str]]]:
     """Per (framework, function) and device, the verdict of every column of the store at ``path``;
-    and the (device, role) pairs of its runs.
+    and the (framework, device, role) of each of its runs.
 
     ``canonical(framework, name)`` maps a stored name to the name the miner uses.
     """
@@ -57,7 +57,7 @@ def read_store(path: str, canonical: Callable[[str, str], str]) -> tuple[Rows, l
     roles = []
     for r in runs.itertuples(index=False):
         kind = _text(r.device_kind) or str(r.device).split(":")[0]
-        roles.append((kind, "reference" if not _text(r.reference_device) else "target"))
+        roles.append((r.framework, kind, "reference" if not _text(r.reference_device) else "target"))
     return rows, roles
 
 
@@ -78,18 +78,20 @@ def combine(verdicts: list[Verdict]) -> Verdict:
     return Verdict(status, source.category, source.message, columns, source.store)
 
 
-def read_stores(paths: list[str], canonical: Callable[[str, str], str]) -> tuple[dict[tuple[str, str], dict[str, Verdict]], list[str]]:
-    """Verdicts of every store, combined per (framework, function, device); and the devices that
-    have target runs (reference-only devices such as ``cpu`` come last, when nothing else does)."""
+def read_stores(paths: list[str], canonical: Callable[[str, str], str]) -> tuple[
+        dict[tuple[str, str], dict[str, Verdict]], dict[str, set[str]]]:
+    """Verdicts of every store, combined per (framework, function, device); and, per device with
+    target runs, the frameworks that have them, in order of appearance (when the stores hold only
+    reference runs, their devices instead)."""
     merged: Rows = {}
-    targets: list[str] = []
-    references: list[str] = []
+    targets: dict[str, set[str]] = {}
+    references: dict[str, set[str]] = {}
     for path in paths:
         rows, roles = read_store(path, canonical)
         for key, by_device in rows.items():
             for device, verdicts in by_device.items():
                 merged.setdefault(key, {}).setdefault(device, []).extend(verdicts)
-        for device, role in roles:
-            (targets if role == "target" else references).append(device)
-    devices = list(dict.fromkeys(targets)) or list(dict.fromkeys(references))
-    return {key: {d: combine(v) for d, v in by.items()} for key, by in merged.items()}, devices
+        for framework, device, role in roles:
+            (targets if role == "target" else references).setdefault(device, set()).add(framework)
+    combined = {key: {d: combine(v) for d, v in by.items()} for key, by in merged.items()}
+    return combined, targets or references

@@ -44,6 +44,8 @@ def device_line(result: ScanResult, device: str) -> tuple[str, list[str]]:
     order = {FAILING: 0, PARTIAL: 1, BROKEN: 2}
     details: list[tuple[int, str]] = []
     for key, sites in result.functions().items():
+        if not result.applies(key[0], device):
+            continue
         verdict = result.function_status(key, device)
         counts[verdict.status] += 1
         if verdict.status in (FAILING, PARTIAL, BROKEN):
@@ -53,7 +55,9 @@ def device_line(result: ScanResult, device: str) -> tuple[str, list[str]]:
             details.append((order[verdict.status], text))
     tested = counts[PORTABLE] + counts[PARTIAL] + counts[FAILING]
     parts = [f"{counts[s]} {s}" for s in (PORTABLE, PARTIAL, FAILING) if counts[s]]
-    line = f"{device}: {tested} tested" + (f" ({', '.join(parts)})" if parts else "")
+    frameworks = result.device_frameworks.get(device)
+    label = f"{device} ({', '.join(fw for fw in result.frameworks if fw in frameworks)})" if frameworks else device
+    line = f"{label}: {tested} tested" + (f" ({', '.join(parts)})" if parts else "")
     line += "".join(f", {counts[s]} {s}" for s in (BROKEN, UNTESTED, NO_CASES) if counts[s])
     return line, [text for _, text in sorted(details, key=lambda d: d[0])]
 
