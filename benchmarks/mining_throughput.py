@@ -7,7 +7,9 @@ configuration mines the same files for ``--framework`` with the framework's API 
 when ``--listing`` is given (as ``portabench scan`` does), else without.
 
 Printed per worker count: wall time, files/s, the time 100,000 such files would take at
-that rate, peak RSS of the parent (sampled as files complete, to show it stays flat) and
+that rate; CPU time (this process and its workers) per file, and the time 100,000 files
+would take if the cores the workers use were idle (CPU time / cores — the machine this was
+written on is shared, so wall time overstates it); peak RSS of the parent (sampled as files complete, to show it stays flat) and
 of the largest worker, and the 1-minute load average before the run (the machine may be
 shared). ``--json PATH`` writes the same as JSON.
 
@@ -45,6 +47,12 @@ def rss_mib() -> float:
     return float("nan")
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and of its waited-for children (the pool's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure(framework: str, files: list[str], workers: int, listing_path: str | None) -> dict:
     from portabench.mining import mine_sources
     from portabench.mining.listing import ApiListing
@@ -58,13 +66,18 @@ def measure(framework: str, files: list[str], workers: int, listing_path: str | 
             samples.append((done, round(rss_mib(), 1)))
 
     load = os.getloadavg()[0]
+    cpu_before = _cpu_s()
     start = time.perf_counter()
     result = mine_sources(framework, files, progress=progress, listing=listing, workers=workers)
     wall = time.perf_counter() - start
+    cpu = _cpu_s() - cpu_before
     rate = len(files) / wall
+    used = min(workers, os.cpu_count() or 1)
     return {
         "workers": workers, "files": len(files), "files_read": result.files_read, "files_skipped": result.files_skipped,
         "wall_s": round(wall, 1), "files_per_s": round(rate, 1), "projected_100k_s": round(100_000 / rate),
+        "cpu_s": round(cpu, 1), "cpu_ms_per_file": round(1000 * cpu / len(files), 2),
+        "projected_100k_s_if_cores_idle": round(100_000 * cpu / len(files) / used),
         "parent_rss_mib_by_files_done": samples,
         "max_worker_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "load_avg_1min_before": round(load, 2), "distinct_functions": len(result.counts),

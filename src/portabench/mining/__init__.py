@@ -20,7 +20,13 @@ See docs/mining.md for the resolution rules and their limits.
 
 from portabench.mining.listing import ApiListing, fetch_listing
 from portabench.mining.miner import mine_sources
-from portabench.mining.sites import CallSite, DeviceString, FileAnalysis, Setting, analyze_source
+from portabench.mining.sites import (
+    CallSite,
+    DeviceString,
+    FileAnalysis,
+    Setting,
+    analyze_source,
+)
 from portabench.mining.table import (
     FORMAT,
     METHOD_OWNER,
@@ -31,17 +37,17 @@ from portabench.mining.table import (
 )
 
 __all__ = [
+    "FORMAT",
+    "METHOD_OWNER",
     "ApiListing",
     "CallSite",
     "DeviceString",
     "FileAnalysis",
+    "MiningResult",
     "Setting",
     "analyze_source",
-    "fetch_listing",
-    "FORMAT",
-    "METHOD_OWNER",
-    "MiningResult",
     "default_table_path",
+    "fetch_listing",
     "load_frequency_table",
     "mine_sources",
     "validate_frequency_table",

@@ -16,7 +16,7 @@ import sys
 
 def canonical_aliases(names: list[str]) -> dict[str, str]:
     """``{alias: canonical}`` for each name whose canonical export name is another listed name."""
-    import tensorflow as tf  # noqa: F401  (child process only)
+    import tensorflow as tf
     from tensorflow.python.util import tf_export
 
     listed = set(names)

@@ -110,7 +110,7 @@ class Naming:
     listings: dict[str, ApiListing | None] = field(default_factory=dict)
 
     @classmethod
-    def for_frameworks(cls, frameworks: list[str], listings: dict[str, ApiListing | None] | None = None) -> "Naming":
+    def for_frameworks(cls, frameworks: list[str], listings: dict[str, ApiListing | None] | None = None) -> Naming:
         from portabench.frameworks import get_framework
 
         entries = [get_framework(f) for f in frameworks]

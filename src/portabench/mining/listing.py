@@ -93,7 +93,7 @@ class ApiListing:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], origin: str = "API listing") -> "ApiListing":
+    def from_json(cls, data: dict[str, Any], origin: str = "API listing") -> ApiListing:
         """Read :meth:`to_json` output or the output of ``portabench api`` (no aliases, no cases)."""
         try:
             kinds = {str(f["qualname"]): str(f.get("kind", "function")) for f in data["functions"]}
@@ -106,7 +106,7 @@ class ApiListing:
             raise PortabenchError(f"{origin}: not an API listing ({exc})") from None
 
     @classmethod
-    def load(cls, path: str | Path) -> "ApiListing":
+    def load(cls, path: str | Path) -> ApiListing:
         try:
             return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")), str(path))
         except (OSError, ValueError) as exc:
@@ -124,7 +124,7 @@ def _tensorflow_aliases(names: list[str], timeout: float) -> dict[str, str]:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
         [sys.executable, "-m", "portabench.mining.export_names"], input=json.dumps(names), capture_output=True,
-        text=True, timeout=timeout, env=env,
+        text=True, timeout=timeout, env=env, check=False,
     )
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or [""])[-1]
@@ -150,7 +150,9 @@ def fetch_listing(framework: str, *, use_cache: bool = True, timeout: float = 60
 
     Raises :class:`PortabenchError` when the framework is not installed or its worker fails.
     """
-    from portabench.runner.session import query_worker  # parent-side runner: starts a worker process
+    from portabench.runner.session import (
+        query_worker,  # parent-side runner: starts a worker process
+    )
 
     entry = get_framework(framework)
     entry.require_installed()

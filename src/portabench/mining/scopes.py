@@ -62,7 +62,7 @@ class Scope:
     ``locals`` are names bound otherwise (a plain local shadows the imports of enclosing scopes)."""
 
     kind: str  # module | function | class | lambda | comprehension
-    parent: "Scope | None" = None
+    parent: Scope | None = None
     imports: dict[str, Binding | None] = field(default_factory=dict)
     fallbacks: dict[str, Binding | None] = field(default_factory=dict)
     locals: set[str] = field(default_factory=set)
@@ -83,13 +83,13 @@ class Scope:
             return True, self.fallbacks[name]
         return False, None
 
-    def module(self) -> "Scope":
+    def module(self) -> Scope:
         scope = self
         while scope.parent is not None:
             scope = scope.parent
         return scope
 
-    def lookup(self, name: str, star: Callable[[str, str], str | None] | None = None) -> tuple["Scope | None", Binding | None]:
+    def lookup(self, name: str, star: Callable[[str, str], str | None] | None = None) -> tuple[Scope | None, Binding | None]:
         """The scope that binds ``name`` and its binding; ``(None, None)`` for builtins/unknown names.
 
         ``star(module, name)`` returns the dotted name a star import of ``module`` binds to
@@ -212,11 +212,11 @@ def collect_scope(scope: Scope, node: ast.AST, resolve_alias: Callable[[Scope, l
                     scope.locals.update(_target_names(item.optional_vars))
         elif isinstance(stmt, ast.Match):
             for match_case in stmt.cases:
-                for node in ast.walk(match_case.pattern):
-                    if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
-                        scope.locals.add(node.name)
-                    elif isinstance(node, ast.MatchMapping) and node.rest:
-                        scope.locals.add(node.rest)
+                for pattern in ast.walk(match_case.pattern):
+                    if isinstance(pattern, ast.MatchAs | ast.MatchStar) and pattern.name:
+                        scope.locals.add(pattern.name)
+                    elif isinstance(pattern, ast.MatchMapping) and pattern.rest:
+                        scope.locals.add(pattern.rest)
         # only statements bind names (a walrus in an expression is bound by the walker when it meets it)
         for field_name in ("body", "orelse", "finalbody"):
             for child in getattr(stmt, field_name, ()):

@@ -29,10 +29,25 @@ from typing import Any
 
 from portabench.mining.imports import Naming, dotted_chain
 from portabench.mining.methods import (
-    METHOD_OWNER, array_owner, is_candidate_method, is_excluded_receiver, linked_names, returns_array,
+    METHOD_OWNER,
+    array_owner,
+    is_candidate_method,
+    is_excluded_receiver,
+    linked_names,
+    returns_array,
 )
-from portabench.mining.scopes import SCOPE_NODES, Binding, Scope, collect_scope, scope_parameters
-from portabench.mining.settings import device_of_string, setting_of_assignment, setting_of_call
+from portabench.mining.scopes import (
+    SCOPE_NODES,
+    Binding,
+    Scope,
+    collect_scope,
+    scope_parameters,
+)
+from portabench.mining.settings import (
+    device_of_string,
+    setting_of_assignment,
+    setting_of_call,
+)
 
 KINDS = ("call", "decorator", "value", "method")
 RESOLUTIONS = ("import", "alias", "star", "getattr", "reexport", "annotation", "inferred", "unresolved")
@@ -414,7 +429,7 @@ def analyze_tree(tree: ast.Module, path: str, naming: Naming) -> FileAnalysis:
     for stmt in tree.body:
         walker.visit(stmt, module)
     out = walker.out
-    position = lambda item: (item.line, item.column)  # noqa: E731
+    position = lambda item: (item.line, item.column)
     out.sites.sort(key=position)
     out.settings.sort(key=position)
     out.devices.sort(key=position)

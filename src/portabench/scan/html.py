@@ -6,7 +6,7 @@ two pages share their look); the page references nothing outside itself.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
@@ -53,5 +53,5 @@ def render_html(result: ScanResult) -> str:
     return _env.get_template("scan.html.j2").render(
         headline=headline(result), result=result, summaries=summaries, functions=_functions(result),
         unresolved=sorted(unresolved.items(), key=lambda kv: (-kv[1], kv[0])),
-        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), statuses=STATUSES, css=CSS,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"), statuses=STATUSES, css=CSS,
     )

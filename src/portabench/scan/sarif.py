@@ -21,7 +21,14 @@ from typing import Any
 
 import portabench
 from portabench.mining.sites import CallSite
-from portabench.scan.model import BROKEN, FAILING, NO_CASES, PARTIAL, UNTESTED, ScanResult
+from portabench.scan.model import (
+    BROKEN,
+    FAILING,
+    NO_CASES,
+    PARTIAL,
+    UNTESTED,
+    ScanResult,
+)
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/portabench/portabench"

@@ -19,7 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from portabench.analysis import build_tables
-from portabench.scan.model import BROKEN, FAILING, NO_CASES, PARTIAL, PORTABLE, UNTESTED, Verdict
+from portabench.scan.model import (
+    BROKEN,
+    FAILING,
+    NO_CASES,
+    PARTIAL,
+    PORTABLE,
+    UNTESTED,
+    Verdict,
+)
 from portabench.store import Store
 
 _FROM_ANALYSIS = {

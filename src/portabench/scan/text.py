@@ -9,7 +9,15 @@ Example (first lines)::
 
 from __future__ import annotations
 
-from portabench.scan.model import BROKEN, FAILING, NO_CASES, PARTIAL, PORTABLE, UNTESTED, ScanResult
+from portabench.scan.model import (
+    BROKEN,
+    FAILING,
+    NO_CASES,
+    PARTIAL,
+    PORTABLE,
+    UNTESTED,
+    ScanResult,
+)
 
 MAX_LOCATIONS = 3
 MAX_MESSAGE = 100
