@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="Python files or directories")
     p.add_argument("--framework", default="auto", help="auto (default: every framework), torch, jax or tensorflow")
     p.add_argument("--store", action="append", default=[], metavar="S",
-                   help="results store to join (repeatable; the first one wins ties and receives --run results)")
+                   help="results store to join (repeatable; read only, except that --run writes to the first)")
     p.add_argument("--devices", help="comma-separated device kinds to report (default: every target device in the stores)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("-o", "--output", help="write the output to this file (default: stdout)")

@@ -46,7 +46,7 @@ def _functions(result: ScanResult) -> list[dict[str, Any]]:
 
 def render_html(result: ScanResult) -> str:
     """The page as a string."""
-    summaries = [dict(zip(("line", "details"), device_line(result, d))) for d in result.devices]
+    summaries = ["\n".join([line, *details]) for line, details in (device_line(result, d) for d in result.devices)]
     unresolved: dict[str, int] = {}
     for site in result.unresolved_sites:
         unresolved[site.name] = unresolved.get(site.name, 0) + 1
