@@ -450,11 +450,13 @@ def test_chains_through_values_are_not_framework_calls() -> None:
     torch.Tensor.shape.numel()
     torch.nn.Linear.weight.data.uniform_()
     torch.abs(x)
+    tf.data.Dataset.from_tensor_slices(x)   # a static method of a class whose members are not listed
     """
-    assert names(code) == ["torch.abs"]
+    assert names(code) == ["torch.abs", "tensorflow.data.Dataset.from_tensor_slices"]
     # without a listing, private/dunder and constant-like components still rule a chain out
     assert names(code, with_listing=False) == [
-        "torch.Tensor.shape.numel", "torch.nn.Linear.weight.data.uniform_", "torch.abs"]
+        "torch.Tensor.shape.numel", "torch.nn.Linear.weight.data.uniform_", "torch.abs",
+        "tensorflow.data.Dataset.from_tensor_slices"]
 
 
 def test_names_shadowed_in_a_scope_are_not_the_import() -> None:

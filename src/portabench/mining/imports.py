@@ -158,7 +158,9 @@ class Naming:
         ``jax.config.*``) — kept; ``None``: certainly not a framework callable — a private or
         dunder component (``torch.__version__.split``), an attribute reached through a listed
         callable or a plain attribute (``FLAGS = tf.compat.v1.flags.FLAGS; FLAGS.x.split``),
-        or a constant-like component (``FLAGS``, ``SOME_TABLE``) before the last.
+        or a constant-like component (``FLAGS``, ``SOME_TABLE``) before the last. A method of a
+        listed class whose members the listing does not walk (``tf.data.Dataset.from_tensor_slices``)
+        is ``unlisted``; of a class whose members it walks (``torch.Tensor``), it must be listed.
         """
         parts = qualname.split(".")
         if any(p.startswith("_") for p in parts):
@@ -175,5 +177,7 @@ class Naming:
         for i in range(len(parts) - 1, 0, -1):
             prefix = ".".join(parts[:i])
             if prefix in listing.kinds:
+                if i == len(parts) - 1 and listing.kinds[prefix] == "class" and not listing.is_namespace(prefix):
+                    return "unlisted"  # a class's static method the listing does not walk (Dataset.from_tensor_slices)
                 return None  # past a listed callable or value: an attribute of an object
         return "unlisted"
