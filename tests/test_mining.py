@@ -671,3 +671,25 @@ def test_process_pool_gives_the_same_counts_as_one_process(tmp_path: Path) -> No
     assert one.to_json() == two.to_json()
     assert two.counts["torch.nn.functional.relu"] == 150 and two.files_skipped == 1
     assert done[-1] == 151
+
+
+def test_fetched_listings_are_cached_per_framework_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portabench.mining import listing as listing_module
+    from portabench.runner import session
+
+    version = listing_module.installed_version("jax")
+    if version is None:
+        pytest.skip("jax is not installed")
+    monkeypatch.setenv("PORTABENCH_CACHE", str(tmp_path))
+    saved = listing("jax")
+    saved.version = version
+    cached = tmp_path / "listings" / f"jax-{version}.json"
+    cached.parent.mkdir(parents=True)
+    cached.write_text(json.dumps(saved.to_json()))
+
+    def no_worker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached listing starts no worker")
+
+    monkeypatch.setattr(session, "query_worker", no_worker)
+    found = listing_module.fetch_listing("jax")
+    assert found.version == version and found.kinds == saved.kinds
