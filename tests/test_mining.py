@@ -486,6 +486,18 @@ def test_names_shadowed_in_a_scope_are_not_the_import() -> None:
     assert names(code) == ["torch.nn.functional.gelu", "jax.random.normal", "jax.random.PRNGKey"]
 
 
+def test_names_read_in_an_assignment_target_are_not_bound() -> None:
+    code = """
+    import torch
+
+    def f(mask, n):
+        mask[(torch.arange(n), n - 1)] = 1
+        out.weight[torch.argmax(mask)] = torch.zeros(1)
+        return torch.ones(n)
+    """
+    assert names(code) == ["torch.arange", "torch.argmax", "torch.zeros", "torch.ones"]
+
+
 def test_global_declaration_and_class_scope() -> None:
     code = """
     import torch

@@ -124,11 +124,10 @@ def _is_fallback_handler(handler: ast.ExceptHandler) -> bool:
 
 
 def _target_names(target: ast.expr) -> Iterator[str]:
+    """Names an assignment target binds (``a``, ``a, *b``); not the names it reads (``x[torch.arange(3)]``)."""
     for node in ast.walk(target):
-        if isinstance(node, ast.Name):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             yield node.id
-        elif isinstance(node, ast.Starred) and isinstance(node.value, ast.Name):
-            yield node.value.id
 
 
 def scope_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.arg]:
