@@ -548,7 +548,8 @@ def test_decorators_and_values_are_their_own_kinds() -> None:
             return act_layer()
 
     @torch.no_grad()
-    def k():
+    def k(x):
+        assert isinstance(x, torch.Tensor)   # a type check, not a use
         return Block(norm=nn.LayerNorm, dtype=torch.float32)
     """
     found = sites_of(code)

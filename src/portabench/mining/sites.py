@@ -284,6 +284,8 @@ class _Walker:
                 self.out.settings.append(Setting(self.path, node.lineno, node.col_offset + 1, fw, *found))
         elif isinstance(node.func, ast.Attribute):
             self.method(node, node.func, scope)
+        if isinstance(node.func, ast.Name) and node.func.id in _TYPE_CHECKS and scope.lookup(node.func.id)[0] is None:
+            return  # isinstance(x, torch.Tensor) checks a type, it does not use a callable
         for arg in [*node.args, *(k.value for k in node.keywords)]:
             self.value_use(arg, scope)
 
@@ -415,6 +417,9 @@ class _Walker:
         for child in ast.iter_child_nodes(node):
             self.visit(child, scope)
 
+
+#: Builtins whose arguments are types to check against, not callables used as values.
+_TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 
 #: Attributes of an array that are arrays too (``x.T.sum()``).
 _ARRAY_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "real", "imag", "data", "grad"})
