@@ -4,7 +4,8 @@ Each store is analysed as ``portabench report`` does (:func:`portabench.analysis
 its ``per_function`` table: cases pooled per column, ``reference_failed`` cases set aside).
 A column's status maps to a scan status: ``portable`` -> portable, ``partial`` -> partial,
 ``complete`` -> failing, ``reference_broken`` -> broken case, ``no_cases`` -> no cases,
-``missing`` (the name is not in that framework version) -> untested. Function names are
+``missing`` (the name is not in that framework version) and ``outcome_unknown`` (no usable
+outcome) -> untested. Function names are
 canonicalised with the API listing (TensorFlow aliases), so results stored under
 ``tensorflow.add`` answer for a call of ``tf.math.add``.
 
@@ -33,6 +34,7 @@ from portabench.store import Store
 _FROM_ANALYSIS = {
     "portable": PORTABLE, "partial": PARTIAL, "complete": FAILING,
     "reference_broken": BROKEN, "no_cases": NO_CASES, "missing": UNTESTED,
+    "outcome_unknown": UNTESTED,  # analysis on main after issue 13: no usable outcome, so no verdict
 }
 _MEASURED = (PORTABLE, PARTIAL, FAILING)
 
