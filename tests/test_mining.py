@@ -148,7 +148,7 @@ def test_only_calls_count_and_nested_calls_are_found(tmp_path: Path) -> None:
     assert result.counts == {"torch.no_grad": 1, "torch.exp": 2}
 
 
-def test_function_level_star_and_relative_imports_are_not_resolved(tmp_path: Path) -> None:
+def test_function_level_imports_resolve_and_star_and_relative_imports_need_a_listing(tmp_path: Path) -> None:
     result = mine_code(
         "torch",
         tmp_path,
@@ -166,8 +166,10 @@ def test_function_level_star_and_relative_imports_are_not_resolved(tmp_path: Pat
         LA.norm(x)
         """,
     )
-    assert result.counts == {"torch.linalg.norm": 1}  # module-level try/except imports are resolved
-    assert "Tensor.relu" not in result.method_candidates  # G is an (unresolved) import, not a value
+    # function-local imports and module-level try/except imports are resolved; without a listing the
+    # star import binds nothing, and the relative import is never a framework
+    assert result.counts == {"torch.linalg.norm": 1, "torch.nn.functional.relu": 1}
+    assert "Tensor.relu" not in result.method_candidates
 
 
 # --- method candidates ------------------------------------------------------------------------
@@ -196,8 +198,9 @@ def test_method_candidates(tmp_path: Path) -> None:
                 return torch.zeros(3).mean(), x.split(2)
         """,
     )
-    assert result.method_candidates == {"Tensor.sum": 1, "Tensor.view": 1, "Tensor.mean": 1, "Tensor.split": 1}
-    assert result.counts == {"torch.zeros": 1}
+    assert result.method_candidates == {"Tensor.sum": 1, "Tensor.view": 1, "Tensor.split": 1}
+    # the result of a framework function is likely a tensor: its method call is linked (inferred)
+    assert result.counts == {"torch.zeros": 1, "torch.Tensor.mean": 1}
 
 
 def test_method_candidates_need_a_framework_import(tmp_path: Path) -> None:
@@ -392,3 +395,314 @@ def test_shipped_tables_reflect_well_known_usage() -> None:
     assert load_frequency_table("jax")["counts"]["jax.numpy.zeros"] > 50
     assert load_frequency_table("tf")["counts"]["tensorflow.convert_to_tensor"] > 50
     assert load_frequency_table("torch")["method_candidates"]["Tensor.view"] > 50
+
+
+# --- the resolver's rules, each from the construct it fixes (issue 15) -----------------------
+
+LISTING_DIR = Path(__file__).parent / "data" / "api_listings"
+
+
+def listing(framework: str):
+    from portabench.mining.listing import ApiListing
+
+    return ApiListing.load(LISTING_DIR / f"{framework}.json")
+
+
+def sites_of(code: str, frameworks: tuple[str, ...] = ("torch", "jax", "tensorflow"), with_listing: bool = True):
+    from portabench.mining.imports import Naming
+    from portabench.mining.sites import analyze_source
+
+    naming = Naming.for_frameworks(list(frameworks), {fw: listing(fw) if with_listing else None for fw in frameworks})
+    return analyze_source(textwrap.dedent(code), "mod.py", naming)
+
+
+def names(code: str, kind: str = "call", **kw) -> list[str]:
+    return [s.name for s in sites_of(code, **kw).sites if s.kind == kind]
+
+
+def test_import_error_fallback_does_not_replace_the_try_import() -> None:
+    code = """
+    try:
+        from torch.amp import autocast
+    except ImportError:
+        from torch.cuda.amp import autocast
+    try:
+        import tensorflow.compat.v1 as tf
+    except (ModuleNotFoundError, AttributeError):
+        import tensorflow as tf
+    autocast("cuda")
+    tf.placeholder(tf.float32)
+    """
+    assert names(code) == ["torch.amp.autocast", "tensorflow.compat.v1.placeholder"]
+
+
+def test_only_fallback_import_is_used_when_the_try_binds_nothing() -> None:
+    assert names("try:\n    pass\nexcept ImportError:\n    import torch\ntorch.abs(x)\n") == ["torch.abs"]
+
+
+def test_chains_through_values_are_not_framework_calls() -> None:
+    code = """
+    import torch
+    import tensorflow as tf
+    FLAGS = tf.compat.v1.flags.FLAGS
+    FLAGS.model_dir.split("/")
+    torch.__version__.split(".")
+    torch.Tensor.shape.numel()
+    torch.nn.Linear.weight.data.uniform_()
+    torch.abs(x)
+    tf.data.Dataset.from_tensor_slices(x)   # a static method of a class whose members are not listed
+    """
+    assert names(code) == ["torch.abs", "tensorflow.data.Dataset.from_tensor_slices"]
+    # without a listing, private/dunder and constant-like components still rule a chain out
+    assert names(code, with_listing=False) == [
+        "torch.Tensor.shape.numel", "torch.nn.Linear.weight.data.uniform_", "torch.abs",
+        "tensorflow.data.Dataset.from_tensor_slices"]
+
+
+def test_names_shadowed_in_a_scope_are_not_the_import() -> None:
+    code = """
+    import torch.nn.functional as F
+    from jax import random
+    import jax.numpy as jnp
+
+    def with_param(F, x):
+        return F.relu(x)
+
+    def with_local_import():
+        import random
+        return random.random()
+
+    def with_local_def():
+        def jnp():
+            pass
+        return jnp.ones(3)
+
+    squares = [F.relu(F) for F in range(3)]
+    lam = lambda random: random.normal()
+
+    def uses_module_names(x):
+        return F.gelu(x), random.normal(random.PRNGKey(0), (2,))
+    """
+    assert names(code) == ["torch.nn.functional.gelu", "jax.random.normal", "jax.random.PRNGKey"]
+
+
+def test_names_read_in_an_assignment_target_are_not_bound() -> None:
+    code = """
+    import torch
+
+    def f(mask, n):
+        mask[(torch.arange(n), n - 1)] = 1
+        out.weight[torch.argmax(mask)] = torch.zeros(1)
+        return torch.ones(n)
+    """
+    assert names(code) == ["torch.arange", "torch.argmax", "torch.zeros", "torch.ones"]
+
+
+def test_global_declaration_and_class_scope() -> None:
+    code = """
+    import torch
+
+    class Config:
+        torch = None
+        def method(self):
+            return torch.zeros(1)   # the class attribute is not in scope here
+
+    def f():
+        global torch
+        return torch.ones(1)
+    """
+    assert names(code) == ["torch.zeros", "torch.ones"]
+
+
+def test_function_local_imports_are_resolved_in_their_scope() -> None:
+    code = """
+    def f(x):
+        import torch.nn.functional as G
+        return G.softmax(x, -1)
+
+    def g(x):
+        return G.softmax(x, -1)   # G is not bound here
+    """
+    assert names(code) == ["torch.nn.functional.softmax"]
+
+
+def test_decorators_and_values_are_their_own_kinds() -> None:
+    code = """
+    import jax
+    import jax.numpy as jnp
+    import tensorflow as tf
+    import torch
+    from torch import nn
+
+    @jax.jit
+    def f(x):
+        return jax.tree.map(jnp.array, x)
+
+    @tf.function
+    def g(x):
+        return x
+
+    class M(nn.Module):
+        @torch.jit.ignore
+        def h(self, act_layer=nn.GELU):
+            return act_layer()
+
+    @torch.no_grad()
+    def k(x):
+        assert isinstance(x, torch.Tensor)   # a type check, not a use
+        return Block(norm=nn.LayerNorm, dtype=torch.float32)
+    """
+    found = sites_of(code)
+    assert [s.name for s in found.sites if s.kind == "decorator"] == ["jax.jit", "tensorflow.function", "torch.jit.ignore"]
+    assert [s.name for s in found.sites if s.kind == "value"] == ["jax.numpy.array", "torch.nn.GELU", "torch.nn.LayerNorm"]
+    assert [s.name for s in found.sites if s.kind == "call"] == ["jax.tree.map", "torch.no_grad"]
+
+
+def test_flax_and_standalone_keras_are_followed_to_the_framework() -> None:
+    code = """
+    import flax.linen as nn
+    from flax import nnx
+    import keras
+    from keras import layers
+
+    x = nn.relu(nn.Dense(3)(x))
+    y = nnx.gelu(x)
+    init = nn.initializers.zeros
+    nn.Dense(3, kernel_init=nn.initializers.lecun_normal())
+    keras.layers.Dense(3)
+    layers.Conv2D(8, 3)
+    """
+    jax_sites = sites_of(code, frameworks=("jax",)).sites
+    assert [(s.name, s.resolution) for s in jax_sites if s.kind == "call"] == [
+        ("jax.nn.relu", "reexport"), ("jax.nn.gelu", "reexport"), ("jax.nn.initializers.lecun_normal", "reexport")]
+    tf_sites = sites_of(code, frameworks=("tensorflow",)).sites
+    assert [s.name for s in tf_sites if s.kind == "call"] == [
+        "tensorflow.keras.layers.Dense", "tensorflow.keras.layers.Conv2D"]
+
+
+def test_tensorflow_aliases_are_canonical_and_prefixes_not_doubled() -> None:
+    code = """
+    import tensorflow as tf
+    import tensorflow.compat.v1 as tf1
+    tf.reduce_sum(x)
+    tf.math.reduce_sum(x)
+    tf.add(x, y)
+    tf1.compat.v1.placeholder(tf.float32)
+    tf.compat.v2.cast(x, tf.int32)
+    """
+    assert names(code) == ["tensorflow.math.reduce_sum", "tensorflow.math.reduce_sum", "tensorflow.math.add",
+                           "tensorflow.compat.v1.placeholder", "tensorflow.cast"]
+
+
+def test_star_imports_resolve_through_the_listing() -> None:
+    code = """
+    from torch.nn.functional import *
+    from jax.numpy import *
+    relu(x)
+    mean(x)
+    my_own_function(x)
+    """
+    assert names(code) == ["torch.nn.functional.relu", "jax.numpy.mean"]
+    assert names(code, with_listing=False) == []  # without a listing, what * binds is unknown
+
+
+def test_getattr_with_a_literal() -> None:
+    code = """
+    import torch
+    getattr(torch, "cumsum")(x, 0)
+    getattr(torch.nn.functional, "gelu")(x)
+    getattr(torch, name)(x)
+    getattr(torch, "__version__")
+    """
+    found = sites_of(code).sites
+    assert [(s.name, s.resolution) for s in found] == [("torch.cumsum", "getattr"), ("torch.nn.functional.gelu", "getattr")]
+
+
+def test_method_calls_are_linked_when_the_receiver_type_is_known_or_likely() -> None:
+    code = """
+    import torch
+    import jax.numpy as jnp
+
+    def f(x: torch.Tensor, y):
+        z = torch.zeros(3)
+        a = jnp.ones(3)
+        return x.transpose(0, 1), z.sum(), y.view(-1), a.mean(), x.T.abs(), torch.ones(2).float().exp()
+    """
+    found = [(s.name, s.resolution, s.covers) for s in sites_of(code).sites if s.kind == "method"]
+    assert ("torch.Tensor.transpose", "annotation", ("torch.Tensor.transpose", "torch.transpose")) in found
+    assert ("torch.Tensor.sum", "inferred", ("torch.Tensor.sum", "torch.sum")) in found
+    assert ("jax.numpy.mean", "inferred", ("jax.numpy.mean",)) in found  # jax.Array methods are covered by jnp
+    assert ("torch.Tensor.abs", "inferred", ("torch.Tensor.abs", "torch.abs")) in found  # x.T is a tensor
+    assert ("torch.Tensor.exp", "inferred", ("torch.Tensor.exp", "torch.exp")) in found  # through .float()
+    unresolved = {s.name for s in sites_of(code).sites if s.resolution == "unresolved"}
+    assert {"Tensor.view", "Array.view"} <= unresolved  # y's type is unknown: a candidate per imported framework
+
+
+def test_settings_and_device_strings_are_found() -> None:
+    code = """
+    import torch
+    import jax
+    import tensorflow as tf
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("high")
+    jax.config.update("jax_enable_x64", True)
+    tf.config.set_soft_device_placement(True)
+    tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    x = torch.ones(2, device="cuda:1").cuda()
+    jax.devices("tpu")
+    tf.device("/job:worker/replica:0/task:0/device:GPU:1")
+    label = "gpu-count"   # not a device string
+    """
+    found = sites_of(code)
+    assert [(s.name, s.value) for s in found.settings] == [
+        ("torch.backends.cudnn.allow_tf32", "False"), ("torch.set_float32_matmul_precision", "'high'"),
+        ("jax_enable_x64", "True"), ("tensorflow.config.set_soft_device_placement", "True"),
+        ("tensorflow.keras.mixed_precision.set_global_policy", "'mixed_bfloat16'")]
+    assert [d.device for d in found.devices] == ["cuda:1", ".cuda()", "tpu", "/job:worker/replica:0/task:0/device:GPU:1"]
+
+
+def test_indirect_uses_are_counted_apart_in_the_frequency_table(tmp_path: Path) -> None:
+    code = "import jax\nimport jax.numpy as jnp\n@jax.jit\ndef f(x):\n    return jax.vmap(jnp.sin)(x)\n"
+    result = mine_sources("jax", [str(write(tmp_path, "m.py", code))], listing=listing("jax"))
+    assert result.counts == {"jax.vmap": 1}
+    assert result.indirect == {"decorator": {"jax.jit": 1}, "value": {"jax.numpy.sin": 1}}
+    table = result.to_json()
+    assert table["indirect"] == {"decorator": {"jax.jit": 1}, "value": {"jax.numpy.sin": 1}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(table))
+    assert load_frequency_table(path)["indirect"]["value"] == {"jax.numpy.sin": 1}
+
+
+def test_process_pool_gives_the_same_counts_as_one_process(tmp_path: Path) -> None:
+    for i in range(150):  # more than two chunks of 64 files
+        write(tmp_path, f"pkg/m{i:03d}.py", f"import torch\nimport torch.nn.functional as F\n"
+                                           f"def f{i}(x):\n    return F.relu(x).sum() + torch.ones({i}).mean()\n")
+    write(tmp_path, "pkg/broken.py", "def (:\n")
+    one = mine_sources("torch", [str(tmp_path / "pkg")], workers=1)
+    done: list[int] = []
+    two = mine_sources("torch", [str(tmp_path / "pkg")], workers=2, progress=done.append)
+    assert one.to_json() == two.to_json()
+    assert two.counts["torch.nn.functional.relu"] == 150 and two.files_skipped == 1
+    assert done[-1] == 151
+
+
+def test_fetched_listings_are_cached_per_framework_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portabench.mining import listing as listing_module
+    from portabench.runner import session
+
+    version = listing_module.installed_version("jax")
+    if version is None:
+        pytest.skip("jax is not installed")
+    monkeypatch.setenv("PORTABENCH_CACHE", str(tmp_path))
+    saved = listing("jax")
+    saved.version = version
+    cached = tmp_path / "listings" / f"jax-{version}.json"
+    cached.parent.mkdir(parents=True)
+    cached.write_text(json.dumps(saved.to_json()))
+
+    def no_worker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached listing starts no worker")
+
+    monkeypatch.setattr(session, "query_worker", no_worker)
+    found = listing_module.fetch_listing("jax")
+    assert found.version == version and found.kinds == saved.kinds

@@ -1,6 +1,8 @@
 """Subcommands: each module has ``add_parser(subparsers, name)`` and a handler calling library code."""
 
-from portabench.commands import api, compare, coverage, export, import_data, merge, mine, report, run, sample, study
+from portabench.commands import (
+    api, compare, coverage, export, import_data, merge, mine, report, run, sample, scan, study,
+)
 
 COMMANDS = {
     "api": api,
@@ -14,4 +16,5 @@ COMMANDS = {
     "merge": merge,
     "import": import_data,
     "compare": compare,
+    "scan": scan,
 }

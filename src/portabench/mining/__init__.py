@@ -4,16 +4,29 @@ Pure :mod:`ast`, the framework is never imported. One job per module:
 
 - :mod:`~portabench.mining.sources` reads sources (directories, files, installed
   distributions, jsonl/parquet corpora);
-- :mod:`~portabench.mining.imports` resolves a module's import aliases;
-- :mod:`~portabench.mining.calls` counts calls (and method candidates) of a module;
-- :mod:`~portabench.mining.miner` ties them together in :func:`mine_sources`;
+- :mod:`~portabench.mining.listing` is a framework's API listing (fetched from a worker, cached);
+- :mod:`~portabench.mining.imports` turns dotted names into canonical framework names;
+- :mod:`~portabench.mining.scopes` records what each scope binds (per-scope resolution);
+- :mod:`~portabench.mining.methods` types method receivers and links method calls;
+- :mod:`~portabench.mining.settings` recognises portability settings and device strings;
+- :mod:`~portabench.mining.sites` walks one file once: call sites, settings, device strings;
+- :mod:`~portabench.mining.pool` runs that walk over a process pool;
+- :mod:`~portabench.mining.miner` sums it into a frequency table in :func:`mine_sources`;
 - :mod:`~portabench.mining.table` is the frequency-table format (:class:`MiningResult`,
   :func:`load_frequency_table`).
 
 See docs/mining.md for the resolution rules and their limits.
 """
 
+from portabench.mining.listing import ApiListing, fetch_listing
 from portabench.mining.miner import mine_sources
+from portabench.mining.sites import (
+    CallSite,
+    DeviceString,
+    FileAnalysis,
+    Setting,
+    analyze_source,
+)
 from portabench.mining.table import (
     FORMAT,
     METHOD_OWNER,
@@ -26,8 +39,15 @@ from portabench.mining.table import (
 __all__ = [
     "FORMAT",
     "METHOD_OWNER",
+    "ApiListing",
+    "CallSite",
+    "DeviceString",
+    "FileAnalysis",
     "MiningResult",
+    "Setting",
+    "analyze_source",
     "default_table_path",
+    "fetch_listing",
     "load_frequency_table",
     "mine_sources",
     "validate_frequency_table",

@@ -1,20 +1,17 @@
-"""Resolving a module's import aliases to qualified names.
+"""Qualified names: what an import binds, and the one name a framework function is counted under.
 
-:func:`module_aliases` reads the *module-level* imports of a parsed file (also
-those nested in module-level ``if``/``try``/``with`` blocks, such as
-``try: import torch`` or ``if TYPE_CHECKING:``) and returns an
-:class:`AliasTable`: local name -> qualified dotted name, e.g.
-``{"F": "torch.nn.functional", "jnp": "jax.numpy", "tf": "tensorflow.compat.v1"}``.
-
-Deliberately not resolved (see docs/mining.md):
-- imports inside functions and classes (their scope is not the module's);
-- ``from x import *`` (the names it binds are unknown without importing x);
-- relative imports (``from . import y``): they never name a framework;
-- ``tensorflow.compat.v2`` is rewritten to ``tensorflow`` (:data:`CANONICAL_PREFIXES`);
-  ``tensorflow.compat.v1`` names keep their prefix;
-- rebinding after import (``F = something_else``): the miner keeps the import's
-  meaning. Only one kind of assignment is followed: a module-level ``name = <alias>.<attr>...``
-  whose right side resolves through a framework alias (``tfkl = tf.keras.layers``).
+- :func:`import_bindings` gives the local names an ``import`` statement binds and
+  the dotted name each one stands for (``import torch.nn.functional as F`` ->
+  ``F: torch.nn.functional``; ``import torch.nn`` binds only ``torch``);
+- :class:`Naming` turns a dotted name written in the code into the framework
+  function it calls, or ``None``: the framework is found from the root module
+  (:data:`REEXPORT_ROOTS` adds ``flax`` for JAX and standalone ``keras`` for
+  TensorFlow), re-exports are followed (``flax.linen.relu`` -> ``jax.nn.relu``,
+  ``keras.layers.Dense`` -> ``tensorflow.keras.layers.Dense``), TensorFlow's
+  compat prefixes are collapsed (``tensorflow.compat.v1.compat.v1.x`` ->
+  ``tensorflow.compat.v1.x``, ``tensorflow.compat.v2.x`` -> ``tensorflow.x``), aliases
+  are replaced by their canonical export name from the API listing, and the name is
+  checked against the listing (:meth:`Naming.check`).
 """
 
 from __future__ import annotations
@@ -22,45 +19,45 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-#: Modules that are the same API under another name; qualified names are rewritten to the
-#: canonical spelling so that one function is counted under one name.
-#: ``tensorflow.compat.v2`` *is* the TF2 API (``tensorflow.compat.v2.cast`` is ``tensorflow.cast``);
-#: ``tensorflow.compat.v1`` is a different API and keeps its prefix.
+from portabench.mining.listing import ApiListing
+
+#: Modules that are the same API under another name (``tensorflow.compat.v2`` *is* the TF2 API).
 CANONICAL_PREFIXES: dict[str, str] = {"tensorflow.compat.v2": "tensorflow"}
+
+#: Doubled compat prefixes (``import tensorflow.compat.v1 as tf; tf.compat.v1.x``), collapsed.
+_DOUBLED = (
+    (".compat.v1.compat.v1.", ".compat.v1."),
+    (".compat.v2.compat.v2.", ".compat.v2."),
+    (".compat.v1.compat.v2.", ".compat.v2."),
+    (".compat.v2.compat.v1.", ".compat.v1."),
+)
+
+#: Root modules of other distributions that re-export a framework's functions: root -> framework.
+REEXPORT_ROOTS: dict[str, str] = {"flax": "jax", "keras": "tensorflow", "tf_keras": "tensorflow"}
+
+#: ``flax.linen`` / ``flax.nnx`` names that are ``jax.nn`` functions (flax/linen/activation.py re-exports them).
+FLAX_ACTIVATIONS = frozenset({
+    "celu", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu",
+    "log_sigmoid", "log_softmax", "logsumexp", "normalize", "one_hot", "relu", "relu6", "selu", "sigmoid",
+    "silu", "soft_sign", "softmax", "softplus", "standardize", "swish", "tanh",
+})
+_FLAX_NAMESPACES = ("flax.linen", "flax.nnx", "flax.linen.activation", "flax.nnx.nn.activations")
 
 
 def canonical_name(qualname: str) -> str:
-    """Rewrite a qualified name whose module is listed in :data:`CANONICAL_PREFIXES`."""
+    """Collapse doubled compat prefixes and rewrite modules listed in :data:`CANONICAL_PREFIXES`."""
+    padded = qualname + "."
+    changed = True
+    while changed:
+        changed = False
+        for doubled, single in _DOUBLED:
+            if doubled in padded:
+                padded, changed = padded.replace(doubled, single), True
+    qualname = padded[:-1]
     for prefix, canonical in CANONICAL_PREFIXES.items():
         if qualname == prefix or qualname.startswith(prefix + "."):
-            return canonical + qualname[len(prefix) :]
+            return canonical + qualname[len(prefix):]
     return qualname
-
-
-@dataclass
-class AliasTable:
-    """The names a module binds by import.
-
-    Attributes:
-        framework: local name -> qualified name, for imports under one of the mining roots.
-        other: local names bound by imports of anything else (``np``, ``os``, relative
-            imports such as ``from ..utils import logging``), and names
-            bound by imports inside functions or classes (not resolved); calls on them are
-            neither framework calls nor method candidates.
-    """
-
-    framework: dict[str, str] = field(default_factory=dict)
-    other: set[str] = field(default_factory=set)
-
-    @property
-    def imports_framework(self) -> bool:
-        """True when the module imports at least one name under a mining root."""
-        return bool(self.framework)
-
-
-def _under_roots(qualname: str, roots: tuple[str, ...]) -> bool:
-    top = qualname.split(".", 1)[0]
-    return top in roots
 
 
 def dotted_chain(node: ast.expr) -> list[str] | None:
@@ -75,74 +72,112 @@ def dotted_chain(node: ast.expr) -> list[str] | None:
     return parts[::-1]
 
 
-def _module_level_statements(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Statements executed in the module scope: the body plus module-level if/try/with blocks."""
-    out: list[ast.stmt] = []
-    for stmt in body:
-        out.append(stmt)
-        if isinstance(stmt, ast.If):
-            out.extend(_module_level_statements(stmt.body))
-            out.extend(_module_level_statements(stmt.orelse))
-        elif isinstance(stmt, ast.Try | ast.TryStar):
-            out.extend(_module_level_statements(stmt.body))
-            for handler in stmt.handlers:
-                out.extend(_module_level_statements(handler.body))
-            out.extend(_module_level_statements(stmt.orelse))
-            out.extend(_module_level_statements(stmt.finalbody))
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            out.extend(_module_level_statements(stmt.body))
+def import_bindings(stmt: ast.Import | ast.ImportFrom) -> list[tuple[str, str | None]]:
+    """``(local name, dotted name)`` per name the statement binds; ``None`` for relative imports.
+
+    A star import is returned as ``("*", module)``.
+    """
+    out: list[tuple[str, str | None]] = []
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                out.append((alias.asname, alias.name))
+            else:
+                top = alias.name.split(".", 1)[0]
+                out.append((top, top))
+        return out
+    relative = bool(stmt.level) or not stmt.module
+    for alias in stmt.names:
+        if alias.name == "*":
+            out.append(("*", None if relative else stmt.module))
+        else:
+            out.append((alias.asname or alias.name, None if relative else f"{stmt.module}.{alias.name}"))
     return out
 
 
-def module_aliases(tree: ast.Module, roots: tuple[str, ...]) -> AliasTable:
-    """Build the alias table of a module from its module-level imports (later imports win)."""
-    table = AliasTable()
+@dataclass
+class Naming:
+    """Names of the frameworks being mined, with their listings (``None``: names are not checked).
 
-    def bind(local: str, qualname: str) -> None:
-        if _under_roots(qualname, roots):
-            table.framework[local] = canonical_name(qualname)
-            table.other.discard(local)
-        else:
-            table.other.add(local)
-            table.framework.pop(local, None)
+    Attributes:
+        frameworks: canonical framework names considered.
+        roots: root module -> framework (the registry's ``mining_roots`` plus :data:`REEXPORT_ROOTS`).
+        listings: framework -> its :class:`ApiListing`, or ``None``.
+    """
 
-    module_level = _module_level_statements(tree.body)
-    for stmt in module_level:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    # import torch.nn.functional as F -> F is torch.nn.functional
-                    bind(alias.asname, alias.name)
-                else:
-                    # import torch.nn -> binds only "torch", which is the module torch
-                    top = alias.name.split(".", 1)[0]
-                    bind(top, top)
-        elif isinstance(stmt, ast.ImportFrom):
-            if stmt.level or not stmt.module:
-                # relative import: never a framework, but its names are modules or objects, not values
-                table.other.update(alias.asname or alias.name for alias in stmt.names if alias.name != "*")
-                continue
-            for alias in stmt.names:
-                if alias.name == "*":
-                    continue  # star import: names unknown statically
-                bind(alias.asname or alias.name, f"{stmt.module}.{alias.name}")
-        elif (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-            and isinstance(stmt.value, ast.Attribute | ast.Name)
-        ):
-            # module-level attribute alias: tfkl = tf.keras.layers
-            chain = dotted_chain(stmt.value)
-            if chain is not None and chain[0] in table.framework:
-                table.framework[stmt.targets[0].id] = canonical_name(".".join([table.framework[chain[0]], *chain[1:]]))
-    # Names bound by imports inside functions/classes are not resolved, but they are
-    # modules or imported objects, not values: keep them out of the method candidates.
-    seen = {id(stmt) for stmt in module_level}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in seen:
-            for alias in node.names:
-                local = alias.asname or alias.name.split(".", 1)[0]
-                if local != "*" and local not in table.framework:
-                    table.other.add(local)
-    return table
+    frameworks: tuple[str, ...]
+    roots: dict[str, str]
+    listings: dict[str, ApiListing | None] = field(default_factory=dict)
+
+    @classmethod
+    def for_frameworks(cls, frameworks: list[str], listings: dict[str, ApiListing | None] | None = None) -> Naming:
+        from portabench.frameworks import get_framework
+
+        entries = [get_framework(f) for f in frameworks]
+        roots = {root: e.name for e in entries for root in e.mining_roots}
+        names = {e.name for e in entries}
+        roots.update({root: fw for root, fw in REEXPORT_ROOTS.items() if fw in names})
+        return cls(tuple(e.name for e in entries), roots, dict(listings or {}))
+
+    def framework_of(self, dotted: str) -> str | None:
+        """The framework whose import roots ``dotted`` is under, if any."""
+        return self.roots.get(dotted.split(".", 1)[0])
+
+    def follow(self, dotted: str) -> tuple[str, str, bool] | None:
+        """``(framework, qualified name, re-exported)`` for a dotted name under a root, else ``None``.
+
+        Re-exports are followed; a ``flax`` name that is not a ``jax.nn`` re-export is ``None``
+        (flax's own layers are not JAX functions).
+        """
+        fw = self.framework_of(dotted)
+        if fw is None:
+            return None
+        root, _, rest = dotted.partition(".")
+        if root in ("keras", "tf_keras"):
+            return fw, canonical_name("tensorflow.keras" + (f".{rest}" if rest else "")), True
+        if root == "flax":
+            for ns in _FLAX_NAMESPACES:
+                if dotted.startswith(ns + "."):
+                    tail = dotted[len(ns) + 1:]
+                    if tail.startswith("initializers."):
+                        return fw, "jax.nn." + tail, True
+                    if tail in FLAX_ACTIVATIONS:
+                        return fw, "jax.nn." + tail, True
+            return None
+        name = canonical_name(dotted)
+        listing = self.listings.get(fw)
+        if listing is not None:
+            name = listing.canonical(name)
+        return fw, name, False
+
+    def check(self, framework: str, qualname: str) -> str | None:
+        """How a name called in the code stands against the listing.
+
+        ``"listed"``: a listed callable; ``"unchecked"``: no listing to check against;
+        ``"unlisted"``: under a namespace the listing does not cover (``tf.keras.*``,
+        ``jax.config.*``) — kept; ``None``: certainly not a framework callable — a private or
+        dunder component (``torch.__version__.split``), an attribute reached through a listed
+        callable or a plain attribute (``FLAGS = tf.compat.v1.flags.FLAGS; FLAGS.x.split``),
+        or a constant-like component (``FLAGS``, ``SOME_TABLE``) before the last. A method of a
+        listed class whose members the listing does not walk (``tf.data.Dataset.from_tensor_slices``)
+        is ``unlisted``; of a class whose members it walks (``torch.Tensor``), it must be listed.
+        """
+        parts = qualname.split(".")
+        if any(p.startswith("_") for p in parts):
+            return None
+        if any(p.isupper() and len(p) > 1 for p in parts[1:-1]):
+            return None
+        listing = self.listings.get(framework)
+        if listing is None:
+            return "unchecked"
+        if listing.is_callable(qualname):
+            return "listed"
+        if qualname in listing.kinds:  # a plain attribute (Tensor.shape)
+            return None
+        for i in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:i])
+            if prefix in listing.kinds:
+                if i == len(parts) - 1 and listing.kinds[prefix] == "class" and not listing.is_namespace(prefix):
+                    return "unlisted"  # a class's static method the listing does not walk (Dataset.from_tensor_slices)
+                return None  # past a listed callable or value: an attribute of an object
+        return "unlisted"

@@ -1,75 +1,102 @@
-"""Mining a list of sources: parse each file, resolve its imports, count its calls."""
+"""Mining a list of sources: every file parsed and walked once, over a process pool, counts summed."""
 
 from __future__ import annotations
 
-import ast
-import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from portabench.frameworks import get_framework
-from portabench.mining.calls import count_calls
-from portabench.mining.imports import module_aliases
-from portabench.mining.sources import resolve_source
-from portabench.mining.table import METHOD_OWNER, MiningResult
+from portabench.mining.imports import Naming
+from portabench.mining.listing import ApiListing
+from portabench.mining.pool import map_files
+from portabench.mining.sites import FileAnalysis
+from portabench.mining.sources import FileText, resolve_source
+from portabench.mining.table import MiningResult
 
 
-def _parse(text: str | bytes) -> ast.Module | None:
-    """Parse a module; ``None`` for anything that does not parse (syntax errors, undecodable bytes,
-    null bytes, nesting too deep). Bytes are decoded as Python does (UTF-8 or a PEP 263 declaration)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in old code
-            return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+@dataclass
+class FileCounts:
+    """What one file adds to a frequency table (small, so it crosses process boundaries cheaply)."""
+
+    parsed: bool
+    calls: Counter[str] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+    decorators: Counter[str] = field(default_factory=Counter)
+    values: Counter[str] = field(default_factory=Counter)
+
+
+def count_file(analysis: FileAnalysis) -> FileCounts:
+    """Counts of one analysed file: calls (typed method calls under their linked name), unresolved
+    method candidates, and indirect uses (decorators, values) each under their own kind."""
+    out = FileCounts(analysis.parsed)
+    for site in analysis.sites:
+        if site.kind == "call" or (site.kind == "method" and site.resolution != "unresolved"):
+            out.calls[site.name] += 1
+        elif site.kind == "method":
+            out.methods[site.name] += 1
+        elif site.kind == "decorator":
+            out.decorators[site.name] += 1
+        elif site.kind == "value":
+            out.values[site.name] += 1
+    return out
 
 
 def mine_sources(
     framework: str,
     sources: list[str],
     progress: Callable[[int], None] | None = None,
+    listing: ApiListing | None = None,
+    workers: int | None = None,
 ) -> MiningResult:
-    """Count how often each function of ``framework`` is called in ``sources``.
+    """Count how often each function of ``framework`` is used in ``sources``.
 
     Args:
         framework: ``torch``, ``jax`` or ``tensorflow`` (aliases accepted); its import
-            roots come from :attr:`FrameworkEntry.mining_roots`. The framework itself is
-            never imported: mining is pure :mod:`ast`.
+            roots come from :attr:`FrameworkEntry.mining_roots` (plus re-exporting packages,
+            :data:`portabench.mining.imports.REEXPORT_ROOTS`). The framework itself is never
+            imported: mining is pure :mod:`ast`.
         sources: source strings, see :mod:`portabench.mining.sources`. All are resolved
             before any is read, so a bad source fails fast with :class:`PortabenchError`.
         progress: called with the number of files done so far after each file.
+        listing: the framework's API listing (:func:`portabench.mining.listing.fetch_listing`);
+            with one, names are checked against it, aliases canonicalised, star imports
+            resolved and callables passed as values counted; without, names are not checked.
+        workers: processes (default: one per core).
 
     Returns:
         a :class:`MiningResult`. Files that cannot be read, decoded or parsed are counted
         in ``files_skipped`` and otherwise ignored.
     """
     entry = get_framework(framework)
-    roots = entry.mining_roots
-    owner = METHOD_OWNER.get(entry.name, "Tensor")
+    naming = Naming.for_frameworks([entry.name], {entry.name: listing})
     resolved = [resolve_source(spec) for spec in sources]
-    calls: Counter[str] = Counter()
-    methods: Counter[str] = Counter()
-    files_read = files_skipped = done = 0
-    for source in resolved:
-        for text in source.files():
-            tree = _parse(text) if text is not None else None
-            if tree is None:
-                files_skipped += 1
-            else:
-                files_read += 1
-                found = count_calls(tree, module_aliases(tree, roots), owner)
-                calls.update(found.calls)
-                methods.update(found.methods)
-            done += 1
-            if progress is not None:
-                progress(done)
+
+    def files() -> Iterator[tuple[str, FileText]]:
+        for source in resolved:
+            for text in source.files():
+                yield "", text
+
+    total = FileCounts(True)
+    files_read = files_skipped = 0
+    for done, counts in enumerate(map_files(files(), naming, count_file, workers), start=1):
+        if counts.parsed:
+            files_read += 1
+            total.calls.update(counts.calls)
+            total.methods.update(counts.methods)
+            total.decorators.update(counts.decorators)
+            total.values.update(counts.values)
+        else:
+            files_skipped += 1
+        if progress is not None:
+            progress(done)
     return MiningResult(
         framework=entry.name,
-        counts=dict(calls),
-        method_candidates=dict(methods),
+        counts=dict(total.calls),
+        method_candidates=dict(total.methods),
         files_read=files_read,
         files_skipped=files_skipped,
         sources=[source.describe() for source in resolved],
         source_specs=list(sources),
+        indirect={"decorator": dict(total.decorators), "value": dict(total.values)},
     )

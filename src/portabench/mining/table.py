@@ -7,11 +7,14 @@ A table is a JSON object::
      "sources": [{"name": "transformers", "version": "4.57.1"}],
      "files_read": 123, "files_skipped": 0,
      "counts": {"torch.nn.Linear": 456},
-     "method_candidates": {"Tensor.view": 99}}
+     "method_candidates": {"Tensor.view": 99},
+     "indirect": {"decorator": {"jax.jit": 7}, "value": {"torch.nn.GELU": 3}}}
 
 ``counts`` keys are qualified names under the framework's real top-level module;
 ``method_candidates`` keys are ``<Owner>.<method>`` (``Tensor`` for torch and
-tensorflow, ``Array`` for jax). Both map to non-negative integers and are written
+tensorflow, ``Array`` for jax). ``indirect`` (optional, ``{}`` when absent) counts uses
+that are not calls, by kind: bare decorators and callables passed as values; they are
+not in ``counts``, so a frequency table can include or exclude them. All map to non-negative integers and are written
 sorted by decreasing count, then name. Optional extra keys (``note``) are kept.
 """
 
@@ -30,8 +33,7 @@ from portabench.frameworks import FRAMEWORKS, get_framework
 
 FORMAT = "portabench-frequencies/1"
 
-#: The type that method candidates are recorded under, per framework.
-METHOD_OWNER: dict[str, str] = {"torch": "Tensor", "jax": "Array", "tensorflow": "Tensor"}
+from portabench.mining.methods import METHOD_OWNER  # noqa: F401  (re-exported)
 
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
@@ -61,6 +63,7 @@ class MiningResult:
     sources: list[dict[str, Any]]
     generated_by: str | None = None
     source_specs: list[str] = field(default_factory=list)
+    indirect: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> name -> count
 
     def to_json(self) -> dict[str, Any]:
         """The frequency-table JSON object (see the module docstring)."""
@@ -76,6 +79,7 @@ class MiningResult:
             "files_skipped": self.files_skipped,
             "counts": _sorted_counts(self.counts),
             "method_candidates": _sorted_counts(self.method_candidates),
+            "indirect": {kind: _sorted_counts(c) for kind, c in sorted(self.indirect.items())},
         }
 
 
@@ -105,6 +109,11 @@ def validate_frequency_table(data: Any, origin: str = "frequency table") -> dict
     if "method_candidates" not in data:
         data["method_candidates"] = {}
     _check_counts(data, "method_candidates", origin)
+    indirect = data.setdefault("indirect", {})
+    if not isinstance(indirect, dict):
+        raise PortabenchError(f"{origin}: 'indirect' must be an object of kind -> counts")
+    for kind in list(indirect):
+        _check_counts(indirect, kind, f"{origin} (indirect)")
     sources = data.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
         raise PortabenchError(f"{origin}: 'sources' must be a list of objects")
