@@ -59,7 +59,7 @@ def test_study_on_a_machine_without_accelerators_says_so(tmp_path: Path) -> None
     proc = run_cli("study", "--framework", "torch", "--preset", "paper", *FAST, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     report = (tmp_path / "portabench-report.md").read_text()
-    assert "targets not available" in report and "cuda" in report and "portabench merge" in report
+    assert "no target device" in report and "cuda" in report and "portabench merge" in report
     with sqlite3.connect(tmp_path / "portabench.sqlite") as conn:
         (functions,) = conn.execute("SELECT COUNT(DISTINCT function) FROM results").fetchone()
         statuses = dict(conn.execute("SELECT function, status FROM functions").fetchall())
@@ -104,12 +104,13 @@ def test_sample_writes_a_reproducible_manifest(tmp_path: Path) -> None:
     (["run", "--framework", "torch", "--device", "cpu", "--sample", "/nonexistent.json"], "nonexistent"),
     (["run", "--framework", "torch", "--device", "cpu", "--specs", "/nonexistent.toml"], "does not exist"),
     (["report", "--store", "/nonexistent.sqlite"], "does not exist"),
-    (["merge", "/nonexistent.sqlite", "-o", "/tmp/portabench-never.sqlite"], "does not exist"),
+    (["merge", "/nonexistent.sqlite", "-o", "{tmp}/never.sqlite"], "does not exist"),
     (["study", "--framework", "torch", "--budget", "soon"], "bad budget"),
     (["run", "--framework", "torch", "--device", "cpu", "--functions", "torch.add", "--workers", "0"], "at least 1"),
 ])
-def test_bad_input_is_a_one_line_error(args: list[str], pattern: str) -> None:
-    _one_line_error(run_cli(*args), pattern)
+def test_bad_input_is_a_one_line_error(args: list[str], pattern: str, tmp_path: Path) -> None:
+    _one_line_error(run_cli(*(a.replace("{tmp}", str(tmp_path)) for a in args)), pattern)
+    assert not (tmp_path / "never.sqlite").exists()  # a refused merge leaves no output behind
 
 
 def test_corrupt_store_is_refused_and_kept(tmp_path: Path) -> None:
