@@ -19,7 +19,7 @@ pip_install() {
 "$PY" -c "import jax" 2>/dev/null || pip_install jax jaxlib
 "$PY" -c "import tensorflow" 2>/dev/null || pip_install tensorflow-cpu
 if [[ "${1:-}" == "--test" ]]; then
-  pip_install -e ".[torch,jax,tensorflow,parquet,test]"
+  pip_install -e ".[torch,jax,tensorflow,parquet,models,ray,test]"   # models: transformers; ray: the cluster tests
   if ! command -v chromium >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "install.sh: apt-get install chromium chromium-driver (for the browser test)" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \

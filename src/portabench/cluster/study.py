@@ -55,6 +55,7 @@ def run_cluster_study(store: Store, args: argparse.Namespace, options: ClusterOp
         result = StudyResult(skipped=plan.skipped, unavailable=plan.unavailable)
         for framework, why in plan.skipped.items():
             say(f"{framework} skipped: {why}")
+        result.studied = sorted({unit.framework for unit in plan.units})
         with progress_for(f"cluster study on {options.address}") as progress:
             driver = ClusterDriver(ray, store, start_mailbox(ray), options, say, deadline=deadline, progress=progress)
             try:
