@@ -36,7 +36,8 @@ def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode:
         sample=manifest.to_json(), dtypes=dtypes, specs=list(args.specs), max_samples=args.max_samples,
         timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
         resume=resume, budget_s=budget_s, do_timing=not getattr(args, "no_timing", False),
-        workers=getattr(args, "workers", None),
+        workers=getattr(args, "workers", None), fullgraph=bool(getattr(args, "fullgraph", False)),
+        compile_timeout_s=getattr(args, "compile_timeout", 300.0),
     )
 
 

@@ -67,7 +67,8 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         name="torch",
         import_name="torch",
         adapter="portabench.frameworks.torch_adapter:TorchAdapter",
-        modes=("eager",),
+        # compile: torch.compile (Dynamo + Inductor); export: torch.export.export, then the exported program
+        modes=("eager", "compile", "export"),
         mining_roots=("torch",),
         extra="torch",
         visible_devices_env={"cuda": "CUDA_VISIBLE_DEVICES"},

@@ -164,5 +164,16 @@ class Adapter(ABC):
         """Free what a failed case may have left (e.g. cached device memory after OOM)."""
 
     def execute(self, prepared: Prepared) -> Any:
-        """Run a prepared case once in this adapter's mode (e.g. under jit); the default calls it."""
+        """Run a prepared case once in this adapter's mode (e.g. under jit); the default calls it.
+
+        ``prepared.call()`` itself is always the eager call: the runner uses it for
+        the reference and for the eager-on-the-same-device check of compiled modes.
+        """
         return prepared.call()
+
+    def compile_info(self, prepared: Prepared) -> dict[str, Any] | None:
+        """What the compiler did for ``prepared`` in a compiled mode (JSON-ready), None otherwise.
+
+        Keys the runner stores in their own columns: ``graph_breaks``, ``recompiles``, ``fallback``.
+        """
+        return None
