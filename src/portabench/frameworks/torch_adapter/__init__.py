@@ -20,9 +20,9 @@ import torch
 from portabench.cases import CaseDescriptor
 from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
-from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
+from portabench.frameworks.spec_cases import spec_call, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
-from portabench.frameworks.torch_adapter.compiled import COMPILED_MODES, TorchCompiler, configure_worker
+from portabench.frameworks.torch_adapter.compiled import COMPILED_MODES, TorchCompiler, TorchPrepared, configure_worker
 from portabench.frameworks.torch_adapter.metadata import Source, build_index, dtype_name, torch_dtype
 from portabench.runner.timing import Timer
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
@@ -212,7 +212,8 @@ class TorchAdapter(Adapter):
             if case.function not in self._specs or all(f.file != spec_file for f in self._specs[case.function]):
                 self._specs.update(load_specs("torch", [spec_file]))
             fn = next(f for f in self._specs[case.function] if f.file == spec_file)
-            return prepare_spec_case(self, fn, case, device)
+            function, inputs = spec_call(self, fn, case, device)
+            return TorchPrepared(call=lambda: function(*inputs), fn=function, args=inputs)
         source = next((s for s in self.index.get(case.function, []) if s.key == case.source), None)
         if source is None:
             raise LookupError(f"no case source {case.source} for {case.function} in torch {torch.__version__}")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from portabench.frameworks.base import Prepared
 
@@ -95,19 +96,66 @@ class CompileState:
         }
 
 
+@dataclass
+class TorchPrepared(Prepared):
+    """A prepared case that also names its callable and inputs: ``call()`` is ``fn(*args, **kwargs)``.
+
+    Compiled modes compile ``fn`` and pass the inputs as arguments, as a user
+    would (``torch.compile(op)(x)``, ``torch.export.export(module, args)``),
+    instead of closing over them.
+    """
+
+    fn: Any = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
 class FullgraphFallback(RuntimeError):
     """With ``fullgraph``, a case that Dynamo ran (partly) eagerly without raising itself."""
 
 
 class _CallModule(torch.nn.Module):
-    """A module whose ``forward()`` is the case's zero-argument call (what ``torch.export`` takes)."""
+    """A module whose ``forward(*tensors)`` calls ``fn`` on the case's inputs (what ``torch.export`` takes).
 
-    def __init__(self, call: Any) -> None:
+    The inputs' tensors are the forward's arguments; everything else in them is a constant.
+    """
+
+    def __init__(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         super().__init__()
-        self._call = call
+        self._fn = fn
+        leaves, self._spec = tree_flatten((args, kwargs))
+        self._slots = [i for i, leaf in enumerate(leaves) if isinstance(leaf, torch.Tensor)]
+        self._leaves = leaves
+        self.tensors = tuple(leaves[i] for i in self._slots)
 
-    def forward(self) -> Any:
-        return self._call()
+    def forward(self, *tensors: torch.Tensor) -> Any:
+        leaves = list(self._leaves)
+        for slot, tensor in zip(self._slots, tensors):
+            leaves[slot] = tensor
+        args, kwargs = tree_unflatten(leaves, self._spec)
+        return self._fn(*args, **kwargs)
+
+
+def _export(prepared: Prepared) -> Any:
+    """The exported program's module, called with no arguments (inputs bound)."""
+    if isinstance(prepared, TorchPrepared) and isinstance(prepared.fn, torch.nn.Module):
+        program = torch.export.export(prepared.fn, prepared.args, prepared.kwargs)
+        module, args, kwargs = program.module(), prepared.args, prepared.kwargs
+        return lambda: module(*args, **kwargs)
+    if isinstance(prepared, TorchPrepared) and prepared.fn is not None:
+        wrapper = _CallModule(prepared.fn, prepared.args, prepared.kwargs)
+    else:  # a spec case: only its zero-argument call is known; its tensors become constants
+        wrapper = _CallModule(lambda: prepared.call(), (), {})
+    module, tensors = torch.export.export(wrapper, wrapper.tensors).module(), wrapper.tensors
+    return lambda: module(*tensors)
+
+
+def _compile(prepared: Prepared, fullgraph: bool) -> Any:
+    """``torch.compile`` of the case's callable, called with no arguments (inputs bound)."""
+    if isinstance(prepared, TorchPrepared) and prepared.fn is not None:
+        compiled, args, kwargs = torch.compile(prepared.fn, fullgraph=fullgraph), prepared.args, prepared.kwargs
+        return lambda: compiled(*args, **kwargs)
+    return torch.compile(prepared.call, fullgraph=fullgraph)
 
 
 class TorchCompiler:
@@ -144,11 +192,10 @@ class TorchCompiler:
         try:
             if self.mode == "export":
                 start = time.perf_counter_ns()
-                program = torch.export.export(_CallModule(prepared.call), ())
+                self._compiled = _export(prepared)
                 prepared.compile_ns = time.perf_counter_ns() - start
-                self._compiled = program.module()
             else:
-                self._compiled = torch.compile(prepared.call, fullgraph=self.fullgraph)
+                self._compiled = _compile(prepared, self.fullgraph)
             out = self._compiled()
         finally:
             self._update_counters(after_first=False)
