@@ -34,6 +34,8 @@ class FrameworkEntry:
     #: environment defaults of its workers (a variable already set in the parent's environment wins);
     #: the adapter records the ones that matter in the run's numerics
     worker_env: Mapping[str, str] = field(default_factory=dict)
+    #: devices the default study adds on any machine, as mode columns (torch: ``meta``, what tracing and export use)
+    study_devices: tuple[str, ...] = ()
 
     def is_installed(self) -> bool:
         return importlib.util.find_spec(self.import_name) is not None
@@ -72,6 +74,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         mining_roots=("torch",),
         extra="torch",
         visible_devices_env={"cuda": "CUDA_VISIBLE_DEVICES"},
+        study_devices=("meta",),
     ),
     "jax": FrameworkEntry(
         name="jax",
