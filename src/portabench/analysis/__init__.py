@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from portabench.analysis import columns as _columns
+from portabench.analysis.compiled import CompiledTables, build_compiled
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
 from portabench.analysis.tables import dtype_matrix, environment, numerical_errors
@@ -70,6 +71,7 @@ class StudyTables:
     generated_at: str = ""
     baseline: str | None = None
     targets: list[str] | None = None
+    compiled: CompiledTables = field(default_factory=CompiledTables)  # modes as columns, compilers (analysis/compiled.py)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The DataFrame attributes by name, in declaration order."""
@@ -156,4 +158,5 @@ def analyse_frames(
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,
         targets=targets,
+        compiled=build_compiled(pooled, portability),
     )

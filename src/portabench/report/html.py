@@ -13,6 +13,7 @@ import jinja2
 import pandas as pd
 
 from portabench.analysis import StudyTables
+from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
 from portabench.report import plots
 from portabench.report.compare import CHANGES, STILL_PORTABLE, summarise
@@ -186,6 +187,7 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
         "environment": [{**{k: ("" if fmt.is_missing(v) else v) for k, v in r._asdict().items()}}
                         for r in tables.environment.itertuples(index=False)],
         "comparison": comparison_context(comparison) if comparison is not None else None,
+        "compiled": compiled_section.html_context(tables.compiled),
     }
     return _env.get_template("report.html.j2").render(**context)
 

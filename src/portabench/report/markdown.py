@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from portabench.analysis import StudyTables
+from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
 
 MAX_DTYPE_ROWS = 50
@@ -21,6 +22,7 @@ def render_markdown(tables: StudyTables) -> str:
               "[lo, hi] and counts; see docs/statistics.md for the definitions.", ""]
     parts += _environment(tables.environment)
     parts += _portability(tables.portability)
+    parts += compiled_section.markdown_section(tables.compiled)
     parts += _categories(tables.categories)
     parts += _slowdowns(tables.slowdown_summary, tables.slowdown_top)
     parts += _errors(tables.error_summary)

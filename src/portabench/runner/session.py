@@ -165,8 +165,9 @@ def compile_columns(reply: dict[str, Any]) -> dict[str, Any]:
     for key in ("eager_same_device_err", "eager_same_device_rel_err"):
         if reply.get(key) is not None:
             out[key] = reply[key]
-    if reply.get("eager_same_device_error"):  # eager failed where the compiled call ran
-        out["compile_info"] = {**out.get("compile_info", {}), "eager_same_device_error": reply["eager_same_device_error"]}
+    for key in ("eager_same_device_ok", "eager_same_device_error"):  # did eager on the same device match / raise?
+        if reply.get(key) is not None:
+            out["compile_info"] = {**out.get("compile_info", {}), key: reply[key]}
     return out
 
 
