@@ -54,8 +54,7 @@ def configure_worker() -> dict[str, Any]:
 
     Returns the settings as recorded in the run's numerics.
     """
-    import torch._dynamo
-
+    # before importing Dynamo: importing it fixes Inductor's cache directory (torch/_inductor/runtime/cache_dir_utils.py)
     if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
         cache = tempfile.mkdtemp(prefix="portabench-inductor-")
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
@@ -64,6 +63,8 @@ def configure_worker() -> dict[str, Any]:
         cache_policy = "per-worker (fresh)"
     else:
         cache_policy = "TORCHINDUCTOR_CACHE_DIR (given)"
+    import torch._dynamo
+
     torch._dynamo.config.recompile_limit = RECOMPILE_LIMIT
     torch._dynamo.config.fail_on_recompile_limit_hit = True
     return {
