@@ -103,8 +103,8 @@ def test_explicit_modes_devices_and_preset_all_run_what_was_asked() -> None:
     assert [(r.device, r.mode, r.reduced, r.max_samples) for r in asked] == [("cpu", "compile", False, 5)]
     everything = plan_runs(torch, ["cpu"], None, False, _manifest(name="all"), ["float32"], 5)
     assert [(r.device, r.mode) for r in everything] == [("cpu", "eager")]
-    no_meta = plan_runs(torch, ["cpu"], None, True, _manifest(), ["float32"], 5)
-    assert "meta" not in [r.device for r in no_meta]
+    devices_only = plan_runs(torch, ["cpu", "meta"], None, True, _manifest(), ["float32"], 5)
+    assert [(r.device, r.mode, r.reduced) for r in devices_only] == [("cpu", "eager", False), ("meta", "eager", False)]
     assert [r.mode for r in plan_runs(jax, ["cpu"], None, False, _manifest(), ["float32"], 5)] == ["eager", "jit"]
 
 

@@ -1,11 +1,12 @@
 """Which runs a study makes: devices x modes, and the sample each one gets.
 
 With ``--modes`` the study runs every chosen mode on every chosen device with the
-whole sample. Without it (the default study), it runs each framework's default
-mode (eager) on every device with the whole sample, and adds *mode columns*: each
-other mode of the framework (torch compile and export, JAX jit, TensorFlow
-function and xla) on every device, and, when no ``--devices`` were given, the
-framework's study-only devices (torch ``meta``) in the default mode. Every one is
+whole sample; with ``--devices`` alone, the chosen devices in the default mode.
+Without either (the default study), it runs each framework's default mode (eager)
+on the CPU and every accelerator with the whole sample, and adds *mode columns*:
+each other mode of the framework (torch compile and export, JAX jit, TensorFlow
+function and xla) on every device, and the framework's study-only devices (torch
+``meta``) in the default mode. Every one is
 compared with eager on the reference CPU, so on a machine without an accelerator
 the CPU's mode columns are what the study compares.
 
@@ -62,12 +63,12 @@ def plan_runs(entry: FrameworkEntry, chosen: list[str], modes: list[str] | None,
         return [PlannedRun(d, m, manifest, dtypes, max_samples) for m in modes for d in chosen]
     default = entry.modes[0]
     runs = [PlannedRun(d, default, manifest, dtypes, max_samples) for d in chosen]
-    if manifest.name == "all":
+    if manifest.name == "all" or devices_given:  # devices chosen without modes: those devices, default mode
         return runs
     small = reduced_manifest(manifest)
     small_dtypes = [d for d in MODE_SAMPLE_DTYPES if d in dtypes] or dtypes[:1]
     small_samples = min(max_samples, MODE_SAMPLE_MAX_SAMPLES)
-    extra_devices = [] if devices_given else [d for d in entry.study_devices if d not in chosen]
+    extra_devices = [d for d in entry.study_devices if d not in chosen]
     runs += [PlannedRun(d, default, small, small_dtypes, small_samples, True) for d in extra_devices]
     runs += [PlannedRun(d, m, small, small_dtypes, small_samples, True) for m in entry.modes[1:] for d in chosen]
     return runs
