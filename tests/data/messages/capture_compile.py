@@ -55,6 +55,10 @@ RAISING: list[tuple[str, str, str, str]] = [
     ("aot-autograd-double-backward",
      "torch.compile(lambda x, v: torch.autograd.functional.jvp(lambda a: a.sin() * 2, x, v))(torch.randn(5), torch.randn(5))",
      "compile-feature-unsupported", "compile_failed"),
+    ("export-data-ptr",
+     "class M(torch.nn.Module):\n    def forward(self, x):\n        return x.data_ptr() != 0\n"
+     "torch.export.export(M(), (torch.ones(3),))",
+     "fake-tensor-data-access", "compile_failed"),
     ("export-data-dependent-branch",
      "class M(torch.nn.Module):\n    def forward(self, x):\n        return x.sin() if x.sum() > 0 else x.cos()\n"
      "torch.export.export(M(), (torch.ones(3),))",
