@@ -17,7 +17,7 @@ from portabench.runner.session import RunRequest, compile_columns, effective_ref
 from portabench.sampling import Manifest, SampledFunction
 from portabench.store import CaseResult, RunMeta, Store
 from portabench.store.schema import MIGRATIONS, SCHEMA_VERSION
-from portabench.study_plan import MODE_SAMPLE_FUNCTIONS, plan_runs
+from portabench.study_plan import MODE_SAMPLE_FUNCTIONS, mode_columns_note, plan_runs
 
 
 def _meta(run_id: str, device: str, mode: str, reference: str | None, started: str) -> RunMeta:
@@ -95,6 +95,9 @@ def test_default_plan_adds_reduced_mode_columns() -> None:
     assert len(small.manifest.functions) == MODE_SAMPLE_FUNCTIONS and small.manifest.name == "sampled-modes"
     assert small.dtypes == ["float32"] and small.max_samples == 1
     assert runs[0].manifest.names() == _manifest().names() and runs[0].max_samples == 5
+    note = mode_columns_note(torch, runs)
+    assert "mode columns (meta eager, cpu compile" in note and f"first {MODE_SAMPLE_FUNCTIONS} functions" in note
+    assert mode_columns_note(torch, runs[:2]) is None
 
 
 def test_explicit_modes_devices_and_preset_all_run_what_was_asked() -> None:
