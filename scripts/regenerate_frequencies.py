@@ -15,8 +15,13 @@ Usage (from the repository root, network access to PyPI needed)::
     PYTHONPATH=src python scripts/regenerate_frequencies.py                 # all three, pinned versions
     PYTHONPATH=src python scripts/regenerate_frequencies.py --framework jax
     PYTHONPATH=src python scripts/regenerate_frequencies.py --latest        # newest releases instead of pins
+    PYTHONPATH=src python scripts/regenerate_frequencies.py --apps          # the application tables (<fw>-apps.json)
 
-The pins below are the versions the shipped tables were mined from.
+The pins below are the versions the shipped tables were mined from. ``--apps`` mines
+:data:`APPS` instead -- application-style code (tutorial code, training scripts and
+end-user applications shipped as wheels) rather than libraries -- into
+``<framework>-apps.json``, chosen with ``portabench sample --table torch-apps``
+(docs/sampling.md compares the two kinds of table).
 """
 
 from __future__ import annotations
@@ -59,6 +64,15 @@ PACKAGES: dict[str, list[str]] = {
     ],
 }
 
+#: framework -> application-style distributions: the book "Dive into Deep Learning"'s code (d2l), training
+#: recipes and scripts (torchtune, levanter, brax training, dopamine runners, TF Model Garden trainers,
+#: tf-agents examples) and end-user applications (ultralytics YOLO, stable-baselines3, fastai), pinned.
+APPS: dict[str, list[str]] = {
+    "torch": ["d2l==1.0.3", "torchtune==0.6.1", "ultralytics==8.4.190", "stable-baselines3==2.9.2", "fastai==2.8.12"],
+    "jax": ["d2l==1.0.3", "brax==0.14.2", "dopamine-rl==4.1.2", "levanter==1.1"],
+    "tensorflow": ["d2l==1.0.3", "tf-models-official==2.20.0", "tf-agents==0.19.0", "dopamine-rl==4.1.2"],
+}
+
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "src" / "portabench" / "data" / "frequencies"
 
 
@@ -83,8 +97,9 @@ def unpack(wheel: Path, dest: Path) -> Path:
     return dest
 
 
-def regenerate(framework: str, requirements: list[str], workdir: Path, output: Path, python_version: str) -> dict:
-    """Download, unpack and mine ``requirements``; write ``output/<framework>.json`` and return the table."""
+def regenerate(framework: str, requirements: list[str], workdir: Path, output: Path, python_version: str,
+               suffix: str = "") -> dict:
+    """Download, unpack and mine ``requirements``; write ``output/<framework><suffix>.json`` and return the table."""
     dirs: list[str] = []
     for requirement in requirements:
         name = requirement.split("==", 1)[0]
@@ -92,12 +107,12 @@ def regenerate(framework: str, requirements: list[str], workdir: Path, output: P
         dirs.append(str(unpack(wheel, workdir / "unpacked" / name)))
         print(f"[{framework}] {wheel.name}", file=sys.stderr)
     result = mine_sources(framework, dirs)
-    result.generated_by = "python scripts/regenerate_frequencies.py --framework {} ({})".format(
-        framework, shlex.join(requirements)
+    result.generated_by = "python scripts/regenerate_frequencies.py --framework {}{} ({})".format(
+        framework, " --apps" if suffix else "", shlex.join(requirements)
     )
     table = result.to_json()
     output.mkdir(parents=True, exist_ok=True)
-    path = output / f"{framework}.json"
+    path = output / f"{framework}{suffix}.json"
     path.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     print(
         f"[{framework}] {path}: {len(table['counts'])} names, {len(table['method_candidates'])} method candidates, "
@@ -114,16 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latest", action="store_true", help="mine the newest releases instead of the pins")
     parser.add_argument("--python-version", default="3.11", help="Python version whose wheels are downloaded")
     parser.add_argument("--keep", type=Path, help="download and unpack here instead of a deleted temp dir")
+    parser.add_argument("--apps", action="store_true", help="mine the application-style packages (APPS) into <fw>-apps.json")
     args = parser.parse_args(argv)
+    suffix = "-apps" if args.apps else ""
     for framework in args.framework or sorted(PACKAGES):
-        requirements = PACKAGES[framework]
+        requirements = (APPS if args.apps else PACKAGES)[framework]
         if args.latest:
             requirements = [r.split("==", 1)[0] for r in requirements]
         if args.keep:
-            regenerate(framework, requirements, args.keep / framework, args.output, args.python_version)
+            regenerate(framework, requirements, args.keep / f"{framework}{suffix}", args.output, args.python_version, suffix)
         else:
             with tempfile.TemporaryDirectory(prefix="portabench-mine-") as tmp:
-                regenerate(framework, requirements, Path(tmp), args.output, args.python_version)
+                regenerate(framework, requirements, Path(tmp), args.output, args.python_version, suffix)
     return 0
 
 

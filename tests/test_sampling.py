@@ -236,3 +236,88 @@ def test_jax_preset_buckets_follow_the_published_sample() -> None:
     assert set(buckets["jax.scipy.signal.convolve2d"]) == by_function["convolve2d"]
     assert len(buckets) >= 45
     assert set(buckets) <= set(_preset_file("jax")["functions"])
+
+
+# --- issue #19: the draw ignores which functions have cases; case counts in manifests ----------
+
+
+def test_draw_is_among_all_used_functions_whatever_has_cases() -> None:
+    table = make_table(n=120)
+    with_cases = {f"torch.f{i:03d}" for i in range(0, 120, 2)}  # every other function has cases
+    plain = sample_functions("torch", table, per_decile=3, top=20, seed=5, include_methods=False)
+    informed = sample_functions("torch", table, per_decile=3, top=20, seed=5, include_methods=False, with_cases=with_cases)
+    assert informed.names() == plain.names()  # knowing the cases never changes the draw
+    without = [n for n in informed.names() if n not in with_cases]
+    assert without and informed.params["drawn_without_cases"] == without
+    assert informed.params["with_cases"] == len(informed.names()) - len(without)
+    assert informed.params["drawn_among"] == "all used functions"
+    cov = informed.params["coverage"]
+    assert cov["names"] == 120 and cov["covered_names"] == 60
+    total = sum(range(1, 121))
+    assert cov["covered_volume"] == round(sum(120 - i for i in range(0, 120, 2)) / total, 4)
+
+
+def test_case_counts_round_trip_and_validation(tmp_path: Path) -> None:
+    manifest = sample_functions("jax", make_table("jax", n=30), seed=1).with_case_counts({"jax.f000": 7})
+    assert manifest.functions[0].cases == 7 and all(f.cases == 0 for f in manifest.functions[1:])
+    data = manifest.to_json()
+    assert data["functions"][0]["cases"] == 7
+    assert Manifest.from_json(data) == manifest
+    assert "cases" not in sample_functions("jax", make_table("jax", n=30), seed=1).to_json()["functions"][0]
+    data["functions"][0]["cases"] = -1
+    with pytest.raises(PortabenchError, match="cases must be a non-negative integer"):
+        Manifest.from_json(data)
+
+
+def test_preset_all_with_counts_lists_functions_most_used_first() -> None:
+    table = make_table("torch", n=5)
+    counts = {"torch.f003": 4, "torch.f000": 2, "torch.zzz_not_in_table": 1, "torch.none": 0}
+    manifest = preset_manifest("torch", "all", table, case_counts=counts)
+    assert manifest.name == "all"
+    assert [(f.function, f.frequency, f.cases) for f in manifest.functions] == [
+        ("torch.f000", 5, 2), ("torch.f003", 2, 4), ("torch.zzz_not_in_table", 0, 1)]
+    assert manifest.params["cases"] == 7
+
+
+def test_an_edited_all_manifest_runs_its_functions() -> None:
+    import argparse
+
+    from portabench.study import request_for
+
+    args = argparse.Namespace(specs=[], max_samples=5, timeout=60.0, repeats=3, time_budget=0.1, no_timing=True)
+    entry = get_framework("torch")
+    listed = preset_manifest("torch", "all", make_table("torch", n=3), case_counts={"torch.f001": 3})
+    assert request_for(entry, "cpu", None, None, listed, ["float32"], args, resume=False).functions == ["torch.f001"]
+    empty = preset_manifest("torch", "all")
+    assert request_for(entry, "cpu", None, None, empty, ["float32"], args, resume=False).functions is None
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax", "tensorflow"])
+def test_application_tables_ship_with_sources_and_versions(framework: str) -> None:
+    from portabench.sampling import resolve_table, shipped_table_names
+
+    assert {framework, f"{framework}-apps"} <= set(shipped_table_names())
+    path = resolve_table(f"{framework}-apps")
+    assert path is not None and Path(path).is_file()
+    table = load_frequency_table(path)
+    assert table["framework"] == framework and "--apps" in table["generated_by"]
+    assert table["sources"] and all(s["name"] and s["version"] for s in table["sources"])
+    assert {s["name"] for s in table["sources"]}.isdisjoint({s["name"] for s in load_frequency_table(framework)["sources"]})
+    assert resolve_table(None) is None and resolve_table("no/such.json") == "no/such.json"
+
+
+@pytest.mark.slow
+def test_sample_command_reports_coverage_and_case_counts(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    out = tmp_path / "m.json"
+    proc = run_cli("sample", "--framework", "jax", "--table", "jax-apps", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("jax coverage of the usage table (d2l==")
+    manifest = load_manifest(out)
+    without = manifest.params["drawn_without_cases"]
+    assert manifest.params["with_cases"] == len(manifest.functions) - len(without)
+    assert f"jax sampled manifest: {manifest.params['with_cases']} of {len(manifest.functions)} functions have cases" in proc.stderr
+    assert all(name in proc.stderr for name in without)
+    assert manifest.params["table_sources"][0]["name"] == "d2l"

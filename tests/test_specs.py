@@ -44,6 +44,20 @@ def test_good_spec_loads(tmp_path: Path) -> None:
     ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ncall = 'x +'\n", "syntax error"),
     ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ninputs = 3\ncall = 'x'\n", "inputs"),
     ("this is = = not toml", "not valid TOML"),
+    # hostile shapes (#17): unknown keys at every level, tables that are not tables, a setup that is not a string
+    ("format = 1\nframework = 'torch'\nfunctions = []\n", "unknown key 'functions'"),
+    (GOOD.replace('name = "small"', 'name = "small"\ncal = "x"'), "case #1: unknown key 'cal'"),
+    (GOOD.replace('dtypes = [', 'dtype = "float32"\ndtypes = ['), "unknown key 'dtype'"),
+    ("format = 1\nframework = 'torch'\nfunction = 'f'\n", "'function' must be tables written as \\[\\[function\\]\\]"),
+    ("format = 1\nframework = 'torch'\nfunction = [1, 2]\n", "must be tables"),
+    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\ncase = ['x']\n", "'case' must be tables"),
+    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\ncase = 3\n", "'case' must be tables"),
+    (GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\nsetup = 3'), "'setup' must be a str, not int"),
+    (GOOD.replace('call = "x.sum()"', 'call = "x.sum()"\nsetup = ["a"]'), "'setup' must be a str, not list"),
+    (GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\nrandom = "yes"'), "'random' must be a bool"),
+    (GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\nmodes = "eager"'), "'modes' must be a list"),
+    (GOOD.replace('["float32", "bfloat16"]', '[1]'), "'dtypes' must be a non-empty list of dtype names"),
+    (GOOD.replace('call = "x.sum()"', 'call = "x\\u0000"'), "syntax error"),
 ])
 def test_bad_specs_are_one_line_errors_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
     path = _write(tmp_path, text)

@@ -8,7 +8,7 @@ Fixture messages live in tests/data/messages/:
                            pytest reports (for-ai/portability), and messages
                            only GPUs/TPUs/MPS produce, quoted from framework
                            sources (each entry's "source" says which).
-When /work/shared/paper-data is present, the paper's raw reports are also
+When ../shared/paper-data (next to the repository) is present, the paper's raw reports are also
 classified (survey test).
 """
 
@@ -44,7 +44,7 @@ from portabench.taxonomy import (
 )
 
 DATA = Path(__file__).parent / "data" / "messages"
-PAPER_DATA = Path("/work/shared/paper-data")
+PAPER_DATA = Path(__file__).resolve().parents[2] / "shared" / "paper-data"  # <repo>/../shared/paper-data
 
 
 def _load(name: str) -> list[dict]:

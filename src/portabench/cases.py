@@ -67,13 +67,31 @@ OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED)
 DEFAULT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "bool", "complex64")
 
 
+#: every dtype name a run may ask for (numpy spelling; the union of what the adapters know)
+KNOWN_DTYPES = (
+    "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
+    "float16", "bfloat16", "float32", "float64", "complex32", "complex64", "complex128",
+    "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
+)
+
+
 def dtype_list(text: str | None) -> list[str]:
-    """Comma-separated dtype names -> list; None or empty gives :data:`DEFAULT_DTYPES`."""
+    """Comma-separated dtype names -> list; None or empty gives :data:`DEFAULT_DTYPES`.
+
+    A name outside :data:`KNOWN_DTYPES` raises PortabenchError naming the closest known ones.
+    """
+    import difflib
+
     from portabench.errors import PortabenchError
 
     if not text:
         return list(DEFAULT_DTYPES)
-    dtypes = [d.strip() for d in text.split(",") if d.strip()]
+    dtypes = list(dict.fromkeys(d.strip() for d in text.split(",") if d.strip()))
     if not dtypes:
         raise PortabenchError("--dtypes needs at least one dtype")
+    for name in dtypes:
+        if name not in KNOWN_DTYPES:
+            close = difflib.get_close_matches(name, KNOWN_DTYPES, n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(KNOWN_DTYPES)}"
+            raise PortabenchError(f"unknown dtype {name!r} in --dtypes ({hint})")
     return dtypes

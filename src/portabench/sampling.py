@@ -15,8 +15,9 @@ With ``include_methods`` the table's method candidates join the ranking as
 candidate gets the sum of both counts.
 
 Other manifests: :func:`preset_manifest` (``paper``: the functions the paper
-sampled, shipped in ``portabench/data/presets``; ``all``: an empty manifest named
-``all`` that the runner reads as "every function that has cases") and
+sampled, shipped in ``portabench/data/presets``; ``all``: every function that has
+cases, listed with its case count when the counts are given -- an empty ``all``
+manifest means the same to the runner) and
 :func:`listed_manifest` (names given on the command line).
 """
 
@@ -40,11 +41,13 @@ N_DECILES = 10
 @dataclass
 class SampledFunction:
     """One function of a manifest: its qualified name, its frequency in the table (0 if
-    absent or no table) and the bucket it was chosen from (one of :data:`BUCKETS`)."""
+    absent or no table), the bucket it was chosen from (one of :data:`BUCKETS`) and, when
+    known, how many cases it has (``None``: not counted; 0: drawn but without cases)."""
 
     function: str
     frequency: int
     bucket: str
+    cases: int | None = None
 
 
 @dataclass
@@ -78,9 +81,15 @@ class Manifest:
             "seed": self.seed,
             "params": dict(self.params),
             "functions": [
-                {"function": f.function, "frequency": f.frequency, "bucket": f.bucket} for f in self.functions
+                {"function": f.function, "frequency": f.frequency, "bucket": f.bucket,
+                 **({} if f.cases is None else {"cases": f.cases})} for f in self.functions
             ],
         }
+
+    def with_case_counts(self, counts: dict[str, int]) -> Manifest:
+        """A copy whose functions carry ``counts[name]`` cases (0 for a name absent from ``counts``)."""
+        functions = [SampledFunction(f.function, f.frequency, f.bucket, counts.get(f.function, 0)) for f in self.functions]
+        return Manifest(self.framework, self.name, self.seed, functions, dict(self.params))
 
     @classmethod
     def from_json(cls, data: Any) -> "Manifest":
@@ -112,7 +121,10 @@ class Manifest:
                 raise PortabenchError(f"manifest: functions[{i}].frequency must be a non-negative integer")
             if bucket not in BUCKETS:
                 raise PortabenchError(f"manifest: functions[{i}].bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
-            functions.append(SampledFunction(item["function"], frequency, bucket))
+            cases = item.get("cases")
+            if cases is not None and (not isinstance(cases, int) or isinstance(cases, bool) or cases < 0):
+                raise PortabenchError(f"manifest: functions[{i}].cases must be a non-negative integer")
+            functions.append(SampledFunction(item["function"], frequency, bucket, cases))
         return cls(framework=framework, name=name, seed=seed, functions=functions, params=params)
 
 
@@ -161,7 +173,7 @@ def sample_functions(
     seed: int = 0,
     include_methods: bool = True,
     known: set[str] | None = None,
-    eligible: set[str] | None = None,
+    with_cases: set[str] | None = None,
 ) -> Manifest:
     """Sample functions the paper's way (see the module docstring).
 
@@ -171,10 +183,10 @@ def sample_functions(
     PortabenchError for negative sizes or a table of another framework.
 
     ``known`` (the installed framework's API) drops mined names that do not exist
-    in it before ranking; ``eligible`` (the functions that have cases) restricts
-    what is *drawn*: the top-N are the N most used eligible functions, and each
-    decile -- still cut over every ranked function, so buckets reflect real usage
-    -- is drawn from among its eligible members.
+    in it before ranking. ``with_cases`` (the functions that have cases) does *not*
+    change what is drawn: it only records, in ``params``, how many drawn functions
+    have cases, which do not, and the coverage of the table
+    (:meth:`portabench.coverage.Coverage.summary`).
     """
     framework = get_framework(framework).name
     if per_decile < 0 or top < 0:
@@ -182,15 +194,14 @@ def sample_functions(
     ranked = ranked_frequencies(framework, table, include_methods)
     if known is not None:
         ranked = [item for item in ranked if item[0] in known]
-    can_draw = (lambda name: True) if eligible is None else (lambda name: name in eligible)
-    top_items = [item for item in ranked if can_draw(item[0])][:top]
+    top_items = ranked[:top]
     functions = [SampledFunction(name, freq, "top") for name, freq in top_items]
     top_names = {name for name, _ in top_items}
     rng = random.Random(seed)
     chunks = _split_deciles([item for item in ranked if item[0] not in top_names])  # chunks[0]: decile-10
     drawn: dict[int, list[tuple[str, int]]] = {}
     for decile in range(1, N_DECILES + 1):  # draw from decile-1 upward, in a fixed order
-        chunk = [item for item in chunks[N_DECILES - decile] if can_draw(item[0])]
+        chunk = chunks[N_DECILES - decile]
         picked = rng.sample(chunk, min(per_decile, len(chunk)))
         drawn[decile] = sorted(picked, key=lambda item: (-item[1], item[0]))
     for decile in range(N_DECILES, 0, -1):
@@ -201,9 +212,15 @@ def sample_functions(
         "include_methods": include_methods,
         "ranked_functions": len(ranked),
         "restricted_to_api": known is not None,
-        "drawn_among_functions_with_cases": eligible is not None,
+        "drawn_among": "all used functions",
         "table_sources": table.get("sources", []),
     }
+    if with_cases is not None:
+        from portabench.coverage import measure_coverage
+
+        params["with_cases"] = sum(1 for f in functions if f.function in with_cases)
+        params["drawn_without_cases"] = [f.function for f in functions if f.function not in with_cases]
+        params["coverage"] = measure_coverage(framework, table, with_cases).summary()
     return Manifest(framework=framework, name="sampled", seed=seed, functions=functions, params=params)
 
 
@@ -213,14 +230,24 @@ def _frequency_lookup(framework: str, table: dict[str, Any] | None) -> dict[str,
     return dict(ranked_frequencies(framework, table, include_methods=True))
 
 
-def preset_manifest(framework: str, preset: str, table: dict[str, Any] | None = None) -> Manifest:
+def preset_manifest(framework: str, preset: str, table: dict[str, Any] | None = None,
+                    case_counts: dict[str, int] | None = None) -> Manifest:
     """A named preset: ``"paper"`` (the paper's sampled functions, bucket ``"preset"``) or
-    ``"all"`` (empty ``functions``, meaning every function that has cases; the runner
-    resolves it). Frequencies come from ``table`` when given, else 0. Unknown presets
-    raise PortabenchError."""
+    ``"all"`` (every function that has cases). For ``"all"`` without ``case_counts`` the
+    manifest is empty (the runner resolves it); with ``case_counts`` (function -> number
+    of cases, from a worker) it lists every function with at least one case, most used
+    first then by name, bucket ``"preset"``, with its count -- a manifest a user can read,
+    edit and pass back with ``--sample``. Frequencies come from ``table`` when given,
+    else 0. Unknown presets raise PortabenchError."""
     entry = get_framework(framework)
     if preset == "all":
-        return Manifest(framework=entry.name, name="all", seed=None, functions=[])
+        if case_counts is None:
+            return Manifest(framework=entry.name, name="all", seed=None, functions=[])
+        frequencies = _frequency_lookup(entry.name, table)
+        names = sorted((n for n, c in case_counts.items() if c > 0), key=lambda n: (-frequencies.get(n, 0), n))
+        functions = [SampledFunction(n, frequencies.get(n, 0), "preset", case_counts[n]) for n in names]
+        return Manifest(framework=entry.name, name="all", seed=None, functions=functions,
+                        params={"cases": sum(f.cases or 0 for f in functions)})
     if preset != "paper":
         raise PortabenchError(f"unknown preset {preset!r} (choose from paper, all)")
     frequencies = _frequency_lookup(entry.name, table)
@@ -268,3 +295,23 @@ def load_manifest(path: str | Path) -> Manifest:
         return Manifest.from_json(data)
     except PortabenchError as exc:
         raise PortabenchError(f"{path}: {exc}") from None
+
+
+def shipped_table_names() -> list[str]:
+    """Names of the frequency tables shipped in ``portabench/data/frequencies``: ``torch`` (libraries),
+    ``torch-apps`` (application-style code), ... (docs/sampling.md)."""
+    from importlib import resources
+
+    folder = resources.files("portabench.data") / "frequencies"
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def resolve_table(ref: str | None) -> str | None:
+    """A ``--table`` value as :func:`portabench.mining.load_frequency_table` takes it: ``None`` stays
+    ``None`` (the framework's shipped library table), an existing file stays as it is, and the name
+    of a shipped table (``torch-apps``) becomes that table's file."""
+    from importlib import resources
+
+    if ref is None or Path(ref).expanduser().exists() or ref not in shipped_table_names():
+        return ref
+    return str(resources.files("portabench.data") / "frequencies" / f"{ref}.json")

@@ -41,6 +41,12 @@ import numpy as np
 from portabench.errors import PortabenchError
 
 SPEC_FORMAT = 1
+#: the keys a spec file may use, per level; anything else is refused (a typo would otherwise be ignored).
+#: ``jit`` (JAX: call outside jax.jit) and ``modes`` (TensorFlow: the modes a case runs in) are read by
+#: one adapter each; every adapter accepts them.
+TOP_KEYS = frozenset({"format", "framework", "function"})
+FUNCTION_KEYS = frozenset({"name", "dtypes", "random", "any_device", "setup", "case", "jit", "modes"})
+CASE_KEYS = frozenset({"name", "inputs", "call", "setup", "modes"})
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 COMPLEX_DTYPES = ("complex64", "complex128")
 
@@ -96,37 +102,72 @@ def load_spec_file(ref: str) -> tuple[str, list[SpecFunction]]:
         raise PortabenchError(f"spec file {ref} is not valid TOML: {exc}") from None
     if data.get("format") != SPEC_FORMAT:
         raise PortabenchError(f"spec file {ref}: expected 'format = {SPEC_FORMAT}'")
+    _known_keys(data, TOP_KEYS, f"spec file {ref}")
     framework = data.get("framework")
     if not isinstance(framework, str):
         raise PortabenchError(f"spec file {ref}: missing 'framework = \"...\"'")
     functions = []
-    for i, fn in enumerate(data.get("function", [])):
+    for i, fn in enumerate(_tables(data.get("function", []), f"spec file {ref}: 'function'", "[[function]]")):
         where = f"spec file {ref}, function #{i + 1}"
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+        if not isinstance(fn.get("name"), str):
             raise PortabenchError(f"{where}: missing 'name'")
+        where = f"{where} ({fn['name']})"
+        _known_keys(fn, FUNCTION_KEYS, where)
+        _typed(fn, where, setup=str, random=bool, any_device=bool, jit=bool)
+        _string_list(fn, "modes", where)
         cases = []
-        for j, case in enumerate(fn.get("case", [])):
+        for j, case in enumerate(_tables(fn.get("case", []), f"{where}: 'case'", "[[function.case]]")):
+            _known_keys(case, CASE_KEYS, f"{where}, case #{j + 1}")
+            _typed(case, f"{where}, case #{j + 1}", setup=str, name=(str, int))
+            _string_list(case, "modes", f"{where}, case #{j + 1}")
             if not isinstance(case.get("call"), str):
-                raise PortabenchError(f"{where} ({fn['name']}), case #{j + 1}: missing 'call'")
+                raise PortabenchError(f"{where}, case #{j + 1}: missing 'call'")
             inputs = case.get("inputs", {})
             if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
-                raise PortabenchError(f"{where} ({fn['name']}), case #{j + 1}: 'inputs' must map names to expressions")
+                raise PortabenchError(f"{where}, case #{j + 1}: 'inputs' must map names to expressions")
             for code, mode in [(case["call"], "eval"), (case.get("setup", ""), "exec"), *((v, "eval") for v in inputs.values())]:
                 try:
                     compile(code, ref, mode)
-                except SyntaxError as exc:
-                    raise PortabenchError(f"{where} ({fn['name']}), case #{j + 1}: syntax error in {code!r}: {exc.msg}") from None
+                except (SyntaxError, ValueError) as exc:  # ValueError: a null byte in the code
+                    raise PortabenchError(f"{where}, case #{j + 1}: syntax error in {code!r}: "
+                                          f"{getattr(exc, 'msg', exc)}") from None
             cases.append(SpecCase(str(case.get("name", j)), dict(inputs), case["call"], case.get("setup", "")))
         if not cases:
-            raise PortabenchError(f"{where} ({fn['name']}): no [[function.case]]")
+            raise PortabenchError(f"{where}: no [[function.case]]")
         dtypes = fn.get("dtypes", ["float32"])
-        if not isinstance(dtypes, list) or not dtypes:
-            raise PortabenchError(f"{where} ({fn['name']}): 'dtypes' must be a non-empty list")
+        if not isinstance(dtypes, list) or not dtypes or not all(isinstance(d, str) for d in dtypes):
+            raise PortabenchError(f"{where}: 'dtypes' must be a non-empty list of dtype names")
         functions.append(SpecFunction(
             name=fn["name"], file=ref, dtypes=tuple(dtypes), random=bool(fn.get("random", False)),
             any_device=bool(fn.get("any_device", False)), setup=fn.get("setup", ""), cases=tuple(cases),
         ))
     return framework, functions
+
+
+def _known_keys(table: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise PortabenchError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                              f"(allowed: {', '.join(sorted(allowed))})")
+
+
+def _tables(value: Any, where: str, header: str) -> list[dict[str, Any]]:
+    """``value`` as a list of tables (an array of tables in TOML); anything else is a one-line error."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise PortabenchError(f"{where} must be tables written as {header}")
+    return value
+
+
+def _typed(table: dict[str, Any], where: str, **types: type | tuple[type, ...]) -> None:
+    for key, kind in types.items():
+        if key in table and not isinstance(table[key], kind):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise PortabenchError(f"{where}: {key!r} must be a {names}, not {type(table[key]).__name__}")
+
+
+def _string_list(table: dict[str, Any], key: str, where: str) -> None:
+    if key in table and not (isinstance(table[key], list) and all(isinstance(v, str) for v in table[key])):
+        raise PortabenchError(f"{where}: {key!r} must be a list of strings")
 
 
 def load_specs(framework: str, refs: list[str]) -> dict[str, list[SpecFunction]]:

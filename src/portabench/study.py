@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portabench.cases import dtype_list
+from portabench.cluster.options import cluster_options
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
 from portabench.runner.session import RunRequest, RunSummary, execute_run, find_complete_run, query_worker
@@ -31,21 +32,28 @@ EXPECTED_TARGETS = {"torch": ["cuda", "mps", "xla"], "jax": ["gpu", "tpu"], "ten
 def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode: str | None, manifest: Any,
                 dtypes: list[str], args: argparse.Namespace, *, resume: bool, budget_s: float | None = None) -> RunRequest:
     """A RunRequest from a manifest and the shared case options of the CLI."""
-    functions = None if manifest.name == "all" else manifest.names()
+    functions = None if manifest.name == "all" and not manifest.functions else manifest.names()
     return RunRequest(
         framework=entry.name, device=device, mode=mode, reference=reference, functions=functions,
         sample=manifest.to_json(), dtypes=dtypes, specs=list(args.specs), max_samples=args.max_samples,
         timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
         resume=resume, budget_s=budget_s, do_timing=not getattr(args, "no_timing", False),
-        workers=getattr(args, "workers", None), fullgraph=bool(getattr(args, "fullgraph", False)),
-        compile_timeout_s=getattr(args, "compile_timeout", 300.0),
+        workers=getattr(args, "workers", None), strict_functions=manifest.name == "listed",
+        fullgraph=bool(getattr(args, "fullgraph", False)), compile_timeout_s=getattr(args, "compile_timeout", 300.0),
     )
 
 
+def _names(names: list[str], limit: int = 5) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def summary_line(framework: str, device: str, summary: RunSummary) -> str:
-    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "no new cases"
-    extra = f"; {len(summary.missing)} names not in this version" if summary.missing else ""
-    extra += f"; {len(summary.no_cases)} without cases" if summary.no_cases else ""
+    """One line per run: the run's totals (a resumed run's earlier cases included), then what was left out, by name."""
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "no cases"
+    if summary.resumed:
+        counts += f"; {summary.new_cases} of them run now"
+    extra = f"; not in this version: {_names(summary.missing)}" if summary.missing else ""
+    extra += f"; without cases: {_names(summary.no_cases)}" if summary.no_cases else ""
     return f"{framework} on {device}: run {summary.run_id} {summary.status} ({counts}){extra}"
 
 
@@ -56,6 +64,11 @@ class StudyResult:
     unavailable: dict[str, list[str]] = field(default_factory=dict)  # framework -> targets absent here
     stopped_by_budget: bool = False
     mode_notes: list[str] = field(default_factory=list)  # what the default study's mode columns ran
+    studied: list[str] = field(default_factory=list)  # frameworks whose devices were planned (run or found complete)
+
+    def ran_nothing(self) -> bool:
+        """True when no framework could be studied at all (each one was skipped)."""
+        return not self.studied
 
     def notes(self) -> list[str]:
         out = list(self.mode_notes)
@@ -97,8 +110,15 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
               modes: list[str] | None, budget_s: float | None,
               progress_for: Callable[[str], Any], say: Callable[[str], None]) -> StudyResult:
     """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
+    from portabench.coverage import annotate_manifest, manifest_coverage_lines
+    from portabench.models.selection import is_model_manifest
     from portabench.selection import resolve_manifest
 
+    cluster = cluster_options(args)
+    if cluster is not None:  # --cluster: the same plan as Ray tasks on the nodes offering each device
+        from portabench.cluster.study import run_cluster_study
+
+        return run_cluster_study(store, args, cluster, frameworks, devices, modes, budget_s, progress_for, say)
     entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
     if not entries:
         raise PortabenchError("no framework is installed (pip install 'portabench[torch]')")
@@ -108,8 +128,13 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
     deadline = None if budget_s is None else time.monotonic() + budget_s
     for entry in entries:
         try:
-            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
+            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs,
+                                           models=getattr(args, "models", None))
             chosen, missing = plan_devices(entry, devices)
+            if not is_model_manifest(manifest) and "coverage" not in manifest.params:  # presets and listed names: say what the table's coverage is too
+                annotate_manifest(manifest, args.specs)
+            for line in manifest_coverage_lines(manifest):
+                say(line)
         except PortabenchError as exc:
             if frameworks:  # asked for by name: its failure is the command's failure
                 raise
@@ -141,4 +166,25 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             if summary.status != "complete":
                 result.stopped_by_budget = True
                 return result
+        result.studied.append(entry.name)
+        for mode in modes or [entry.modes[0]]:
+            entry.check_mode(mode)
+            for device in chosen:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    result.stopped_by_budget = True
+                    return result
+                request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
+                                      dtype_list(args.dtypes), args, resume=not args.fresh, budget_s=remaining)
+                done = None if args.fresh else find_complete_run(store, request, mode)
+                if done is not None:  # a study continued across commands: this run is finished already
+                    say(f"{entry.name} on {device} ({mode}): run {done.run_id} already complete in this store")
+                    continue
+                with progress_for(f"{entry.name} {mode} on {device}") as progress:
+                    summary = execute_run(store, request, progress)
+                say(summary_line(entry.name, f"{device} ({mode})", summary))
+                result.runs.append((entry.name, device, mode, summary))
+                if summary.status != "complete":
+                    result.stopped_by_budget = True
+                    return result
     return result

@@ -18,8 +18,11 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from portabench.analysis.models import is_model_result, model_tables
+from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
 from portabench.analysis.compiled import CompiledTables, build_compiled
+from portabench.analysis.coverage import coverage_table
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
 from portabench.analysis.tables import dtype_matrix, environment, numerical_errors
@@ -46,6 +49,7 @@ class StudyTables:
         dtype_matrix: claimed vs tested vs observed dtypes per (column, function).
         errors: failing cases with numerical errors (max_abs_err / max_rel_err).
         environment: one row per run with its metadata and case counts.
+        coverage: per framework and manifest, the usage coverage its sample recorded (:mod:`.coverage`).
         notes: human-readable caveats (version splits, missing targets, pooled runs...).
         failures: every failing case with its message (for the HTML anchors).
         slowdown_functions: every per-function slowdown ratio (ECDF plots).
@@ -67,11 +71,18 @@ class StudyTables:
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     slowdown_functions: pd.DataFrame = field(default_factory=pd.DataFrame)
     error_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # whole models: see analysis/models.py
+    model_categories: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_layers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_slowdowns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     generated_at: str = ""
     baseline: str | None = None
     targets: list[str] | None = None
     compiled: CompiledTables = field(default_factory=CompiledTables)  # modes as columns, compilers (analysis/compiled.py)
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The DataFrame attributes by name, in declaration order."""
@@ -123,6 +134,9 @@ def analyse_frames(
         notes.append("the store holds no runs: run `portabench run --framework F --device D` first")
     results = results[results["run_id"].isin(runs["run_id"])] if not results.empty else results
     pooled, superseded = _columns.pool_results(results, runs)
+    models = model_tables(pooled, runs)  # whole models have their own tables; the rest is about functions
+    pooled = pooled[~is_model_result(pooled)] if not pooled.empty else pooled
+    functions = functions[~functions["function"].map(is_model_name)] if not functions.empty else functions
     notes += _columns.version_notes(runs)
     notes += _columns.pooling_notes(runs)
     if superseded:
@@ -154,9 +168,12 @@ def analyse_frames(
         failures=failures_table(pooled),
         slowdown_functions=sd_functions,
         error_summary=error_summary,
+        model_summary=models.summary, model_categories=models.categories, model_layers=models.layers,
+        model_slowdowns=models.slowdowns, model_ratios=models.ratios, model_table=models.table,
         source=source,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,
         targets=targets,
         compiled=build_compiled(pooled, portability),
+        coverage=coverage_table(runs),
     )

@@ -1,11 +1,12 @@
 """Subcommands: each module has ``add_parser(subparsers, name)`` and a handler calling library code."""
 
-from portabench.commands import api, compare, export, import_data, merge, mine, report, run, sample, study
+from portabench.commands import api, compare, coverage, export, import_data, merge, mine, report, run, sample, study
 
 COMMANDS = {
     "api": api,
     "mine": mine,
     "sample": sample,
+    "coverage": coverage,
     "run": run,
     "study": study,
     "report": report,

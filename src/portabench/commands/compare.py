@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from portabench.commands.output import check_output_file, write_output
+from portabench.errors import PortabenchError
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -17,9 +21,15 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def handle(args: argparse.Namespace) -> int:
     from portabench.report import compare_command
 
+    if args.store is None:
+        for side in (args.a, args.b):
+            if not Path(side).is_file():
+                raise PortabenchError(f"{side} is not a store file (to compare two run ids, name the store "
+                                      "holding them with --store)")
+    output = check_output_file(args.output) if args.output else None  # before the work
     text = compare_command(args.a, args.b, args.store)
-    if args.output:
-        open(args.output, "w").write(text)
+    if output is not None:
+        write_output(output, text)
     else:
         print(text)
     return 0

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 from portabench.commands.options import add_store
+from portabench.commands.output import check_output_dir, check_output_file, write_output
+from portabench.errors import PortabenchError
 from portabench.store import Store
 
 
@@ -32,17 +34,23 @@ def write_reports(store: Store, output: Path | None, html_dir: str | None, *, fm
     tables.notes.extend(n for n in extra_notes or [] if n not in tables.notes)
     text = json.dumps(render_json(tables), indent=1) if fmt == "json" else render_markdown(tables)
     if output is not None:
-        output.write_text(text)
+        write_output(output, text)
     if html_dir:
-        write_html(tables, Path(html_dir))
+        directory = check_output_dir(html_dir)
+        try:
+            write_html(tables, directory)
+        except OSError as exc:
+            raise PortabenchError(f"cannot write the HTML report into {directory}: {exc.strerror or exc}") from None
     return text
 
 
 def handle(args: argparse.Namespace) -> int:
     path = args.store_path or args.store
     with Store(path, create=False) as store:
-        text = write_reports(store, Path(args.output) if args.output else None, args.html, fmt=args.format,
-                             baseline=args.baseline, targets=args.target)
+        output = check_output_file(args.output) if args.output else None  # before the work, as every output
+        if args.html:
+            check_output_dir(args.html)
+        text = write_reports(store, output, args.html, fmt=args.format, baseline=args.baseline, targets=args.target)
     if not args.output:
         print(text)
     return 0

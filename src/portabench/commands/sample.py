@@ -4,31 +4,56 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from portabench.commands.options import add_selection
+from portabench.commands.options import add_framework, add_selection
+from portabench.commands.output import check_output_file, write_output
+from portabench.commands.progress import console
 from portabench.frameworks import get_framework
+from portabench.models.selection import is_model_manifest
 from portabench.selection import resolve_manifest
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="sample functions by usage decile (or take a preset) and write a manifest")
-    p.add_argument("--framework", required=True)
-    p.add_argument("--table", help="frequency table from 'portabench mine' (default: the shipped one)")
-    p.add_argument("--per-decile", type=int, default=5)
-    p.add_argument("--top", type=int, default=20)
+    add_framework(p)
+    p.add_argument("--table", help="frequency table: a file from 'portabench mine', or a shipped table name such as "
+                                   "torch-apps (default: the shipped library table of the framework)")
+    p.add_argument("--per-decile", type=int, default=5, metavar="N",
+                   help="functions drawn from each of the 10 usage deciles (default 5)")
+    p.add_argument("--top", type=int, default=20, metavar="N",
+                   help="the N most used functions, taken before the deciles are drawn (default 20)")
     p.add_argument("-o", "--output", help="manifest JSON (default: stdout)")
     add_selection(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    from portabench.cases import DEFAULT_DTYPES
+    from portabench.coverage import (
+        annotate_manifest,
+        case_counts,
+        manifest_coverage_lines,
+    )
+    from portabench.mining import load_frequency_table
+    from portabench.sampling import preset_manifest, resolve_table
+
     entry = get_framework(args.framework)
+    output = check_output_file(args.output) if args.output else None
     manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                per_decile=args.per_decile, top=args.top, table_path=args.table)
+                                per_decile=args.per_decile, top=args.top, table_path=resolve_table(args.table),
+                                models=args.models, check_names=lambda note: console.print(f"portabench: {note}"))
+    if manifest.name == "all" and not manifest.functions:  # list every function with its case count
+        dtypes = list(DEFAULT_DTYPES)
+        counts = case_counts(entry.name, None, dtypes)
+        manifest = preset_manifest(entry.name, "all", load_frequency_table(entry.name), case_counts=counts)
+        manifest.params["cases_counted_with"] = {"dtypes": dtypes, "max_samples": 5, "device": "cpu"}
+    if not is_model_manifest(manifest) and ("coverage" not in manifest.params or (manifest.functions and "with_cases" not in manifest.params)):
+        annotate_manifest(manifest)  # presets, listed names, loaded manifests
     text = json.dumps(manifest.to_json(), indent=1)
-    if args.output:
-        Path(args.output).write_text(text)
+    if output is not None:
+        write_output(output, text)
     else:
         print(text)
+    for line in manifest_coverage_lines(manifest):
+        console.print(line, highlight=False, soft_wrap=True)
     return 0

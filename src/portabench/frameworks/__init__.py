@@ -102,6 +102,14 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
 ALIASES = {"pytorch": "torch", "tf": "tensorflow"}
 
 
+def register_framework(entry: FrameworkEntry) -> None:
+    """Add (or replace) a framework entry: a plugin's adapter, or the test suite's numpy-only fake.
+
+    Its ``adapter`` is a path (``module:Class`` or ``/path/to/file.py:Class``) that workers load.
+    """
+    FRAMEWORKS[entry.name] = entry
+
+
 def get_framework(name: str) -> FrameworkEntry:
     """Look a framework up by name or alias; unknown names raise :class:`PortabenchError`."""
     key = ALIASES.get(name.lower(), name.lower())

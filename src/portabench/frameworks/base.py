@@ -25,6 +25,45 @@ class DeviceUnavailable(Exception):
     """The requested device string does not name a device this process can use."""
 
 
+#: device memory a case may leave allocated above the worker's baseline before it counts as a leak
+#: (caches such as cuBLAS workspaces stay well below it; a leaked batch of tensors does not)
+MEMORY_LEAK_THRESHOLD_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """Something a case left behind in its worker: a changed global switch, held memory, a stray thread.
+
+    ``restored`` is True when the worker put things back (switch reset, child killed), so the
+    next case may run in the same worker; False makes the worker recycle itself. The finding
+    is recorded with the case that left it, never with the next one.
+    """
+
+    what: str
+    restored: bool
+
+
+@dataclass(frozen=True)
+class StateBaseline:
+    """What an adapter's global state looked like before any case ran (see :meth:`Adapter.leftovers`)."""
+
+    switches: dict[str, Any]
+    device_memory: int | None
+
+
+def memory_leftover(baseline: int | None, now: int | None,
+                    threshold: int = MEMORY_LEAK_THRESHOLD_BYTES) -> Leftover | None:
+    """A finding when ``now`` bytes of device memory are held more than ``threshold`` above ``baseline``.
+
+    Held memory cannot be given back from outside the case (a global reference keeps it), so
+    the finding is never ``restored``: the worker recycles itself before the next case.
+    """
+    if baseline is None or now is None or now - baseline <= threshold:
+        return None
+    return Leftover(f"{(now - baseline) / 2**20:.0f} MiB of device memory still held after the case "
+                    f"(worker baseline {baseline / 2**20:.0f} MiB)", restored=False)
+
+
 @dataclass
 class HostLeaf:
     """One output array brought back to the host.
@@ -163,6 +202,14 @@ class Adapter(ABC):
     def after_failure(self) -> None:
         """Free what a failed case may have left (e.g. cached device memory after OOM)."""
 
+    def list_models(self) -> list[dict[str, str]]:
+        """The model architectures this adapter can build: ``[{name, family, size}]`` (see portabench.models)."""
+        return []
+
+    def run_model_case(self, case: CaseDescriptor, timing: Any, do_timing: bool) -> dict[str, Any]:
+        """Run a whole-model case (source ``model:...``); a result like ``run_case``'s."""
+        raise NotImplementedError(f"{self.name} has no whole-model cases")
+
     def execute(self, prepared: Prepared) -> Any:
         """Run a prepared case once in this adapter's mode (e.g. under jit); the default calls it.
 
@@ -177,3 +224,48 @@ class Adapter(ABC):
         Keys the runner stores in their own columns: ``graph_breaks``, ``recompiles``, ``fallback``.
         """
         return None
+    # -- what a case leaves behind -------------------------------------------------
+    def global_switches(self) -> dict[str, Any]:
+        """The framework's process-wide switches a case can change and that change later results
+        (default dtype, grad mode, TF32/matmul precision, x64), as JSON-comparable values."""
+        return {}
+
+    def restore_global_switches(self, switches: dict[str, Any]) -> None:
+        """Set back the switches named in ``switches`` (only those a case changed) to their values, as
+        :meth:`global_switches` returned them; a switch that cannot be set back is left as it is (it is
+        then reported as not restored and the worker recycles)."""
+
+    def device_memory_in_use(self) -> int | None:
+        """Bytes of device memory this process holds after freeing caches; None where not measured (CPU)."""
+        return None
+
+    def own_child_processes(self) -> frozenset[int]:
+        """Child processes the framework keeps across cases (a compile pool); others a case leaves are killed."""
+        return frozenset()
+
+    def state_baseline(self) -> StateBaseline:
+        """The switches and device memory of a fresh worker, taken before its first case."""
+        return StateBaseline(dict(self.global_switches()), self.device_memory_in_use())
+
+    def leftovers(self, baseline: StateBaseline) -> list[Leftover]:
+        """What the last case left behind compared with ``baseline``; changed switches are restored first.
+
+        A template method over the three hooks above; a hook that raises is itself a finding
+        (the worker cannot vouch for its state, so it recycles).
+        """
+        found: list[Leftover] = []
+        try:
+            now = self.global_switches()
+            changed = {k: v for k, v in now.items() if baseline.switches.get(k) != v}
+            if changed:
+                self.restore_global_switches({k: baseline.switches.get(k) for k in changed})
+                after = self.global_switches()
+                for key, value in changed.items():
+                    found.append(Leftover(f"{key} changed from {baseline.switches.get(key)!r} to {value!r}",
+                                          restored=after.get(key) == baseline.switches.get(key)))
+            held = memory_leftover(baseline.device_memory, self.device_memory_in_use())
+            if held is not None:
+                found.append(held)
+        except Exception as exc:  # noqa: BLE001 - a broken state probe is a finding, not a crash
+            found.append(Leftover(f"state check failed: {type(exc).__name__}: {exc}", restored=False))
+        return found

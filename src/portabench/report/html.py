@@ -14,7 +14,9 @@ import pandas as pd
 
 from portabench.analysis import StudyTables
 from portabench.report import compiled as compiled_section
+from portabench.report.models import render_models_html
 from portabench.report import formatting as fmt
+from portabench.report.coverage import coverage_html
 from portabench.report import plots
 from portabench.report.compare import CHANGES, STILL_PORTABLE, summarise
 
@@ -188,6 +190,8 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
                         for r in tables.environment.itertuples(index=False)],
         "comparison": comparison_context(comparison) if comparison is not None else None,
         "compiled": compiled_section.html_context(tables.compiled),
+        "models_html": render_models_html(tables),  # whole models (report/models.py)
+        "coverage_html": coverage_html(tables.coverage),
     }
     return _env.get_template("report.html.j2").render(**context)
 

@@ -7,6 +7,8 @@ import pandas as pd
 from portabench.analysis import StudyTables
 from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
+from portabench.report.models import render_models_markdown
+from portabench.report.coverage import coverage_markdown
 
 MAX_DTYPE_ROWS = 50
 
@@ -23,10 +25,12 @@ def render_markdown(tables: StudyTables) -> str:
     parts += _environment(tables.environment)
     parts += _portability(tables.portability)
     parts += compiled_section.markdown_section(tables.compiled)
+    parts += coverage_markdown(tables.coverage)
     parts += _categories(tables.categories)
     parts += _slowdowns(tables.slowdown_summary, tables.slowdown_top)
     parts += _errors(tables.error_summary)
     parts += _dtypes(tables.dtype_matrix)
+    parts += render_models_markdown(tables)  # whole models (report/models.py)
     parts += ["## Notes", ""]
     parts += [f"- {n}" for n in tables.notes] or ["- none"]
     return "\n".join(parts).rstrip() + "\n"

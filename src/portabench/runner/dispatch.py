@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -95,7 +95,7 @@ class Dispatcher(Generic[Case, Result]):
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _should_stop: Callable[[], bool] = field(default=lambda: False, init=False)
 
-    def run(self, cases: Iterable[Case], should_stop: Callable[[], bool] = lambda: False) -> Iterator[Result]:
+    def run(self, cases: Iterable[Case], should_stop: Callable[[], bool] = lambda: False) -> Generator[Result, None, None]:
         """Yield each case's result as it finishes; stop handing out cases once ``should_stop()`` is true.
 
         A slot whose worker cannot be (re)started ends the dispatch: its error is

@@ -14,6 +14,7 @@ from typing import Any
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
 from portabench.frameworks import get_framework
 from portabench.frameworks.base import Adapter, Prepared
+from portabench.models.names import is_model_case
 from portabench.runner.compare import compare_outputs, outputs_differ
 from portabench.runner.timing import TimingConfig, measure
 
@@ -77,6 +78,8 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
     with evidence when the target call raises, leaves results on another
     device, or mismatches; ``passed`` otherwise (then timed).
     """
+    if is_model_case(case.source):  # a whole model: its adapter runs it (portabench.models)
+        return adapter.run_model_case(case, timing, do_timing)
     started = time.perf_counter_ns()
     result: dict[str, Any] = {"case_id": case.case_id}
     reference = reference_device(adapter)

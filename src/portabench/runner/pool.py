@@ -6,6 +6,13 @@ group, replies come on a dedicated pipe, and on any error (deadline, death,
 bad reply) the whole process group is killed with SIGKILL. The parent keeps
 the worker's exit status and the tail of its stdout/stderr log for every
 failure.
+
+The worker's death is detected by its exit (a pidfd, or polling ``waitpid``),
+never by the end of the reply pipe: a child the case forked may hold that pipe
+open long after the worker itself crashed. The worker is started with the
+adapter's path (``module:Class``) and the parent's pid, and dies with the
+parent (see :mod:`portabench.runner.worker`). Start workers from a thread that
+outlives them: Linux's parent-death signal fires when the starting *thread* ends.
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import portabench
+from portabench.frameworks import get_framework
 from portabench.runner.protocol import ProtocolError, decode, encode
 
 STDERR_TAIL_BYTES = 16000
+#: how often the worker's liveness is polled where no pidfd is available
+DEATH_POLL_S = 0.1
 
 
 class WorkerFailure(Exception):
@@ -44,6 +54,18 @@ class WorkerError(Exception):
         self.error = error
 
 
+def adapter_path(framework: str) -> str:
+    """``module:Class`` of a registered framework's adapter, or ``framework`` itself when it is already a path."""
+    return framework if ":" in framework else get_framework(framework).adapter
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)  # type: ignore[attr-defined,unused-ignore]  # Linux >= 5.3
+    except (AttributeError, OSError):
+        return None
+
+
 def _worker_env(extra: dict[str, str] | None) -> dict[str, str]:
     env = dict(os.environ)
     src = str(Path(portabench.__file__).resolve().parent.parent)
@@ -55,7 +77,10 @@ def _worker_env(extra: dict[str, str] | None) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """One live worker for (framework, device, mode, reference)."""
+    """One live worker for (framework, device, mode, reference).
+
+    ``framework`` is a registered framework's name or an adapter path (``module:Class``).
+    """
 
     def __init__(
         self, framework: str, device: str, mode: str, reference: str | None, env: dict[str, str] | None = None
@@ -63,8 +88,8 @@ class WorkerProcess:
         self.args = (framework, device, mode, reference)
         read_fd, write_fd = os.pipe()
         self._log = tempfile.TemporaryFile(prefix="portabench-worker-")
-        cmd = [sys.executable, "-m", "portabench.runner.worker", "--framework", framework, "--device", device,
-               "--mode", mode, "--reply-fd", str(write_fd)]
+        cmd = [sys.executable, "-m", "portabench.runner.worker", "--adapter", adapter_path(framework),
+               "--device", device, "--mode", mode, "--reply-fd", str(write_fd), "--parent-pid", str(os.getpid())]
         if reference is not None:
             cmd += ["--reference", reference]
         try:
@@ -75,6 +100,7 @@ class WorkerProcess:
         finally:
             os.close(write_fd)
         self._reply_fd = read_fd
+        self._exit_fd = _pidfd(self.proc.pid)
         self._buffer = b""
         self._next_id = 0
 
@@ -93,6 +119,8 @@ class WorkerProcess:
         except (BrokenPipeError, OSError):
             raise self._died(f"worker exited before the {op!r} request could be sent") from None
         deadline = time.monotonic() + timeout
+        watched = [self._reply_fd] + ([self._exit_fd] if self._exit_fd is not None else [])
+        poll = 1.0 if self._exit_fd is not None else DEATH_POLL_S
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -101,13 +129,16 @@ class WorkerProcess:
                     f"no reply to {op!r} within {timeout:g} s", exit_status=self.proc.returncode,
                     stderr_tail=self.stderr_tail(), timed_out=True,
                 )
-            ready, _, _ = select.select([self._reply_fd], [], [], min(remaining, 1.0))
-            if not ready:
-                continue
-            chunk = os.read(self._reply_fd, 1 << 20)
-            if not chunk:
-                raise self._died(f"worker died during {op!r}")
-            self._buffer += chunk
+            ready, _, _ = select.select(watched, [], [], min(remaining, poll))
+            if self._reply_fd in ready:
+                chunk = os.read(self._reply_fd, 1 << 20)
+                if not chunk:
+                    raise self._died(f"worker died during {op!r}")
+                self._buffer += chunk
+            elif self.proc.poll() is not None:  # dead, whoever still holds the reply pipe (a forked child)
+                self._drain()
+                if b"\n" not in self._buffer:
+                    raise self._died(f"worker died during {op!r}")
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             reply = decode(line)
@@ -119,6 +150,14 @@ class WorkerProcess:
         if not reply.get("ok"):
             raise WorkerError(reply.get("error") or {})
         return reply.get("result") or {}
+
+    def _drain(self) -> None:
+        """Read whatever the reply pipe holds now, without waiting for its end."""
+        while select.select([self._reply_fd], [], [], 0)[0]:
+            chunk = os.read(self._reply_fd, 1 << 20)
+            if not chunk:
+                return
+            self._buffer += chunk
 
     def _died(self, message: str) -> WorkerFailure:
         try:
@@ -167,10 +206,12 @@ class WorkerProcess:
                 stream and stream.close()
             except OSError:
                 pass
-        try:
-            os.close(self._reply_fd)
-        except OSError:
-            pass
+        for fd in (self._reply_fd, self._exit_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self._log.close()
 
     def __enter__(self) -> "WorkerProcess":

@@ -6,33 +6,83 @@ time with a wall-clock deadline, classifies every failure with
 :mod:`portabench.taxonomy`, and commits each result before sending the next
 case. A worker that dies or hangs is killed (its whole process group), the case
 is recorded with the worker's exit status and stderr tail, and a fresh worker
-takes the next case. A run stopped by Ctrl-C, kill -9 or its time budget can be
-continued with ``resume=True``: recorded cases are skipped, none is repeated.
+takes the next case. A run stopped by Ctrl-C, SIGTERM, SIGHUP, kill -9 or its
+time budget can be continued with ``resume=True``: recorded cases are skipped,
+none is repeated, and the run's function and claimed-dtype rows are rebuilt as a
+fresh run writes them. SIGTERM and SIGHUP are handled as Ctrl-C is (workers
+killed, run marked ``interrupted``, :class:`RunInterrupted` raised, which is a
+:class:`KeyboardInterrupt`). Resuming is refused when the options or the spec
+files' contents differ from the run's, and when the newest matching run is
+already complete (nothing to resume; nothing is written).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import platform
+import signal
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import portabench
 from portabench.cases import FAILED, CaseDescriptor
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework
 from portabench.runner.dispatch import Dispatcher, slot_environments, worker_count
+from portabench.runner.install_hint import install_hint
 from portabench.runner.pool import WorkerError, WorkerFailure, WorkerProcess
 from portabench.runner.timing import TimingConfig
+from portabench.selection import no_cases_note, unknown_names_error
+from portabench.specs import read_spec_text
 from portabench.store import CaseResult, RunMeta, Store
 from portabench.taxonomy import FailureEvidence, classify
 
-ProgressFn = Callable[[int, int, str], None]
+#: signals that stop a run as Ctrl-C does (the run stays resumable)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by SIGTERM or SIGHUP; handled everywhere as Ctrl-C (exit 130 from the CLI)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise :class:`RunInterrupted` in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    raised: list[int] = []
+
+    def _raise(signum: int, _frame: object) -> None:
+        if not raised:  # once: a second signal must not cut the cleanup that marks the run interrupted
+            raised.append(signum)
+            raise RunInterrupted(signum)
+
+    previous = {sig: signal.signal(sig, _raise) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class ProgressFn(Protocol):
+    """``progress(done, total, current, failed=n)``: cases done of this command's total, failures so far."""
+
+    def __call__(self, done: int, total: int, current: str, failed: int = 0) -> None: ...
 
 
 @dataclass
@@ -58,6 +108,7 @@ class RunRequest:
     workers: int | None = None  # None: one per device the device string covers (one per GPU); not part of config
     fullgraph: bool = False  # compiled modes: a graph break / eager fallback fails the case (torch --fullgraph)
     compile_timeout_s: float = 300.0  # compiled modes: extra deadline of each case for its first compile
+    strict_functions: bool = False  # names given by the user (--functions): unknown ones are an error, not "missing"
 
 
 def effective_reference(request: RunRequest, mode: str) -> str | None:
@@ -83,11 +134,12 @@ def compiled_mode(request: RunRequest) -> bool:
 class RunSummary:
     run_id: str
     status: str
-    counts: dict[str, int]
+    counts: dict[str, int]  # outcome -> cases of the whole run (a resumed run: earlier commands' cases too)
     total_cases: int
     resumed: bool
     missing: list[str]
     no_cases: list[str]
+    new_cases: int = 0  # cases run by this command
 
 
 def _now() -> str:
@@ -107,18 +159,32 @@ def _start_worker(request: RunRequest, mode: str, reference: str | None,
         worker.close()
         if exc.error.get("type") == "DeviceUnavailable":
             raise PortabenchError(f"device {request.device!r} is not available for {request.framework}: {exc}") from None
-        raise PortabenchError(f"{request.framework} worker could not start: {exc.error.get('type')}: {exc}") from None
+        hint = install_hint(get_framework(request.framework), str(exc))
+        raise PortabenchError(f"{request.framework} worker could not start: {exc.error.get('type')}: {exc}{hint}") from None
     except WorkerFailure as exc:
         tail = exc.stderr_tail.strip().splitlines()[-1:] or [""]
-        raise PortabenchError(f"{request.framework} worker failed to start: {exc} {tail[0]}".strip()) from None
+        hint = install_hint(get_framework(request.framework), exc.stderr_tail)
+        raise PortabenchError(f"{request.framework} worker failed to start: {exc} {tail[0]}".strip() + hint) from None
     return worker, info
 
 
+def _spec_digest(ref: str) -> str:
+    try:
+        return hashlib.sha256(read_spec_text(ref).encode()).hexdigest()[:16]
+    except (PortabenchError, OSError, UnicodeDecodeError):
+        return "unreadable"
+
+
 def run_config(request: RunRequest) -> dict[str, Any]:
-    """The options recorded in a run's ``config``; a run is resumed or reused only when they are equal."""
+    """The options recorded in a run's ``config``; a run is resumed or reused only when they are equal.
+
+    ``spec_sha256`` pins the spec files' contents (a file edited between a run and its resume
+    would give the same case ids other inputs) and ``timing`` whether cases are timed at all.
+    """
     config = {
         "dtypes": request.dtypes, "specs": request.specs, "max_samples": request.max_samples,
         "timeout_s": request.timeout_s, "timing": request.timing.to_json(), "functions": request.functions,
+        "spec_sha256": {ref: _spec_digest(ref) for ref in request.specs}, "do_timing": request.do_timing,
     }
     if compiled_mode(request):  # only there, so that eager runs of older stores still resume
         config["compile_timeout_s"] = request.compile_timeout_s
@@ -127,15 +193,35 @@ def run_config(request: RunRequest) -> dict[str, Any]:
     return config
 
 
+def changed_options(recorded: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """Options of ``config`` that differ from a run's ``recorded`` config.
+
+    Keys a run recorded before they existed (runs of older versions) are not compared.
+    """
+    return sorted(k for k in config if k in recorded and recorded[k] != config[k])
+
+
 def find_complete_run(store: Store, request: RunRequest, mode: str) -> RunMeta | None:
     """A complete run of this framework, device and mode with the same options, if the store has one."""
     config = run_config(request)
     reference = effective_reference(request, mode)
     for run in reversed(store.runs()):
         if (run.framework, run.device, run.mode, run.status, run.origin) == (request.framework, request.device, mode, "complete", "portabench") \
-                and run.reference_device == reference and run.config == config:
+                and run.reference_device == reference and not changed_options(run.config, config):
             return run
     return None
+
+
+def _run_to_resume(store: Store, request: RunRequest, mode: str, reference: str | None) -> RunMeta | None:
+    """The unfinished run ``--resume`` continues (None: start one); refuses when the newest matching run is complete."""
+    latest = store.latest_run(request.framework, request.device, mode)
+    if latest is not None and latest.status == "complete" and latest.reference_device == reference \
+            and not changed_options(latest.config, run_config(request)):
+        raise PortabenchError(
+            f"nothing to resume: the newest {request.framework} run on {request.device} ({mode}), "
+            f"{latest.run_id}, is complete; start a new run without --resume"
+        )
+    return store.find_resumable(request.framework, request.device, mode)
 
 
 def _result_from_reply(case: CaseDescriptor, reply: dict[str, Any]) -> CaseResult:
@@ -152,6 +238,9 @@ def _result_from_reply(case: CaseDescriptor, reply: dict[str, Any]) -> CaseResul
             exc_type=reply.get("exc_type"), message=reply.get("message"),
             mismatch=bool(reply.get("mismatch")), wrong_device=bool(reply.get("wrong_device")),
         ))
+    if reply.get("left_behind"):  # the finding belongs to this case (classified above without it)
+        note = "left behind by this case: " + "; ".join(str(x) for x in reply["left_behind"])
+        result.message = note if not result.message else f"{result.message} [{note}]"
     return result
 
 
@@ -240,15 +329,21 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
     """Run (or resume) one run; results are committed to ``store`` as they arrive.
 
     Raises :class:`PortabenchError` for an unknown or uninstalled framework, an
-    unavailable device or a worker that cannot start. KeyboardInterrupt marks the
-    run ``interrupted`` (resumable) and propagates.
+    unavailable device or a worker that cannot start. KeyboardInterrupt (and
+    SIGTERM/SIGHUP, as :class:`RunInterrupted`) marks the run ``interrupted``
+    (resumable) and propagates.
     """
+    with stop_signals_interrupt():
+        return _execute_run(store, request, progress)
+
+
+def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None) -> RunSummary:
     entry = get_framework(request.framework)
     entry.require_installed()
     mode = entry.check_mode(request.mode)
     worker_count(request.workers, 1)  # a bad --workers fails before any worker starts
     reference = effective_reference(request, mode)
-    previous = store.find_resumable(entry.name, request.device, mode) if request.resume else None
+    previous = _run_to_resume(store, request, mode, reference) if request.resume else None
 
     worker, info = _start_worker(request, mode, reference)
     try:
@@ -258,7 +353,12 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         )
     except (WorkerError, WorkerFailure) as exc:
         worker.close()
-        raise PortabenchError(f"listing {entry.name} cases failed: {exc}") from None
+        raise PortabenchError(f"listing {entry.name} cases failed: {exc}{install_hint(entry, str(exc))}") from None
+    except BaseException:  # Ctrl-C, SIGTERM: no run row yet, nothing to mark
+        worker.kill()
+        raise
+    if request.strict_functions:
+        _check_listed(request, worker, listing)
     cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
     config = run_config(request)
     if previous is not None:
@@ -268,16 +368,16 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
                 f"cannot resume run {previous.run_id}: it used {entry.name} {previous.framework_version}, "
                 f"this machine has {info['framework_version']}"
             )
-        if previous.config != config or previous.reference_device != reference:
+        changed = changed_options(previous.config, config) + (["reference"] if previous.reference_device != reference else [])
+        if changed:
             worker.close()
-            changed = sorted(k for k in set(config) | set(previous.config) if config.get(k) != previous.config.get(k))
-            changed += ["reference"] if previous.reference_device != reference else []
             raise PortabenchError(
                 f"cannot resume run {previous.run_id}: it was started with other options ({', '.join(changed)}); "
                 "give the same options, or start a new run without --resume"
             )
         run_id = previous.run_id
-        store.set_run_status(run_id, "running")
+        # what a fresh run writes with its run row: a run killed right after that row gets it now
+        store.resume_run(run_id, listing.get("claimed", {}), _function_rows(request, cases, listing))
         done = store.done_case_ids(run_id)
     else:
         run_id = uuid.uuid4().hex[:16]
@@ -287,33 +387,58 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
             reference_device=reference, host=socket.gethostname(), platform=platform.platform(),
             python=platform.python_version(), portabench_version=portabench.__version__,
             numerics=info.get("numerics", {}), config=config, sample=request.sample, started_at=_now(),
-        ))
-        store.record_claimed_dtypes(run_id, listing.get("claimed", {}))
-        store.record_functions(run_id, _function_rows(request, cases, listing))
+        ), claimed=listing.get("claimed", {}), functions=_function_rows(request, cases, listing))
         done = set()
 
     todo = [c for c in cases if c.case_id not in done]
-    dispatcher = _dispatcher(request, entry, mode, reference, info, worker, cases_left=len(todo))
     counts: dict[str, int] = {}
+    failed = 0
     started = time.monotonic()
     over_budget = lambda: request.budget_s is not None and time.monotonic() - started > request.budget_s  # noqa: E731
-    results = dispatcher.run(todo, should_stop=over_budget)
+    dispatcher: Dispatcher[CaseDescriptor, CaseResult] | None = None
+    results = None
     try:
+        dispatcher = _dispatcher(request, entry, mode, reference, info, worker, cases_left=len(todo))
+        results = dispatcher.run(todo, should_stop=over_budget)
         if progress:
             progress(0, len(todo), todo[0].function if todo else "")
         for index, result in enumerate(results, start=1):
             store.record_result(run_id, result)
             counts[result.outcome] = counts.get(result.outcome, 0) + 1
+            failed += result.outcome == FAILED
             if progress:
-                progress(index, len(todo), result.function)
-    except BaseException:  # Ctrl-C, or a worker that cannot start: stop now, keep the run resumable
-        dispatcher.kill()
-        results.close()
+                progress(index, len(todo), result.function, failed=failed)
+    except BaseException:  # Ctrl-C, SIGTERM/SIGHUP, or a worker that cannot start: stop now, keep the run resumable
+        if dispatcher is not None:
+            dispatcher.kill()
+        else:
+            worker.kill()
+        if results is not None:
+            results.close()
         store.finish_run(run_id, "interrupted", _now())
         raise
     status = "complete" if sum(counts.values()) == len(todo) else "interrupted"
     store.finish_run(run_id, status, _now())
-    return RunSummary(run_id, status, counts, len(cases), previous is not None, listing["missing"], listing["no_cases"])
+    totals = store.results_frame([run_id])["outcome"].value_counts().to_dict() if previous is not None else counts
+    return RunSummary(run_id, status, {k: int(v) for k, v in totals.items()}, len(cases), previous is not None,
+                      listing["missing"], listing["no_cases"], new_cases=sum(counts.values()))
+
+
+def _check_listed(request: RunRequest, worker: WorkerProcess, listing: dict[str, Any]) -> None:
+    """Names the user listed: unknown ones are an error with the closest real names; nothing to run is an error."""
+    error: PortabenchError | None = None
+    if listing["missing"]:
+        try:
+            coverage = worker.request("coverage", request.startup_timeout_s, specs=request.specs)
+            known = set(coverage["api"]) | set(coverage["with_cases"])
+        except (WorkerError, WorkerFailure):
+            known = set()
+        error = unknown_names_error(request.framework, listing["missing"], known)
+    elif not listing["cases"]:
+        error = PortabenchError(f"nothing to run: {no_cases_note(listing['no_cases'], request.dtypes)}")
+    if error is not None:
+        worker.close()
+        raise error
 
 
 def _function_rows(request: RunRequest, cases: list[CaseDescriptor], listing: dict[str, Any]) -> list[dict[str, Any]]:
@@ -340,6 +465,6 @@ def query_worker(framework: str, device: str, op: str, timeout: float = 600.0, *
             return info
         return worker.request(op, timeout, **arguments)
     except (WorkerError, WorkerFailure) as exc:
-        raise PortabenchError(f"{entry.name} worker failed on {op!r}: {exc}") from None
+        raise PortabenchError(f"{entry.name} worker failed on {op!r}: {exc}{install_hint(entry, str(exc))}") from None
     finally:
         worker.close()

@@ -1,8 +1,14 @@
-"""The :class:`Store`: open, migrate, append results, read them back."""
+"""The :class:`Store`: open, migrate, append results, read them back.
+
+portabench writes only into files it created or that are portabench stores of a
+known version (see :mod:`portabench.store.opening`); anything else is refused
+with one line and left byte-identical.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, fields
@@ -13,6 +19,7 @@ import pandas as pd
 
 from portabench.errors import PortabenchError
 from portabench.store.models import CaseResult, RunMeta
+from portabench.store.opening import check_store, create_store, initialise_empty, open_readable
 from portabench.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 _RUN_JSON = ("numerics", "config", "sample")
@@ -27,41 +34,56 @@ def _quote(name: str) -> str:
 class Store:
     """One SQLite results file.
 
-    Opening creates the file (unless ``create=False``) and migrates it to
-    ``SCHEMA_VERSION``. A file that is not a portabench store, is corrupt, or was
-    written by a newer portabench raises :class:`PortabenchError` and is not
+    Opening with ``create=True`` (a writer) creates a missing file atomically
+    (complete, or not at all, even when several processes create it at once)
+    and migrates an older store to ``SCHEMA_VERSION``; ``create=False`` (a
+    reader) never creates a file and reads read-only stores. A file that is not
+    a portabench store (another application's database, an empty file given to
+    a reader), is corrupt, was written by a newer portabench, or is read-only
+    when opened for writing raises :class:`PortabenchError` and is not
     modified. Writes are committed one result at a time (WAL mode), so a run
     killed at any point keeps every result recorded before it.
     """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
-        if not self.path.exists() and not create:
-            raise PortabenchError(f"store {self.path} does not exist")
+        self.created = False  # True when this open created the file
         if self.path.exists() and self.path.is_dir():
             raise PortabenchError(f"store {self.path} is a directory, not a SQLite file")
+        if not self.path.exists():
+            if not create:
+                raise PortabenchError(f"store {self.path} does not exist")
+            self.created = create_store(self.path)
+        elif create and not os.access(self.path, os.W_OK):
+            raise PortabenchError(f"store {self.path} is read-only: portabench cannot write results into it")
+        elif create and not os.access(self.path.resolve().parent, os.W_OK):
+            raise PortabenchError(f"store {self.path} is in a read-only folder: SQLite could not write its journal "
+                                  "beside it")
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0 and self._has_foreign_tables():
-                raise PortabenchError(f"{self.path} is a SQLite file but not a portabench store")
-            if version > SCHEMA_VERSION:
-                raise PortabenchError(
-                    f"store {self.path} has schema version {version}; this portabench reads up to "
-                    f"{SCHEMA_VERSION} (upgrade portabench)"
-                )
-            if version < SCHEMA_VERSION:
-                self._migrate(version)
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn = open_readable(self.path) if not create else sqlite3.connect(self.path, timeout=30)
         except sqlite3.DatabaseError as exc:
             raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
+        try:
+            version = check_store(self.conn, self.path)
+            if version is None:  # an existing, empty database (e.g. a 0-byte file made with mktemp)
+                if not create:
+                    raise PortabenchError(f"{self.path} is an empty file, not a portabench store")
+                initialise_empty(self.conn, self.path)
+                version = SCHEMA_VERSION
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if version < SCHEMA_VERSION:
+                if not os.access(self.path, os.W_OK):
+                    raise PortabenchError(f"store {self.path} has schema version {version} and needs an upgrade, "
+                                          "but it is read-only")
+                self._migrate(version)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
+        except BaseException:
+            self.conn.close()
+            raise
 
     # -- opening -----------------------------------------------------------------
-    def _has_foreign_tables(self) -> bool:
-        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-        return bool(rows)
-
     def _migrate(self, version: int) -> None:
         with self.conn:
             for step in MIGRATIONS[version:]:
@@ -78,15 +100,31 @@ class Store:
         self.close()
 
     # -- writing -----------------------------------------------------------------
-    def begin_run(self, meta: RunMeta) -> None:
-        """Record a new run (its ``run_id`` must be new)."""
+    def begin_run(self, meta: RunMeta, *, claimed: dict[str, dict[str, list[str]]] | None = None,
+                  functions: Iterable[dict[str, Any]] = ()) -> None:
+        """Record a new run (its ``run_id`` must be new) with its claimed dtypes and function rows, in one
+        transaction: a run row is never seen without them."""
+        with self.conn:
+            self.insert_run(meta)
+            self._insert_claimed(meta.run_id, claimed or {})
+            self._insert_functions(meta.run_id, functions)
+
+    def resume_run(self, run_id: str, claimed: dict[str, dict[str, list[str]]],
+                   functions: Iterable[dict[str, Any]]) -> None:
+        """Mark a run ``running`` again and add any claimed-dtype or function row it lacks (one transaction)."""
+        with self.conn:
+            self.conn.execute("UPDATE runs SET status = 'running', ended_at = NULL WHERE run_id = ?", (run_id,))
+            self._insert_claimed(run_id, claimed)
+            self._insert_functions(run_id, functions)
+
+    def insert_run(self, meta: RunMeta) -> None:
+        """The run row alone, inside the caller's transaction (``with store.conn:``)."""
         row = asdict(meta)
         for key in _RUN_JSON:
             row[key] = json.dumps(row[key], sort_keys=True)
         cols = ", ".join(_quote(c) for c in _RUN_FIELDS)
         marks = ", ".join("?" for _ in _RUN_FIELDS)
-        with self.conn:
-            self.conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", [row[c] for c in _RUN_FIELDS])
+        self.conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", [row[c] for c in _RUN_FIELDS])
 
     def finish_run(self, run_id: str, status: str, ended_at: str) -> None:
         with self.conn:
@@ -95,6 +133,11 @@ class Store:
     def set_run_status(self, run_id: str, status: str) -> None:
         with self.conn:
             self.conn.execute("UPDATE runs SET status = ? WHERE run_id = ?", (status, run_id))
+
+    def set_run_config(self, run_id: str, config: dict[str, Any]) -> None:
+        """Replace a run's ``config`` JSON (a cluster study adds each node a run's shards start on)."""
+        with self.conn:
+            self.conn.execute("UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id))
 
     def record_result(self, run_id: str, result: CaseResult) -> bool:
         """Append one case result; returns False (and writes nothing) if the case is already recorded."""
@@ -117,22 +160,24 @@ class Store:
     def record_functions(self, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
         """Record the sample's functions: dicts with function, status, frequency, bucket."""
         with self.conn:
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO functions (run_id, function, status, frequency, bucket) VALUES (?, ?, ?, ?, ?)",
-                [(run_id, r["function"], r["status"], r.get("frequency"), r.get("bucket")) for r in rows],
-            )
+            self._insert_functions(run_id, rows)
+
+    def _insert_functions(self, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO functions (run_id, function, status, frequency, bucket) VALUES (?, ?, ?, ?, ?)",
+            [(run_id, r["function"], r["status"], r.get("frequency"), r.get("bucket")) for r in rows],
+        )
 
     def record_claimed_dtypes(self, run_id: str, claimed: dict[str, dict[str, list[str]]]) -> None:
         """``claimed[function][device_type] = [dtype, ...]`` as the framework's metadata states it."""
         with self.conn:
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO claimed_dtypes (run_id, function, device_type, dtypes) VALUES (?, ?, ?, ?)",
-                [
-                    (run_id, fn, dev, json.dumps(sorted(dts)))
-                    for fn, per_dev in claimed.items()
-                    for dev, dts in per_dev.items()
-                ],
-            )
+            self._insert_claimed(run_id, claimed)
+
+    def _insert_claimed(self, run_id: str, claimed: dict[str, dict[str, list[str]]]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO claimed_dtypes (run_id, function, device_type, dtypes) VALUES (?, ?, ?, ?)",
+            [(run_id, fn, dev, json.dumps(sorted(dts))) for fn, per_dev in claimed.items() for dev, dts in per_dev.items()],
+        )
 
     # -- reading -----------------------------------------------------------------
     def run(self, run_id: str) -> RunMeta:
@@ -159,6 +204,15 @@ class Store:
         rows = self._run_rows(
             "WHERE framework = ? AND device = ? AND mode = ? AND status != 'complete' AND origin = 'portabench' "
             "ORDER BY started_at DESC, run_id DESC",
+            (framework, device, mode),
+        )
+        return rows[0] if rows else None
+
+    def latest_run(self, framework: str, device: str, mode: str) -> RunMeta | None:
+        """The newest portabench run of (framework, device, mode), whatever its status."""
+        rows = self._run_rows(
+            "WHERE framework = ? AND device = ? AND mode = ? AND origin = 'portabench' "
+            "ORDER BY started_at DESC, run_id DESC LIMIT 1",
             (framework, device, mode),
         )
         return rows[0] if rows else None

@@ -31,6 +31,7 @@ import numpy as np
 from portabench.cases import CaseDescriptor
 from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.jax_adapter import state
 from portabench.frameworks.jax_adapter.api import resolve, walk_api
 from portabench.frameworks.jax_adapter.sources import Sample, Source, build_index
 from portabench.frameworks.spec_cases import spec_descriptors
@@ -388,6 +389,16 @@ class JaxAdapter(Adapter):
         import gc
 
         gc.collect()
+
+    # leftover hooks (frameworks/base.py): JAX's configuration and device memory, in state.py
+    def global_switches(self) -> dict[str, Any]:
+        return state.global_switches()
+
+    def restore_global_switches(self, switches: dict[str, Any]) -> None:
+        state.restore(switches)
+
+    def device_memory_in_use(self) -> int | None:
+        return state.device_memory_in_use(self.jax_device)
 
 
 def _arrays(output: Any) -> Iterator[jax.Array]:

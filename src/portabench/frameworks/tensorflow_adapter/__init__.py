@@ -33,6 +33,7 @@ from portabench.cases import CaseDescriptor  # noqa: E402
 from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared  # noqa: E402
 from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors  # noqa: E402
+from portabench.frameworks.tensorflow_adapter import state  # noqa: E402
 from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
 from portabench.frameworks.tensorflow_adapter.api import normalize, resolve, walk_api  # noqa: E402
 from portabench.frameworks.tensorflow_adapter.devices import (  # noqa: E402
@@ -382,6 +383,16 @@ class TensorFlowAdapter(Adapter):
     def after_failure(self) -> None:
         self._last_fallback = None
         gc.collect()
+
+    # leftover hooks (frameworks/base.py): TensorFlow's global switches and GPU memory, in state.py
+    def global_switches(self) -> dict[str, Any]:
+        return state.global_switches()
+
+    def restore_global_switches(self, switches: dict[str, Any]) -> None:
+        state.restore(switches)
+
+    def device_memory_in_use(self) -> int | None:
+        return state.device_memory_in_use(self.tf_device.kind, self.tf_device.index)
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import importlib
 import time
 import random
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,10 @@ from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, 
 from portabench.frameworks.spec_cases import spec_call, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
 from portabench.frameworks.torch_adapter.compiled import COMPILED_MODES, TorchCompiler, TorchPrepared, configure_worker
+from portabench.frameworks.torch_adapter import state
+from portabench.frameworks.torch_adapter.models import (
+    COMPARED_BATCH, MODEL_BATCHES, model_catalog, model_descriptors, run_model_case, split_model_names,
+)
 from portabench.frameworks.torch_adapter.metadata import Source, build_index, dtype_name, torch_dtype
 from portabench.runner.timing import Timer
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
@@ -154,6 +159,7 @@ class TorchAdapter(Adapter):
 
     def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
         self._specs = load_specs("torch", builtin_spec_files("torch") + specs)
+        functions, models = split_model_names(functions)
         names = sorted(set(self.index) | set(self._specs)) if functions is None else list(dict.fromkeys(functions))
         listing = CaseListing(cases=[])
         ref_type, target_type = self._reference_type(), self.torch_device.type
@@ -182,7 +188,14 @@ class TorchAdapter(Adapter):
             else:
                 listing.no_cases.append(name)
         self._max_samples = max_samples
+        listing.cases += model_descriptors(models, MODEL_BATCHES, COMPARED_BATCH)
         return listing
+
+    def list_models(self) -> list[dict[str, str]]:
+        return [asdict(entry) for entry in model_catalog()]
+
+    def run_model_case(self, case: CaseDescriptor, timing: Any, do_timing: bool) -> dict[str, Any]:
+        return run_model_case(self, case, timing, do_timing)
 
     def functions_with_cases(self, specs: list[str]) -> list[str]:
         spec_index = load_specs("torch", builtin_spec_files("torch") + specs)
@@ -306,6 +319,16 @@ class TorchAdapter(Adapter):
 
     def needs_restart(self, message: str) -> bool:
         return any(p in message for p in POISONING)
+
+    # leftover hooks (frameworks/base.py): torch's global switches and CUDA memory, in state.py
+    def global_switches(self) -> dict[str, Any]:
+        return state.global_switches()
+
+    def restore_global_switches(self, switches: dict[str, Any]) -> None:
+        state.restore(switches)
+
+    def device_memory_in_use(self) -> int | None:
+        return state.device_memory_in_use(self.torch_device)
 
 
 def _tensors(output: Any) -> Iterator[torch.Tensor]:

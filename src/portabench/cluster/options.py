@@ -1,0 +1,38 @@
+"""The cluster options of ``portabench study`` as one dataclass (no Ray import here)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+from portabench.cluster.resources import parse_place
+from portabench.errors import PortabenchError
+
+#: how many times the driver re-places a run's unfinished cases after losing nodes, per shard of the run
+REPLACEMENTS_PER_SHARD = 3
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """``--cluster ADDRESS``, ``--shards N`` and ``--place KIND=RES,...`` of ``portabench study``."""
+
+    address: str  # "auto", "ray://host:10001", or a GCS "host:port"
+    shards: int = 1  # nodes one run is cut over
+    place: dict[str, dict[str, float]] = field(default_factory=dict)  # device kind -> Ray resources
+    max_replacements: int = REPLACEMENTS_PER_SHARD  # per shard
+
+    def __post_init__(self) -> None:
+        if self.shards < 1:
+            raise PortabenchError(f"--shards must be at least 1, not {self.shards}")
+
+
+def cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
+    """The options when ``--cluster`` is given, else None; ``--shards``/``--place`` without it is an error."""
+    address = getattr(args, "cluster", None)
+    shards = getattr(args, "shards", None)
+    place = getattr(args, "place", None) or []
+    if not address:
+        if shards not in (None, 1) or place:
+            raise PortabenchError("--shards and --place go with --cluster")
+        return None
+    return ClusterOptions(address=address, shards=1 if shards is None else shards, place=parse_place(place))

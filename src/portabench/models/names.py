@@ -1,0 +1,25 @@
+"""How model names are spelled: ``<source>:<name>`` (framework-free, used on both sides)."""
+
+from __future__ import annotations
+
+#: source prefix -> what it names
+MODEL_SOURCES: dict[str, str] = {
+    "hf": "a transformers model type (tiny config)",
+    "timm": "a timm architecture",
+    "tv": "a torchvision.models classification architecture",
+    "py": "a user factory module:function",
+}
+
+#: the case source prefix of model cases (``model:forward@8``)
+MODEL_CASE_PREFIX = "model:"
+
+
+def is_model_name(name: str) -> bool:
+    """True for ``hf:gpt2``, ``timm:resnet50``, ``tv:resnet18``, ``py:pkg.mod:factory``."""
+    source, sep, rest = name.partition(":")
+    return bool(sep) and source in MODEL_SOURCES and bool(rest)
+
+
+def is_model_case(source: str) -> bool:
+    """True for the ``source`` of a model case (``model:train@8``)."""
+    return source.startswith(MODEL_CASE_PREFIX)
