@@ -23,7 +23,9 @@ from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.spec_cases import spec_call, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
-from portabench.frameworks.torch_adapter.compiled import COMPILED_MODES, TorchCompiler, TorchPrepared, configure_worker
+from portabench.frameworks.torch_adapter.compiled import (
+    COMPILED_MODES, TorchCompiler, TorchPrepared, configure_worker, warm_up,
+)
 from portabench.frameworks.torch_adapter import state
 from portabench.frameworks.torch_adapter.models import (
     COMPARED_BATCH, MODEL_BATCHES, model_catalog, model_descriptors, run_model_case, split_model_names,
@@ -95,6 +97,8 @@ class TorchAdapter(Adapter):
         self._max_samples = 5  # the CLI default; a worker that did not list the cases generates this many
         self._compiler = TorchCompiler(mode) if mode in COMPILED_MODES else None
         self._compile_settings = configure_worker() if self._compiler is not None else {}
+        if mode == "compile":
+            self._compile_settings["compile.warm_up_s"] = round(warm_up(self.torch_device) / 1e9, 2)
 
     # -- description -------------------------------------------------------------
     def info(self) -> dict[str, Any]:
