@@ -12,7 +12,7 @@ import traceback
 from typing import Any
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
-from portabench.frameworks import get_framework
+from portabench.frameworks import FRAMEWORKS
 from portabench.frameworks.base import Adapter, Prepared
 from portabench.models.names import is_model_case
 from portabench.runner.compare import compare_outputs, outputs_differ
@@ -38,6 +38,12 @@ def _host_output(adapter: Adapter, prepared: Prepared) -> Any:
     return adapter.to_host(prepared.postprocess(prepared.call()))
 
 
+def default_mode(adapter: Adapter) -> str:
+    """The adapter's framework's default mode (``eager`` for an adapter the registry does not name)."""
+    entry = FRAMEWORKS.get(adapter.name)
+    return entry.modes[0] if entry is not None else "eager"
+
+
 def reference_device(adapter: Adapter) -> str | None:
     """Where the reference runs (eagerly), or None on a reference run.
 
@@ -47,7 +53,7 @@ def reference_device(adapter: Adapter) -> str | None:
     """
     if adapter.reference is None:
         return None
-    if adapter.reference == adapter.device and adapter.mode == get_framework(adapter.name).modes[0]:
+    if adapter.reference == adapter.device and adapter.mode == default_mode(adapter):
         return None
     return adapter.reference
 
@@ -83,7 +89,7 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
     started = time.perf_counter_ns()
     result: dict[str, Any] = {"case_id": case.case_id}
     reference = reference_device(adapter)
-    compiled_mode = adapter.mode != get_framework(adapter.name).modes[0]
+    compiled_mode = adapter.mode != default_mode(adapter)
     random_outputs = case.random
     ref_host = None
     if reference is not None:
