@@ -142,6 +142,7 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             say(f"{entry.name} skipped: {exc}")
             continue
         result.unavailable[entry.name] = missing
+        result.studied.append(entry.name)
         planned = plan_runs(entry, chosen, modes, devices is not None, manifest, dtype_list(args.dtypes), args.max_samples)
         note = mode_columns_note(entry, planned)
         if note:
@@ -166,25 +167,4 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             if summary.status != "complete":
                 result.stopped_by_budget = True
                 return result
-        result.studied.append(entry.name)
-        for mode in modes or [entry.modes[0]]:
-            entry.check_mode(mode)
-            for device in chosen:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    result.stopped_by_budget = True
-                    return result
-                request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
-                                      dtype_list(args.dtypes), args, resume=not args.fresh, budget_s=remaining)
-                done = None if args.fresh else find_complete_run(store, request, mode)
-                if done is not None:  # a study continued across commands: this run is finished already
-                    say(f"{entry.name} on {device} ({mode}): run {done.run_id} already complete in this store")
-                    continue
-                with progress_for(f"{entry.name} {mode} on {device}") as progress:
-                    summary = execute_run(store, request, progress)
-                say(summary_line(entry.name, f"{device} ({mode})", summary))
-                result.runs.append((entry.name, device, mode, summary))
-                if summary.status != "complete":
-                    result.stopped_by_budget = True
-                    return result
     return result
