@@ -3,6 +3,7 @@
     python benchmarks/throughput.py --preset all --dtypes float32 --device cpu
     python benchmarks/throughput.py --preset paper --device cpu            # all default dtypes
     python benchmarks/throughput.py --device cuda --dtypes float32 --workers 1,2,4
+    python benchmarks/throughput.py --preset paper --dtypes float32 --max-samples 1 --mode eager,compile,export
 
 Runs the real CLI into a temporary store (workers, comparison, timing and all)
 and prints the figures; ``--output`` also writes them as JSON. With several
@@ -32,17 +33,19 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--preset", default="all")
     parser.add_argument("--dtypes")
-    parser.add_argument("--mode")
+    parser.add_argument("--mode", help="one mode, or several comma-separated (each measured in turn, e.g. eager,compile,export)")
+    parser.add_argument("--max-samples", type=int, help="samples per function, source and dtype (default: the CLI's)")
     parser.add_argument("--workers", default="1", help="comma-separated worker counts to measure in turn (default 1)")
     parser.add_argument("--output")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for workers in [int(w) for w in args.workers.split(",")]:
-            store = Path(tmp) / f"bench-{workers}.sqlite"
-            figures = _measure(args, workers, store)
-            if rows:
-                figures.update(_agreement(Path(tmp) / f"bench-{rows[0]['workers']}.sqlite", store))
+        modes = args.mode.split(",") if args.mode else [None]
+        for mode, workers in [(m, int(w)) for m in modes for w in args.workers.split(",")]:
+            store = Path(tmp) / f"bench-{mode}-{workers}.sqlite"
+            figures = _measure(argparse.Namespace(**{**vars(args), "mode": mode}), workers, store)
+            if rows and len(modes) == 1:
+                figures.update(_agreement(Path(tmp) / f"bench-{mode}-{rows[0]['workers']}.sqlite", store))
             rows.append(figures)
             print(json.dumps(figures), flush=True)
     if args.output:
@@ -54,6 +57,7 @@ def _measure(args: argparse.Namespace, workers: int, store: Path) -> dict:
            "--preset", args.preset, "--store", str(store), "--workers", str(workers)]
     cmd += ["--dtypes", args.dtypes] if args.dtypes else []
     cmd += ["--mode", args.mode] if args.mode else []
+    cmd += ["--max-samples", str(args.max_samples)] if args.max_samples else []
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
     wall = time.perf_counter() - start
@@ -63,7 +67,7 @@ def _measure(args: argparse.Namespace, workers: int, store: Path) -> dict:
         cases, functions, passed = conn.execute(
             "SELECT COUNT(*), COUNT(DISTINCT function), SUM(outcome = 'passed') FROM results").fetchone()
     return {"framework": args.framework, "device": args.device, "preset": args.preset, "dtypes": args.dtypes or "default",
-            "mode": args.mode or "default", "workers": workers, "wall_s": round(wall, 1), "cases": cases,
+            "mode": args.mode or "default", "max_samples": args.max_samples or "default", "workers": workers, "wall_s": round(wall, 1), "cases": cases,
             "functions": functions, "passed": passed, "cases_per_s": round(cases / wall, 2), "cpus": os.cpu_count()}
 
 

@@ -51,7 +51,7 @@ def _load(name: str) -> list[dict]:
     return json.loads((DATA / name).read_text())
 
 
-FIXTURES: list[dict] = _load("live_messages.json") + _load("quoted_messages.json")
+FIXTURES: list[dict] = _load("live_messages.json") + _load("quoted_messages.json") + _load("compile_messages.json")
 
 
 def _evidence(fx: dict) -> FailureEvidence:
@@ -75,7 +75,7 @@ def _rule_of(reason: str) -> str:
 def test_categories_order_and_values() -> None:
     assert CATEGORIES == (
         "not_implemented", "dtype_unsupported", "numerical_mismatch", "timeout",
-        "memory", "crash", "wrong_device", "other",
+        "memory", "crash", "wrong_device", "other", "compile_failed",
     )
 
 

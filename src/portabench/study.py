@@ -23,6 +23,7 @@ from portabench.frameworks import FrameworkEntry, get_framework, installed_frame
 from portabench.runner.session import RunRequest, RunSummary, execute_run, find_complete_run, query_worker
 from portabench.runner.timing import TimingConfig
 from portabench.store import Store
+from portabench.study_plan import mode_columns_note, plan_runs
 
 #: accelerator kinds a framework can target, named in reports when absent here
 EXPECTED_TARGETS = {"torch": ["cuda", "mps", "xla"], "jax": ["gpu", "tpu"], "tensorflow": ["gpu", "tpu"]}
@@ -38,6 +39,7 @@ def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode:
         timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
         resume=resume, budget_s=budget_s, do_timing=not getattr(args, "no_timing", False),
         workers=getattr(args, "workers", None), strict_functions=manifest.name == "listed",
+        fullgraph=bool(getattr(args, "fullgraph", False)), compile_timeout_s=getattr(args, "compile_timeout", 300.0),
     )
 
 
@@ -61,6 +63,7 @@ class StudyResult:
     skipped: dict[str, str] = field(default_factory=dict)  # framework -> why it could not be studied
     unavailable: dict[str, list[str]] = field(default_factory=dict)  # framework -> targets absent here
     stopped_by_budget: bool = False
+    mode_notes: list[str] = field(default_factory=list)  # what the default study's mode columns ran
     studied: list[str] = field(default_factory=list)  # frameworks whose devices were planned (run or found complete)
 
     def ran_nothing(self) -> bool:
@@ -68,7 +71,7 @@ class StudyResult:
         return not self.studied
 
     def notes(self) -> list[str]:
-        out = []
+        out = list(self.mode_notes)
         for fw, targets in self.unavailable.items():
             if targets:
                 out.append(
@@ -140,24 +143,28 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             continue
         result.unavailable[entry.name] = missing
         result.studied.append(entry.name)
-        for mode in modes or [entry.modes[0]]:
-            entry.check_mode(mode)
-            for device in chosen:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    result.stopped_by_budget = True
-                    return result
-                request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
-                                      dtype_list(args.dtypes), args, resume=not args.fresh, budget_s=remaining)
-                done = None if args.fresh else find_complete_run(store, request, mode)
-                if done is not None:  # a study continued across commands: this run is finished already
-                    say(f"{entry.name} on {device} ({mode}): run {done.run_id} already complete in this store")
-                    continue
-                with progress_for(f"{entry.name} {mode} on {device}") as progress:
-                    summary = execute_run(store, request, progress)
-                say(summary_line(entry.name, f"{device} ({mode})", summary))
-                result.runs.append((entry.name, device, mode, summary))
-                if summary.status != "complete":
-                    result.stopped_by_budget = True
-                    return result
+        planned = plan_runs(entry, chosen, modes, devices is not None, manifest, dtype_list(args.dtypes), args.max_samples)
+        note = mode_columns_note(entry, planned)
+        if note:
+            result.mode_notes.append(note)
+        for run in planned:
+            device, mode = run.device, run.mode
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                result.stopped_by_budget = True
+                return result
+            run_args = argparse.Namespace(**{**vars(args), "max_samples": run.max_samples})
+            request = request_for(entry, device, "cpu", mode, run.manifest, run.dtypes, run_args,
+                                  resume=not args.fresh, budget_s=remaining)
+            done = None if args.fresh else find_complete_run(store, request, mode)
+            if done is not None:  # a study continued across commands: this run is finished already
+                say(f"{entry.name} on {device} ({mode}): run {done.run_id} already complete in this store")
+                continue
+            with progress_for(f"{entry.name} {mode} on {device}") as progress:
+                summary = execute_run(store, request, progress)
+            say(summary_line(entry.name, f"{device} ({mode})", summary))
+            result.runs.append((entry.name, device, mode, summary))
+            if summary.status != "complete":
+                result.stopped_by_budget = True
+                return result
     return result

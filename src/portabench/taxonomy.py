@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "COMPILE_FAILED",
     "NOT_IMPLEMENTED",
     "DTYPE_UNSUPPORTED",
     "NUMERICAL_MISMATCH",
@@ -72,6 +73,8 @@ WRONG_DEVICE = "wrong_device"
 """It ran, but silently on another device than requested."""
 OTHER = "other"
 """Anything else, including errors of the case code and missing devices."""
+COMPILE_FAILED = "compile_failed"
+"""A compiler (torch.compile: Dynamo, AOTAutograd, Inductor; torch.export) failed where eager ran."""
 
 CATEGORIES: tuple[str, ...] = (
     NOT_IMPLEMENTED,
@@ -82,6 +85,7 @@ CATEGORIES: tuple[str, ...] = (
     CRASH,
     WRONG_DEVICE,
     OTHER,
+    COMPILE_FAILED,
 )
 
 # Only this many leading characters of a message are searched (guards the
@@ -241,6 +245,28 @@ RULES: tuple[Rule, ...] = (
       r"|can't convert \S+ device type tensor to numpy",
       "the case code mixed devices / needs an explicit host copy (raised error, "
       "not a silent fallback)"),
+    # ---------------------------------------------------------------- compile_failed (torch compile / export)
+    # After memory and crash rules (an OOM inside Inductor is still memory), before the dtype and
+    # not-implemented rules: a compiler's wrapper exception quotes the eager error it met while tracing.
+    R("dynamo-unsupported", COMPILE_FAILED, r"Unsupported|UncapturedHigherOrderOpError|FullgraphFallback", None,
+      "Dynamo cannot trace it (a graph break under fullgraph, an unsupported construct or output); "
+      "FullgraphFallback: portabench's --fullgraph found a (partly) eager run"),
+    R("dynamo-recompile-limit", COMPILE_FAILED, r"FailOnRecompileLimitHit|RecompileLimitExceeded|CacheLimitExceeded", None,
+      "Dynamo recompiled more often than its limit allows (portabench makes this an error)"),
+    R("dynamo-trace-error", COMPILE_FAILED, r"TorchRuntimeError|InternalTorchDynamoError", None,
+      "Dynamo failed while tracing (fake-tensor propagation, an internal error)"),
+    R("inductor-backend-failed", COMPILE_FAILED,
+      r"InductorError|BackendCompilerFailed|LoweringException|CppCompileError|InvalidCxxCompiler|TritonMissing", None,
+      "the backend compiler (Inductor: lowering, C++/Triton code generation, a missing C++ compiler or Triton) failed"),
+    R("compile-feature-unsupported", COMPILE_FAILED, None,
+      r"torch\.compile with aot_autograd does not currently support",
+      "a feature torch.compile's AOTAutograd does not support (e.g. double backward)"),
+    R("fake-tensor-data-access", COMPILE_FAILED, None,
+      r"Cannot access data pointer of Tensor \(e\.g\. FakeTensor",
+      "tracing (compile/export) reached an operation that needs the tensor's memory (data_ptr)"),
+    R("export-failed", COMPILE_FAILED,
+      r"GuardOnDataDependentSymNode|UserError|ExportError|SpecViolationError", None,
+      "torch.export could not capture one graph (data-dependent control flow, unsupported inputs/outputs)"),
     # ---------------------------------------------------------------- dtype (before not_implemented!)
     R("torch-dtype-dispatch", DTYPE_UNSUPPORTED, None,
       r"\"[^\"\n]+\" not implemented for '[^'\n]+'",

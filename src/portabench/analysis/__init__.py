@@ -23,6 +23,7 @@ import pandas as pd
 from portabench.analysis.models import is_model_result, model_tables
 from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
+from portabench.analysis.compiled import CompiledTables, build_compiled
 from portabench.analysis.coverage import coverage_table
 from portabench.analysis.broken import broken_summary, mark_broken
 from portabench.analysis.messages import other_messages
@@ -90,6 +91,7 @@ class StudyTables:
     generated_at: str = ""
     baseline: str | None = None
     targets: list[str] | None = None
+    compiled: CompiledTables = field(default_factory=CompiledTables)  # modes as columns, compilers (analysis/compiled.py)
     coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -194,6 +196,7 @@ def analyse_frames(
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,
         targets=targets,
+        compiled=build_compiled(pooled, portability),
         coverage=coverage_table(runs),
     )
 

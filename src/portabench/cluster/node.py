@@ -27,7 +27,7 @@ from portabench.cluster.plan import shard_cases
 from portabench.errors import PortabenchError
 from portabench.frameworks import get_framework
 from portabench.runner.pool import WorkerError, WorkerFailure
-from portabench.runner.session import _dispatcher, _start_worker
+from portabench.runner.session import _dispatcher, _start_worker, effective_reference
 
 
 def node_facts(info: dict[str, Any]) -> NodeFacts:
@@ -62,7 +62,7 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
     entry = get_framework(request.framework)
     entry.require_installed()
     mode = entry.check_mode(request.mode)
-    reference = None if request.reference in (None, request.device) else request.reference
+    reference = effective_reference(request, mode)  # a compiled mode may compare with eager on its own device
     worker, info = _start_worker(request, mode, reference)
     try:
         facts = node_facts(info)

@@ -43,6 +43,11 @@ def add_cases(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="minimum timed repeats per passing case (default 5)")
     parser.add_argument("--time-budget", type=float, default=0.2, help="seconds of timing per case (default 0.2)")
     parser.add_argument("--no-timing", action="store_true", help="skip timing of passing cases")
+    parser.add_argument("--compile-timeout", type=float, default=300.0,
+                        help="compiled modes (jit, compile, export...): extra seconds per case for its first compile "
+                             "(default 300)")
+    parser.add_argument("--fullgraph", action="store_true",
+                        help="torch compile: a graph break or eager fallback fails the case")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="workers per run (default: one per device the device string covers, e.g. one per GPU "
                              "for 'cuda'; 1 for cpu). Concurrent workers on one device disturb each other's timings")

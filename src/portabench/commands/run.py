@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     add_framework(p)
     p.add_argument("--device", required=True, help="framework device string: cpu, cuda, cuda:1, mps, meta, gpu, tpu, ...")
     p.add_argument("--reference", default="cpu", help="device the results are compared with (default cpu)")
-    p.add_argument("--mode", help="execution mode (jax: eager|jit; tensorflow: eager|function|xla)")
+    p.add_argument("--mode", help="execution mode (torch: eager|compile|export; jax: eager|jit; tensorflow: eager|function|xla)")
     p.add_argument("--resume", action="store_true", help="continue the newest unfinished run of this framework/device/mode")
     add_store(p)
     add_selection(p)

@@ -37,6 +37,8 @@ class FrameworkEntry:
     #: device kinds that do no computation (torch ``meta``: shapes only); their times mean nothing,
     #: so the analysis leaves them out of slowdowns
     timeless_devices: tuple[str, ...] = ()
+    #: devices the default study adds on any machine, as mode columns (torch: ``meta``, what tracing and export use)
+    study_devices: tuple[str, ...] = ()
 
     def is_installed(self) -> bool:
         return importlib.util.find_spec(self.import_name) is not None
@@ -70,11 +72,13 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         name="torch",
         import_name="torch",
         adapter="portabench.frameworks.torch_adapter:TorchAdapter",
-        modes=("eager",),
+        # compile: torch.compile (Dynamo + Inductor); export: torch.export.export, then the exported program
+        modes=("eager", "compile", "export"),
         mining_roots=("torch",),
         extra="torch",
         visible_devices_env={"cuda": "CUDA_VISIBLE_DEVICES"},
         timeless_devices=("meta",),
+        study_devices=("meta",),
     ),
     "jax": FrameworkEntry(
         name="jax",

@@ -211,9 +211,19 @@ class Adapter(ABC):
         raise NotImplementedError(f"{self.name} has no whole-model cases")
 
     def execute(self, prepared: Prepared) -> Any:
-        """Run a prepared case once in this adapter's mode (e.g. under jit); the default calls it."""
+        """Run a prepared case once in this adapter's mode (e.g. under jit); the default calls it.
+
+        ``prepared.call()`` itself is always the eager call: the runner uses it for
+        the reference and for the eager-on-the-same-device check of compiled modes.
+        """
         return prepared.call()
 
+    def compile_info(self, prepared: Prepared) -> dict[str, Any] | None:
+        """What the compiler did for ``prepared`` in a compiled mode (JSON-ready), None otherwise.
+
+        Keys the runner stores in their own columns: ``graph_breaks``, ``recompiles``, ``fallback``.
+        """
+        return None
     # -- what a case leaves behind -------------------------------------------------
     def global_switches(self) -> dict[str, Any]:
         """The framework's process-wide switches a case can change and that change later results

@@ -34,8 +34,13 @@ def spec_descriptors(spec_fns: list[SpecFunction], dtypes: list[str]) -> list[Ca
     return out
 
 
-def prepare_spec_case(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, device: str) -> Prepared:
-    """Build the case's inputs on ``device``, run the setup code, and return the call."""
+def spec_call(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, device: str) -> tuple[Any, tuple[Any, ...]]:
+    """Build the case's inputs on ``device``, run the setup code; return ``(function, inputs)``.
+
+    ``function(*inputs)`` evaluates the case's ``call`` expression; the inputs
+    (after setup, which may rebind them) are its arguments, not globals, so a
+    compiler sees them as inputs (``torch.compile``, ``torch.export``).
+    """
     spec_case = fn.cases[case.sample]
     generated = generate_inputs(spec_case, case.case_id, case.dtype)
     namespace = dict(host.spec_namespace(device, case.dtype))
@@ -44,5 +49,12 @@ def prepare_spec_case(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, de
     for code in (fn.setup, spec_case.setup):
         if code:
             exec(compile(code, fn.file, "exec"), namespace)  # noqa: S102 - spec files are code by design
-    compiled = compile(spec_case.call, fn.file, "eval")
-    return Prepared(call=lambda: eval(compiled, namespace))  # noqa: S307
+    names = [n for n in generated if n.isidentifier()]
+    function = eval(compile(f"lambda {', '.join(names)}: ({spec_case.call}\n)", fn.file, "eval"), namespace)  # noqa: S307
+    return function, tuple(namespace[n] for n in names)
+
+
+def prepare_spec_case(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, device: str) -> Prepared:
+    """Build the case's inputs on ``device``, run the setup code, and return the call."""
+    function, inputs = spec_call(host, fn, case, device)
+    return Prepared(call=lambda: function(*inputs))

@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from portabench.analysis import StudyTables
+from portabench.report import compiled as compiled_section
 from portabench.report.models import render_models_html
 from portabench.report import formatting as fmt
 from portabench.report.coverage import coverage_html
@@ -218,6 +219,7 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
                            for r in tables.other_messages.itertuples()] if not tables.other_messages.empty else [],
         "notes": [note_html(n) for n in fmt.distinct_notes(tables.notes)],
         "comparison": comparison_context(comparison) if comparison is not None else None,
+        "compiled": compiled_section.html_context(tables.compiled),
         "models_html": render_models_html(tables),  # whole models (report/models.py)
         "coverage_html": coverage_html(tables.coverage),
     }

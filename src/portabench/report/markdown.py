@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from portabench.analysis import StudyTables
+from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
 from portabench.report.models import render_models_markdown
 from portabench.report.coverage import coverage_markdown
@@ -26,6 +27,7 @@ def render_markdown(tables: StudyTables) -> str:
               "[lo, hi] and counts; see docs/statistics.md for the definitions.", ""]
     parts += _environment(tables.environment)
     parts += _portability(tables.portability)
+    parts += compiled_section.markdown_section(tables.compiled)
     parts += coverage_markdown(tables.coverage)
     parts += _broken(tables.broken_summary, tables.broken)
     parts += _categories(tables.categories)

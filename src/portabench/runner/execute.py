@@ -12,6 +12,7 @@ import traceback
 from typing import Any
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
+from portabench.frameworks import FRAMEWORKS
 from portabench.frameworks.base import Adapter, Prepared
 from portabench.models.names import is_model_case
 from portabench.runner.compare import compare_outputs, outputs_differ
@@ -33,7 +34,47 @@ def _exc_evidence(exc: BaseException) -> dict[str, Any]:
 
 
 def _host_output(adapter: Adapter, prepared: Prepared) -> Any:
-    return adapter.to_host(prepared.postprocess(adapter.execute(prepared)))
+    """The eager output on the host: ``prepared.call()`` is the eager call in every mode."""
+    return adapter.to_host(prepared.postprocess(prepared.call()))
+
+
+def default_mode(adapter: Adapter) -> str:
+    """The adapter's framework's default mode (``eager`` for an adapter the registry does not name)."""
+    entry = FRAMEWORKS.get(adapter.name)
+    return entry.modes[0] if entry is not None else "eager"
+
+
+def reference_device(adapter: Adapter) -> str | None:
+    """Where the reference runs (eagerly), or None on a reference run.
+
+    The reference is the framework's default mode (eager) on ``adapter.reference``;
+    in another mode (jit, compile...) it may be the device under test itself: then
+    the run compares the mode with eager on the same device.
+    """
+    if adapter.reference is None:
+        return None
+    if adapter.reference == adapter.device and adapter.mode == default_mode(adapter):
+        return None
+    return adapter.reference
+
+
+def _compile_fields(adapter: Adapter, prepared: Prepared | None) -> dict[str, Any]:
+    info = adapter.compile_info(prepared) if prepared is not None else None
+    return {} if info is None else {"compile_info": info}
+
+
+def _eager_same_device(adapter: Adapter, prepared: Prepared, ref_host: Any, properties_only: bool) -> dict[str, Any]:
+    """A compiled output differs from the reference: how far is eager on the same device from it?
+
+    Tells "the device differs" (eager differs as much) from "the compiler differs".
+    """
+    try:
+        adapter.seed(SEED_A)
+        cmp = compare_outputs(ref_host, _host_output(adapter, prepared), properties_only=properties_only)
+    except Exception as exc:  # eager fails where the compiled call ran: say so, keep the mismatch
+        return {"eager_same_device_error": _exc_evidence(exc)["message"][:500]}
+    return {"eager_same_device_err": cmp.max_abs_err, "eager_same_device_rel_err": cmp.max_rel_err,
+            "eager_same_device_ok": cmp.ok}
 
 
 def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:
@@ -47,7 +88,8 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
         return adapter.run_model_case(case, timing, do_timing)
     started = time.perf_counter_ns()
     result: dict[str, Any] = {"case_id": case.case_id}
-    reference = adapter.reference if adapter.reference not in (None, adapter.device) else None
+    reference = reference_device(adapter)
+    compiled_mode = adapter.mode != default_mode(adapter)
     random_outputs = case.random
     ref_host = None
     if reference is not None:
@@ -64,6 +106,7 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
             adapter.after_failure()
             return {**result, "outcome": REFERENCE_FAILED, **_exc_evidence(exc), "wall_ns": time.perf_counter_ns() - started}
 
+    prepared: Prepared | None = None
     try:
         adapter.seed(SEED_A)
         prepared = adapter.prepare(case, adapter.device)
@@ -77,17 +120,21 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
         adapter.after_failure()
         evidence = _exc_evidence(exc)
         restart = adapter.needs_restart(evidence["message"])
-        return {**result, "outcome": FAILED, **evidence, "restart_worker": restart, "wall_ns": time.perf_counter_ns() - started}
+        return {**result, "outcome": FAILED, **evidence, **_compile_fields(adapter, prepared), "restart_worker": restart,
+                "wall_ns": time.perf_counter_ns() - started}
 
     if case.extra.get("any_device"):
         placement = None
     if placement is not None:
-        return {**result, "outcome": FAILED, "wrong_device": True, "message": placement, "wall_ns": time.perf_counter_ns() - started}
+        return {**result, "outcome": FAILED, "wrong_device": True, "message": placement, **_compile_fields(adapter, prepared),
+                "wall_ns": time.perf_counter_ns() - started}
     if ref_host is not None:
         cmp = compare_outputs(ref_host, got_host, properties_only=random_outputs)
         result.update(check=cmp.check, max_abs_err=cmp.max_abs_err, max_rel_err=cmp.max_rel_err)
         if not cmp.ok:
-            return {**result, "outcome": FAILED, "mismatch": True, "message": cmp.message, "wall_ns": time.perf_counter_ns() - started}
+            eager = _eager_same_device(adapter, prepared, ref_host, random_outputs) if compiled_mode else {}
+            return {**result, "outcome": FAILED, "mismatch": True, "message": cmp.message, **eager,
+                    **_compile_fields(adapter, prepared), "wall_ns": time.perf_counter_ns() - started}
     else:
         result["check"] = "none"
     result["outcome"] = PASSED
@@ -103,5 +150,8 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
         except Exception as exc:  # ran once but not again: keep it passed, untimed, say why
             adapter.after_failure()
             result["timing_error"] = _exc_evidence(exc)["message"]
+    if compiled_mode and "compile_ns" not in result:  # untimed: the first call (compile + one run) is the bound
+        result["compile_ns"] = float(prepared.compile_ns if prepared.compile_ns is not None else first_call_ns)
+    result.update(_compile_fields(adapter, prepared))  # after timing: recompiles during the repeats count
     result["wall_ns"] = time.perf_counter_ns() - started
     return result

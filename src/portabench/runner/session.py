@@ -106,7 +106,28 @@ class RunRequest:
     env: dict[str, str] | None = None  # extra environment of the workers
     do_timing: bool = True
     workers: int | None = None  # None: one per device the device string covers (one per GPU); not part of config
+    fullgraph: bool = False  # compiled modes: a graph break / eager fallback fails the case (torch --fullgraph)
+    compile_timeout_s: float = 300.0  # compiled modes: extra deadline of each case for its first compile
     strict_functions: bool = False  # names given by the user (--functions): unknown ones are an error, not "missing"
+
+
+def effective_reference(request: RunRequest, mode: str) -> str | None:
+    """The run's reference device, None for a reference run.
+
+    In the framework's default mode the reference on the run's own device is no
+    reference; in another mode (jit, compile...) it is: the mode is compared with
+    eager on the same device.
+    """
+    if request.reference is None:
+        return None
+    if request.reference == request.device and mode == get_framework(request.framework).modes[0]:
+        return None
+    return request.reference
+
+
+def compiled_mode(request: RunRequest) -> bool:
+    """True when the run's mode is not the framework's default (eager) mode."""
+    return request.mode not in (None, get_framework(request.framework).modes[0])
 
 
 @dataclass
@@ -129,6 +150,8 @@ def _start_worker(request: RunRequest, mode: str, reference: str | None,
                   slot_env: dict[str, str] | None = None) -> tuple[WorkerProcess, dict[str, Any]]:
     defaults = {k: v for k, v in get_framework(request.framework).worker_env.items() if k not in os.environ}
     env = {**defaults, **(request.env or {}), **(slot_env or {})}
+    if request.fullgraph:
+        env["PORTABENCH_TORCH_FULLGRAPH"] = "1"
     worker = WorkerProcess(request.framework, request.device, mode, reference, env)
     try:
         info = worker.request("hello", request.startup_timeout_s)
@@ -158,11 +181,16 @@ def run_config(request: RunRequest) -> dict[str, Any]:
     ``spec_sha256`` pins the spec files' contents (a file edited between a run and its resume
     would give the same case ids other inputs) and ``timing`` whether cases are timed at all.
     """
-    return {
+    config = {
         "dtypes": request.dtypes, "specs": request.specs, "max_samples": request.max_samples,
         "timeout_s": request.timeout_s, "timing": request.timing.to_json(), "functions": request.functions,
         "spec_sha256": {ref: _spec_digest(ref) for ref in request.specs}, "do_timing": request.do_timing,
     }
+    if compiled_mode(request):  # only there, so that eager runs of older stores still resume
+        config["compile_timeout_s"] = request.compile_timeout_s
+    if request.fullgraph:
+        config["fullgraph"] = True
+    return config
 
 
 def changed_options(recorded: dict[str, Any], config: dict[str, Any]) -> list[str]:
@@ -176,7 +204,7 @@ def changed_options(recorded: dict[str, Any], config: dict[str, Any]) -> list[st
 def find_complete_run(store: Store, request: RunRequest, mode: str) -> RunMeta | None:
     """A complete run of this framework, device and mode with the same options, if the store has one."""
     config = run_config(request)
-    reference = None if request.reference in (None, request.device) else request.reference
+    reference = effective_reference(request, mode)
     for run in reversed(store.runs()):
         if (run.framework, run.device, run.mode, run.status, run.origin) == (request.framework, request.device, mode, "complete", "portabench") \
                 and run.reference_device == reference and not changed_options(run.config, config):
@@ -203,6 +231,7 @@ def _result_from_reply(case: CaseDescriptor, reply: dict[str, Any]) -> CaseResul
         check=reply.get("check"), max_abs_err=reply.get("max_abs_err"), max_rel_err=reply.get("max_rel_err"),
         time_median_ns=reply.get("time_median_ns"), time_iqr_ns=reply.get("time_iqr_ns"),
         time_repeats=reply.get("time_repeats"), compile_ns=reply.get("compile_ns"), wall_ns=reply.get("wall_ns"),
+        **compile_columns(reply),
     )
     if result.outcome != "passed":
         result.category = classify(FailureEvidence(
@@ -213,6 +242,22 @@ def _result_from_reply(case: CaseDescriptor, reply: dict[str, Any]) -> CaseResul
         note = "left behind by this case: " + "; ".join(str(x) for x in reply["left_behind"])
         result.message = note if not result.message else f"{result.message} [{note}]"
     return result
+
+
+def compile_columns(reply: dict[str, Any]) -> dict[str, Any]:
+    """The compiled-mode fields of a worker reply, as :class:`CaseResult` keywords (empty in eager mode)."""
+    info = reply.get("compile_info")
+    out: dict[str, Any] = {}
+    if info is not None:
+        out.update(graph_breaks=info.get("graph_breaks"), recompiles=info.get("recompiles"),
+                   fallback=info.get("fallback"), compile_info=info)
+    for key in ("eager_same_device_err", "eager_same_device_rel_err"):
+        if reply.get(key) is not None:
+            out[key] = reply[key]
+    for key in ("eager_same_device_ok", "eager_same_device_error"):  # did eager on the same device match / raise?
+        if reply.get(key) is not None:
+            out["compile_info"] = {**out.get("compile_info", {}), key: reply[key]}
+    return out
 
 
 def _result_from_failure(case: CaseDescriptor, failure: WorkerFailure) -> CaseResult:
@@ -235,7 +280,8 @@ def _useful_tail(tail: str, limit: int = 3000) -> str:
 def _run_one(request: RunRequest, worker: WorkerProcess, case: CaseDescriptor) -> tuple[CaseResult, bool]:
     """Run one case on ``worker``: its result, and whether the worker may take the next case."""
     try:
-        reply = worker.request("run_case", request.timeout_s, case=case.to_json(), timing=request.timing.to_json(),
+        deadline = request.timeout_s + (request.compile_timeout_s if compiled_mode(request) else 0.0)
+        reply = worker.request("run_case", deadline, case=case.to_json(), timing=request.timing.to_json(),
                                do_timing=request.do_timing)
         # a poisoned device context (illegal memory access, device-side assert) recycles the worker
         return _result_from_reply(case, reply), not reply.get("restart_worker")
@@ -296,7 +342,7 @@ def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None)
     entry.require_installed()
     mode = entry.check_mode(request.mode)
     worker_count(request.workers, 1)  # a bad --workers fails before any worker starts
-    reference = None if request.reference in (None, request.device) else request.reference
+    reference = effective_reference(request, mode)
     previous = _run_to_resume(store, request, mode, reference) if request.resume else None
 
     worker, info = _start_worker(request, mode, reference)

@@ -59,3 +59,10 @@ class CaseResult:
     time_samples_ns: list[float] | None = None  # per-call times when kept (imported data)
     compile_ns: float | None = None  # compile/trace time, apart from run time (jit modes)
     wall_ns: float | None = None  # wall-clock of the whole case in the worker
+    # compiled modes (schema version 2; NULL in eager mode and in older stores)
+    graph_breaks: int | None = None  # Dynamo graph breaks of the case (torch compile)
+    recompiles: int | None = None  # compilations after the first call
+    fallback: bool | None = None  # the case ran (partly) eagerly: a graph break, or no graph captured
+    compile_info: dict[str, Any] | None = None  # what the compiler did: break reasons, graphs, frames, fullgraph...
+    eager_same_device_err: float | None = None  # a compiled output differs: eager's max abs error on the same device
+    eager_same_device_rel_err: float | None = None  # ... and its max relative error

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _v0_to_v1(conn: sqlite3.Connection) -> None:
@@ -82,5 +82,25 @@ def _v0_to_v1(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1]
+#: columns added by version 2 (compiled modes: what the compiler did, eager's error on the same device)
+V2_RESULT_COLUMNS = (
+    ("graph_breaks", "INTEGER"),
+    ("recompiles", "INTEGER"),
+    ("fallback", "INTEGER"),  # 0/1; NULL outside compiled modes
+    ("compile_info", "TEXT"),  # JSON object or NULL
+    ("eager_same_device_err", "REAL"),
+    ("eager_same_device_rel_err", "REAL"),
+)
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Compiled modes (torch compile/export): new nullable result columns; older rows read NULL.
+
+    Statement by statement (not ``executescript``, which commits): the upgrade is one transaction.
+    """
+    for name, kind in V2_RESULT_COLUMNS:
+        conn.execute(f"ALTER TABLE results ADD COLUMN {name} {kind}")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v0_to_v1, _v1_to_v2]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -144,6 +144,10 @@ class Store:
         row = asdict(result)
         if row["time_samples_ns"] is not None:
             row["time_samples_ns"] = json.dumps(row["time_samples_ns"])
+        if row["compile_info"] is not None:
+            row["compile_info"] = json.dumps(row["compile_info"], sort_keys=True)
+        if row["fallback"] is not None:
+            row["fallback"] = int(bool(row["fallback"]))
         cols = ", ".join(["run_id"] + [_quote(c) for c in _RESULT_FIELDS])
         marks = ", ".join("?" for _ in range(len(_RESULT_FIELDS) + 1))
         with self.conn:

@@ -21,8 +21,11 @@ import torch
 from portabench.cases import CaseDescriptor
 from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
-from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
+from portabench.frameworks.spec_cases import spec_call, spec_descriptors
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
+from portabench.frameworks.torch_adapter.compiled import (
+    COMPILED_MODES, TorchCompiler, TorchPrepared, configure_worker, warm_up,
+)
 from portabench.frameworks.torch_adapter import state
 from portabench.frameworks.torch_adapter.models import (
     COMPARED_BATCH, MODEL_BATCHES, model_catalog, model_descriptors, run_model_case, split_model_names,
@@ -37,6 +40,9 @@ MOVES_DATA = {"opinfo:to", "opinfo:cpu", "opinfo:cuda"}
 #: messages after which the CUDA context is unusable: the worker must be restarted
 POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure", "misaligned address")
 
+
+#: case sources a mode does not apply to: export captures inference graphs, not training steps
+NOT_IN_MODE = {"export": ("optiminfo:",)}
 
 #: device types whose support lives in a separate package, imported before the device is used
 DEVICE_PLUGINS = {"xla": "torch_xla", "hpu": "habana_frameworks.torch"}
@@ -89,6 +95,10 @@ class TorchAdapter(Adapter):
         self._specs: dict[str, list[SpecFunction]] = {}
         self._samples: dict[tuple[str, str], tuple[int, list[Any]]] = {}  # (source, dtype) -> (count asked, samples)
         self._max_samples = 5  # the CLI default; a worker that did not list the cases generates this many
+        self._compiler = TorchCompiler(mode) if mode in COMPILED_MODES else None
+        self._compile_settings = configure_worker() if self._compiler is not None else {}
+        if mode == "compile":
+            self._compile_settings["compile.warm_up_s"] = round(warm_up(self.torch_device) / 1e9, 2)
 
     # -- description -------------------------------------------------------------
     def info(self) -> dict[str, Any]:
@@ -121,6 +131,7 @@ class TorchAdapter(Adapter):
             "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
             "num_threads": torch.get_num_threads(),
             "cuda_version": torch.version.cuda,
+            **self._compile_settings,
         }
 
     def api(self) -> list[dict[str, str]]:
@@ -162,7 +173,8 @@ class TorchAdapter(Adapter):
                 (listing.no_cases if resolve(name) is not None else listing.missing).append(name)
                 continue
             found = []
-            for source in sources:
+            skipped = NOT_IN_MODE.get(self.mode, ())
+            for source in (s for s in sources if not s.key.startswith(skipped)):
                 claimed_ref = source.claimed(ref_type)
                 for dev_type in {ref_type, target_type}:
                     listing.claimed.setdefault(name, {}).setdefault(dev_type, [])
@@ -217,7 +229,8 @@ class TorchAdapter(Adapter):
             if case.function not in self._specs or all(f.file != spec_file for f in self._specs[case.function]):
                 self._specs.update(load_specs("torch", [spec_file]))
             fn = next(f for f in self._specs[case.function] if f.file == spec_file)
-            return prepare_spec_case(self, fn, case, device)
+            function, inputs = spec_call(self, fn, case, device)
+            return TorchPrepared(call=lambda: function(*inputs), fn=function, args=inputs)
         source = next((s for s in self.index.get(case.function, []) if s.key == case.source), None)
         if source is None:
             raise LookupError(f"no case source {case.source} for {case.function} in torch {torch.__version__}")
@@ -238,6 +251,15 @@ class TorchAdapter(Adapter):
         }
 
     # -- execution -------------------------------------------------------------------
+    def execute(self, prepared: Prepared) -> Any:
+        """Eager: call it; ``compile`` / ``export``: through :class:`TorchCompiler` (compiles on a new case)."""
+        if self._compiler is None:
+            return prepared.call()
+        return self._compiler.run(prepared)
+
+    def compile_info(self, prepared: Prepared) -> dict[str, Any] | None:
+        return None if self._compiler is None else self._compiler.info_for(prepared)
+
     def rng_state(self) -> bytes:
         state = torch.random.get_rng_state().numpy().tobytes()
         if torch.cuda.is_available() and torch.cuda.is_initialized():

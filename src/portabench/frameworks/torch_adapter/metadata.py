@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from portabench.frameworks.base import Prepared
+from portabench.frameworks.torch_adapter.compiled import TorchPrepared
 from portabench.frameworks.torch_adapter.api import resolve
 
 
@@ -138,7 +139,9 @@ class OpInfoSource(Source):
         moved = sample.transform(copy)
         if "device" in moved.kwargs and not keep_devices:  # factory functions name the sample's device
             moved.kwargs["device"] = device
-        return Prepared(call=lambda: op(moved.input, *moved.args, **moved.kwargs), postprocess=sample.output_process_fn_grad)
+        args = (moved.input, *moved.args)
+        return TorchPrepared(call=lambda: op(*args, **moved.kwargs), postprocess=sample.output_process_fn_grad,
+                             fn=op, args=args, kwargs=dict(moved.kwargs))
 
 
 class ModuleInfoSource(Source):
@@ -164,7 +167,7 @@ class ModuleInfoSource(Source):
         module = copy.deepcopy(module).to(device).eval()
         args = _to_device(sample.forward_input.args, device)
         kwargs = _to_device(sample.forward_input.kwargs, device)
-        return Prepared(call=lambda: module(*args, **kwargs))
+        return TorchPrepared(call=lambda: module(*args, **kwargs), fn=module, args=tuple(args), kwargs=dict(kwargs))
 
 
 class OptimizerInfoSource(Source):
