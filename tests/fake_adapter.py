@@ -182,7 +182,7 @@ class FakeAdapter(Adapter):
     def restore_global_switches(self, switches: dict[str, Any]) -> None:
         SWITCHES.update(switches)
 
-    def device_memory_in_use(self) -> int | None:
+    def device_memory_in_use(self, collect: bool = True) -> int | None:
         return sum(HELD)
 
 

@@ -42,6 +42,34 @@ def test_leftovers_restores_changed_switches_and_reports_held_memory() -> None:
     assert fake_adapter.SWITCHES["default_dtype"] == "float32"
 
 
+def test_memory_is_collected_only_when_the_cheap_probe_is_over_the_threshold() -> None:
+    """A garbage collection costs ~0.2 s in a torch worker: paid only to confirm a suspected leak, and
+    memory that a collection frees (garbage cycles) is no finding."""
+    class Cycles(fake_adapter.FakeAdapter):
+        garbage = 0
+        calls: list[bool] = []
+
+        def device_memory_in_use(self, collect: bool = True) -> int | None:
+            self.calls.append(collect)
+            if collect:
+                self.garbage = 0
+            return sum(fake_adapter.HELD) + self.garbage
+
+    adapter = Cycles("cpu", "eager", None)
+    baseline = StateBaseline(dict(adapter.global_switches()), 0)
+    assert adapter.leftovers(baseline) == [] and adapter.calls == [False]  # an ordinary case: no collection
+    adapter.calls.clear()
+    adapter.garbage = 400 * MiB
+    assert adapter.leftovers(baseline) == [] and adapter.calls == [False, True]  # freed by the collection
+    adapter.calls.clear()
+    fake_adapter.HELD.append(400 * MiB)
+    try:
+        found = adapter.leftovers(baseline)
+    finally:
+        fake_adapter.HELD.clear()
+    assert adapter.calls == [False, True] and len(found) == 1 and "400 MiB" in found[0].what
+
+
 def test_a_failing_state_probe_is_a_finding_not_a_crash() -> None:
     class Broken(fake_adapter.FakeAdapter):
         def global_switches(self) -> dict[str, object]:

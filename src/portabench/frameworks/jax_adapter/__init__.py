@@ -397,8 +397,8 @@ class JaxAdapter(Adapter):
     def restore_global_switches(self, switches: dict[str, Any]) -> None:
         state.restore(switches)
 
-    def device_memory_in_use(self) -> int | None:
-        return state.device_memory_in_use(self.jax_device)
+    def device_memory_in_use(self, collect: bool = True) -> int | None:
+        return state.device_memory_in_use(self.jax_device, collect=collect)
 
 
 def _arrays(output: Any) -> Iterator[jax.Array]:

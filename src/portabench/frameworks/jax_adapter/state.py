@@ -32,8 +32,10 @@ def restore(switches: dict[str, Any]) -> None:
             jax.config.update(name, value)
 
 
-def device_memory_in_use(device: Any) -> int | None:
-    """``bytes_in_use`` of the device after a garbage collection; None where JAX does not report it (CPU)."""
-    gc.collect()
+def device_memory_in_use(device: Any, collect: bool = True) -> int | None:
+    """``bytes_in_use`` of the device (after a garbage collection when ``collect``); None where JAX does not
+    report it (CPU)."""
+    if collect:
+        gc.collect()
     stats = device.memory_stats() if hasattr(device, "memory_stats") else None
     return int(stats["bytes_in_use"]) if stats and "bytes_in_use" in stats else None

@@ -408,8 +408,8 @@ class TensorFlowAdapter(Adapter):
     def restore_global_switches(self, switches: dict[str, Any]) -> None:
         state.restore(switches)
 
-    def device_memory_in_use(self) -> int | None:
-        return state.device_memory_in_use(self.tf_device.kind, self.tf_device.index)
+    def device_memory_in_use(self, collect: bool = True) -> int | None:
+        return state.device_memory_in_use(self.tf_device.kind, self.tf_device.index, collect=collect)
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -48,9 +48,11 @@ def restore(switches: dict[str, Any]) -> None:
                 write(value)
 
 
-def device_memory_in_use(kind: str, index: int) -> int | None:
-    """Bytes TensorFlow's allocator has in use on a GPU after a garbage collection; None elsewhere."""
+def device_memory_in_use(kind: str, index: int, collect: bool = True) -> int | None:
+    """Bytes TensorFlow's allocator has in use on a GPU (after a garbage collection when ``collect``);
+    None elsewhere."""
     if kind != "GPU":
         return None
-    gc.collect()
+    if collect:
+        gc.collect()
     return int(tf.config.experimental.get_memory_info(f"GPU:{index}")["current"])

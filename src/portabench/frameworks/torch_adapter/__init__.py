@@ -331,8 +331,8 @@ class TorchAdapter(Adapter):
     def restore_global_switches(self, switches: dict[str, Any]) -> None:
         state.restore(switches)
 
-    def device_memory_in_use(self) -> int | None:
-        return state.device_memory_in_use(self.torch_device)
+    def device_memory_in_use(self, collect: bool = True) -> int | None:
+        return state.device_memory_in_use(self.torch_device, collect=collect)
 
 
 def _tensors(output: Any) -> Iterator[torch.Tensor]:

@@ -59,10 +59,12 @@ def restore(switches: dict[str, Any]) -> None:
                 write(switches[name])
 
 
-def device_memory_in_use(device: torch.device) -> int | None:
-    """Bytes held by live CUDA tensors after a garbage collection and freeing the allocator's cache."""
+def device_memory_in_use(device: torch.device, collect: bool = True) -> int | None:
+    """Bytes held by live CUDA tensors (after a garbage collection and freeing the allocator's cache when
+    ``collect``)."""
     if device.type != "cuda":
         return None
-    gc.collect()
-    torch.cuda.empty_cache()
+    if collect:
+        gc.collect()
+        torch.cuda.empty_cache()
     return int(torch.cuda.memory_allocated(device))
