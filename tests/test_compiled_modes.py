@@ -44,6 +44,10 @@ def test_version_1_store_migrates_to_2_and_keeps_its_rows(tmp_path: Path) -> Non
         conn.execute("INSERT INTO results (run_id, case_id, function, source, dtype, sample, outcome) "
                      "VALUES ('r1','f|s|float32|0','f','s','float32',0,'passed')")
     conn.close()
+    before = path.read_bytes()
+    with Store(path, create=False) as reader:  # a reader (report, compare, merge sources) upgrades a copy in memory
+        assert reader.results_frame().iloc[0].graph_breaks is None
+    assert path.read_bytes() == before  # published stores stay byte-identical when reported on
     with Store(path) as store:
         assert SCHEMA_VERSION == 2
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -37,7 +37,8 @@ class Store:
     Opening with ``create=True`` (a writer) creates a missing file atomically
     (complete, or not at all, even when several processes create it at once)
     and migrates an older store to ``SCHEMA_VERSION``; ``create=False`` (a
-    reader) never creates a file and reads read-only stores. A file that is not
+    reader) never creates or changes a file and reads read-only stores (an older schema is
+    upgraded in a copy in memory; a writer upgrades the file). A file that is not
     a portabench store (another application's database, an empty file given to
     a reader), is corrupt, was written by a newer portabench, or is read-only
     when opened for writing raises :class:`PortabenchError` and is not
@@ -71,7 +72,13 @@ class Store:
                 initialise_empty(self.conn, self.path)
                 version = SCHEMA_VERSION
             self.conn.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION:
+            if version < SCHEMA_VERSION and not create:  # a reader never changes the file: upgrade a copy in memory
+                memory = sqlite3.connect(":memory:")
+                self.conn.backup(memory)
+                self.conn.close()
+                self.conn = memory
+                self._migrate(version)
+            elif version < SCHEMA_VERSION:
                 if not os.access(self.path, os.W_OK):
                     raise PortabenchError(f"store {self.path} has schema version {version} and needs an upgrade, "
                                           "but it is read-only")
