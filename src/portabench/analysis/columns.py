@@ -51,7 +51,9 @@ def device_label(device_kind: object, device: object) -> str:
     return str(device or "").split("+")[0].split(":")[0] or "unknown"
 
 
-def _json(value: Any) -> dict:
+def json_object(value: Any) -> dict:
+    """A JSON-object column of the store (``numerics``, ``config``, ``sample``, ``compile_info``) as a dict;
+    ``{}`` for anything else (NULL, malformed, not an object)."""
     if isinstance(value, dict):
         return value
     if isinstance(value, str) and value:
@@ -68,14 +70,14 @@ def is_soft(run: pd.Series | dict) -> bool:
     (TensorFlow's ``soft_device_placement``) or the imported ``config.soft_placement``."""
     if str(run.get("device") or "").lower().endswith("+soft"):
         return True
-    numerics, config = _json(run.get("numerics")), _json(run.get("config"))
+    numerics, config = json_object(run.get("numerics")), json_object(run.get("config"))
     return any(bool(numerics.get(k)) for k in _SOFT_KEYS) or bool(config.get("soft_placement"))
 
 
 def switches(numerics: Any) -> dict[str, Any]:
     """The numerics switches of a run: its ``numerics`` without soft placement and without the
     environment entries (versions, device/thread counts, platform) that do not change results."""
-    return {k: v for k, v in sorted(_json(numerics).items())
+    return {k: v for k, v in sorted(json_object(numerics).items())
             if k not in _SOFT_KEYS and not _ENVIRONMENT_KEY.search(k)}
 
 

@@ -27,13 +27,12 @@ Tables (all pandas DataFrames; empty when the store holds no such runs):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from portabench.analysis.columns import KEY
+from portabench.analysis.columns import KEY, json_object
 from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
 from portabench.cases import FAILED, PASSED
 from portabench.frameworks import FRAMEWORKS
@@ -141,21 +140,9 @@ def _summary(compiled: pd.DataFrame) -> pd.DataFrame:
 
 def _eager_ok(info: object) -> bool | None:
     """Whether eager on the same device matched the reference (stored in compile_info by the runner)."""
-    data = _json(info)
+    data = json_object(info)
     value = data.get("eager_same_device_ok")
     return None if value is None else bool(value)
-
-
-def _json(info: object) -> dict:
-    if isinstance(info, dict):
-        return info
-    if isinstance(info, str) and info:
-        try:
-            data = json.loads(info)
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-    return {}
 
 
 def _slowdown(pooled: pd.DataFrame) -> pd.DataFrame:
@@ -193,7 +180,7 @@ def _reasons(compiled: pd.DataFrame) -> pd.DataFrame:
     for key, grp in compiled.groupby(KEY + ["column"], sort=True):
         counts: dict[str, int] = {}
         for info in grp["compile_info"]:
-            for reason in set(_json(info).get("break_reasons") or []):
+            for reason in set(json_object(info).get("break_reasons") or []):
                 counts[reason] = counts.get(reason, 0) + 1
         for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             rows.append({**dict(zip(KEY + ["column"], key)), "reason": reason, "cases": n})

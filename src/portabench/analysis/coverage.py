@@ -10,26 +10,15 @@ import. Runs whose manifest records nothing (presets, imported data) give no row
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
+from portabench.analysis.columns import json_object
+
 COVERAGE_COLUMNS = ["framework", "manifest", "seed", "table_sources", "calls", "names", "covered_volume", "marked_volume",
                     "covered_names", "marked_names", "top", "covered_top", "marked_top", "uncovered_top",
                     "sample_functions", "sample_with_cases", "sample_without_cases"]
-
-
-def _manifest(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            data = json.loads(value)
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-    return {}
 
 
 def _sample_counts(manifest: dict[str, Any]) -> tuple[int | None, list[str] | None]:
@@ -53,7 +42,7 @@ def coverage_table(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=COVERAGE_COLUMNS)
     ordered = runs.sort_values("started_at") if "started_at" in runs.columns else runs
     for _, run in ordered.iterrows():
-        manifest = _manifest(run.get("sample"))
+        manifest = json_object(run.get("sample"))
         cov = (manifest.get("params") or {}).get("coverage")
         if not isinstance(cov, dict):
             continue
