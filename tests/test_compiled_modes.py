@@ -13,6 +13,7 @@ from portabench.analysis import build_tables
 from portabench.frameworks import get_framework
 from portabench.report.html import render_html
 from portabench.report.markdown import render_markdown
+from portabench.report.jsonout import render_json
 from portabench.runner.session import RunRequest, compile_columns, effective_reference, run_config
 from portabench.sampling import Manifest, SampledFunction
 from portabench.store import CaseResult, RunMeta, Store
@@ -156,3 +157,8 @@ def test_report_has_the_modes_section(store: Store) -> None:
     assert "## Modes and compilers" in md and "mode columns, not device columns" in md
     assert "| torch 2.13.0 cpu compile |" in md and "Dynamic shape operator" in md
     assert 'id="modes"' in render_html(tables)
+    data = json.loads(json.dumps(render_json(tables)))  # the JSON report carries the same tables
+    assert data["format_version"] == 3
+    summary = data["tables"]["compiled_summary"][0]
+    assert (summary["n_compiled"], summary["break_cases"], summary["fallback_cases"]) == (3, 1, 1)
+    assert [r["reason"] for r in data["tables"]["compiled_break_reasons"]] == ["Dynamic shape operator"]

@@ -264,7 +264,7 @@ def test_markdown_dtypes_list_only_contradictions(tmp_path):
 def test_json_has_variant_broken_and_other_tables(tmp_path):
     with Store(_soft_and_hard_store(tmp_path / "s.sqlite")) as s:
         data = render_json(build_tables(s))
-    assert data["format_version"] == 2
+    assert data["format_version"] == 3
     assert {"broken", "broken_summary", "other_messages"} <= set(data["tables"])
     variants = {r["column"]: r["variant"] for r in data["tables"]["portability"]}
     assert variants["tensorflow 2.11 gpu eager (soft placement)"] == "soft placement"

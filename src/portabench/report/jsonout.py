@@ -11,9 +11,11 @@ from portabench.analysis import StudyTables
 from portabench.report.formatting import distinct_notes
 
 FORMAT = "portabench-report"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """2: columns carry ``variant`` (configuration), dtype rows ``claimed_not_tested``, tables ``broken``,
-``broken_summary``, ``other_messages``; slowdowns name their ``baseline_column`` / ``target_column``."""
+``broken_summary``, ``other_messages``; slowdowns name their ``baseline_column`` / ``target_column``.
+3: the modes-and-compilers tables, as ``compiled_by_mode``, ``compiled_summary``, ``compiled_slowdown``
+and ``compiled_break_reasons``."""
 
 
 def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -28,7 +30,7 @@ def render_json(tables: StudyTables) -> dict[str, Any]:
 
     Shape::
 
-        {"format": "portabench-report", "format_version": 1, "source": ..., "generated_at": ...,
+        {"format": "portabench-report", "format_version": 3, "source": ..., "generated_at": ...,
          "baseline": ..., "targets": [...], "notes": [...],
          "tables": {"portability": [{framework, framework_version, device, mode, origin, n_functions,
                                      portable_n, portable_share, portable_lo, portable_hi, ...}, ...],
@@ -37,6 +39,10 @@ def render_json(tables: StudyTables) -> dict[str, Any]:
     The result survives ``json.loads(json.dumps(result)) == result`` (no NaN: missing is null).
     """
     frames = {name: frame_records(df) for name, df in tables.frames().items()}
+    compiled = tables.compiled  # modes and compilers (analysis/compiled.py), empty tables when no mode column
+    for name, df in (("compiled_by_mode", compiled.by_mode), ("compiled_summary", compiled.compile_summary),
+                     ("compiled_slowdown", compiled.slowdown), ("compiled_break_reasons", compiled.break_reasons)):
+        frames[name] = frame_records(df)
     for row in frames.get("environment", []):
         for key in ("numerics", "config"):
             if isinstance(row.get(key), str):
