@@ -26,7 +26,7 @@ from typing import Any
 from portabench.frameworks import FrameworkEntry
 
 #: functions of the sample that the default study's mode columns run
-MODE_SAMPLE_FUNCTIONS = 6
+MODE_SAMPLE_FUNCTIONS = 20
 #: input samples per function, source and dtype in the default study's mode columns
 MODE_SAMPLE_MAX_SAMPLES = 1
 #: dtypes of the default study's mode columns
