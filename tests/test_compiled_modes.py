@@ -86,8 +86,8 @@ def test_compile_columns_come_from_the_reply() -> None:
 # --------------------------------------------------------------------------- study plan
 
 
-def _manifest(n: int = 10, name: str = "sampled") -> Manifest:
-    return Manifest("torch", name, 0, [SampledFunction(f"torch.f{i}", 10 - i, "top") for i in range(n)])
+def _manifest(n: int = MODE_SAMPLE_FUNCTIONS + 10, name: str = "sampled") -> Manifest:
+    return Manifest("torch", name, 0, [SampledFunction(f"torch.f{i}", n - i, "top") for i in range(n)])
 
 
 def test_default_plan_adds_reduced_mode_columns() -> None:
