@@ -193,13 +193,10 @@ class _Walker:
             chain = dotted_chain(node)
             if chain is None:
                 return None
-        _, binding = scope.lookup(chain[0], self._star)
-        if binding is None or not binding.is_framework:
+        found = self.follow_chain(chain, scope)
+        if found is None:
             return None
-        followed = self.naming.follow(".".join([binding.dotted, *chain[1:]]))
-        if followed is None:
-            return None
-        fw, name, reexported = followed
+        binding, (fw, name, reexported) = found
         listed = self.naming.check(fw, name)
         if listed is None:
             return None
@@ -238,6 +235,15 @@ class _Walker:
             return None
         return next(iter(dict.fromkeys(_OWNERS[fw])), None)
 
+    def follow_chain(self, chain: list[str], scope: Scope) -> tuple[Binding, tuple[str, str, bool]] | None:
+        """The framework import a dotted chain starts from in ``scope`` and the ``(framework, name,
+        re-exported)`` it names (re-exports followed); None when its first name is no framework import there."""
+        _, binding = scope.lookup(chain[0], self._star)
+        if binding is None or not binding.is_framework:
+            return None
+        followed = self.naming.follow(".".join([binding.dotted, *chain[1:]]))
+        return None if followed is None else (binding, followed)
+
     def annotation_type(self, annotation: ast.expr | None, scope: Scope) -> tuple[str, str, str] | None:
         if annotation is None:
             return None
@@ -248,12 +254,10 @@ class _Walker:
         chain = dotted_chain(annotation)
         if chain is None:
             return None
-        _, binding = scope.lookup(chain[0], self._star)
-        if binding is None or not binding.is_framework:
+        found = self.follow_chain(chain, scope)
+        if found is None:
             return None
-        followed = self.naming.follow(".".join([binding.dotted, *chain[1:]]))
-        if followed is None:
-            return None
+        _, followed = found
         owner = array_owner(followed[0], followed[1])
         return (followed[0], owner, "annotation") if owner else None
 
