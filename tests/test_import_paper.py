@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import statistics
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from portabench.errors import PortabenchError  # noqa: E402
 from portabench.importers import import_paper  # noqa: E402
 from portabench.importers.paper import parse_test_name  # noqa: E402
 from portabench.store import Store  # noqa: E402
+from portabench.taxonomy import NOT_IMPLEMENTED, classify, iter_pytest_report_failures  # noqa: E402
 
 
 def _paper_data() -> Path:
@@ -252,6 +254,25 @@ def test_harness_errors_of_the_test_code_are_broken_cases(tmp_path):
     assert summary.runs[0].harness == 1 and summary.runs[0].failed == 1 and summary.runs[0].cases == 2
 
 
+def test_failures_are_classified_as_the_taxonomy_survey_reads_them(tmp_path):
+    """The importer and the taxonomy survey read pytest text through one reader: a bare
+    ``NotImplementedError`` (``raise NotImplementedError``) is not_implemented both ways (it was
+    ``other`` through the survey), and every other failure gets the same category both ways."""
+    root = tmp_path / "paper"
+    crashes = ["NotImplementedError", "NotImplementedError: only on the CPU backend", "Failed: Timeout >10.0s",
+               "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB", "note: not an exception line"]
+    tests = [_test(f"src/j/add_test.py::AddTest::testOp{i}", "failed", c) for i, c in enumerate(crashes)]
+    report = _report(tests)
+    _write(root / "jax_timings" / "t4_vm" / "gpu" / "test_failure_report.json", report)
+    with Store(tmp_path / "s.db") as store:
+        import_paper(root, store)
+    stored = {r["case_id"].split("::")[-1].split("|")[0]: r["category"] for r in _results(tmp_path / "s.db")}
+    surveyed = {nodeid.split("::")[-1]: classify(ev) for nodeid, ev in iter_pytest_report_failures(report)}
+    assert stored == surveyed
+    assert surveyed["testOp0"] == NOT_IMPLEMENTED
+    assert list(surveyed.values()) == [NOT_IMPLEMENTED, NOT_IMPLEMENTED, "timeout", "memory", "other"]
+
+
 def test_placement_logs_are_fallback_evidence_in_the_soft_run(tmp_path):
     root = tmp_path / "paper"
     tests = [_test("src/t/cast_test.py::CastTest::testCast_float32", "passed")]
@@ -394,3 +415,18 @@ def test_paper_reimport_idempotent(imported, tmp_path):
     assert again.cases_per_run == summary.cases_per_run
     assert all(r.new_cases == 0 for r in again.runs)
     assert sum(again.cases_per_run.values()) == len(_results(db))
+
+
+@needs_paper
+def test_paper_categories_agree_with_the_taxonomy_survey(imported):
+    """Per report of the paper, the categories of the imported failures (broken cases included) are those
+    the taxonomy survey gives the same report."""
+    _, runs, frame, _ = imported
+    reports = {r.config["report"] for r in runs if r.config.get("report")}
+    assert reports
+    for rel in sorted(reports):
+        ids = [r.run_id for r in runs if r.config.get("report") == rel]
+        rows = frame[frame["run_id"].isin(ids) & frame["outcome"].isin(["failed", "reference_failed"])
+                     & (frame["check"] != "placement")]
+        survey = Counter(classify(ev) for _, ev in iter_pytest_report_failures(json.loads((PAPER / rel).read_text())))
+        assert Counter(rows["category"]) == survey, rel

@@ -273,6 +273,10 @@ def test_evidence_from_exception_text() -> None:
     assert evidence_from_exception_text("AssertionError: \nNot equal").message == "Not equal"
     ev = evidence_from_exception_text("see http://example.org: nothing")
     assert ev.exc_type is None and ev.message == "see http://example.org: nothing"
+    # A bare type (`raise NotImplementedError` prints no colon) is a type, as the paper importer reads it.
+    ev = evidence_from_exception_text("NotImplementedError")
+    assert ev == FailureEvidence(exc_type="NotImplementedError") and classify(ev) == NOT_IMPLEMENTED
+    assert evidence_from_exception_text("Failed: Timeout >1020.0s").timed_out
 
 
 def test_iter_pytest_report_failures() -> None:
