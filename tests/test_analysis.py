@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from report_fixtures import add_run, build_demo_store, case
 
 from portabench.analysis import StudyTables, build_tables
 from portabench.analysis.intervals import geometric_mean, median_ci, wilson_interval
 from portabench.analysis.portability import classify
 from portabench.store import Store
+from report_fixtures import add_run, build_demo_store, case
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, REPO, run_cli
-
 from portabench.cases import CaseDescriptor
 from portabench.cluster.messages import NodeFacts
 from portabench.cluster.node import _check

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import run_cli
 
+from conftest import run_cli
 from portabench.analysis.coverage import coverage_table
 from portabench.coverage import (
     COVERED,

@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("portabench.taxonomy", reason="portabench.taxonomy (classify) is not in this checkout yet")
 
-from portabench.errors import PortabenchError  # noqa: E402
-from portabench.importers import import_paper  # noqa: E402
-from portabench.importers.paper import parse_test_name  # noqa: E402
-from portabench.store import Store  # noqa: E402
-from portabench.taxonomy import NOT_IMPLEMENTED, classify, iter_pytest_report_failures  # noqa: E402
+from portabench.errors import PortabenchError
+from portabench.importers import import_paper
+from portabench.importers.paper import parse_test_name
+from portabench.store import Store
+from portabench.taxonomy import NOT_IMPLEMENTED, classify, iter_pytest_report_failures
 
 
 def _paper_data() -> Path:

@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-from report_fixtures import add_run, build_demo_store, case
 
 from portabench.analysis import build_tables
 from portabench.errors import PortabenchError
@@ -15,6 +14,7 @@ from portabench.report import compare, render_compare_markdown, render_json, ren
 from portabench.report.compare import change
 from portabench.report.formatting import markdown_table
 from portabench.store import Store
+from report_fixtures import add_run, build_demo_store, case
 
 
 @pytest.fixture(scope="module")

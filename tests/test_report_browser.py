@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_fixtures import build_demo_store
 
 from portabench.analysis import build_tables
 from portabench.report import compare, write_html
 from portabench.store import Store
+from report_fixtures import build_demo_store
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
 

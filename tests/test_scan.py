@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from report_fixtures import add_run, case
 
 from portabench.cli import main
 from portabench.scan import ScanOptions, scan
@@ -16,6 +15,7 @@ from portabench.scan.jsonout import scan_json
 from portabench.scan.sarif import scan_sarif
 from portabench.scan.text import render_text
 from portabench.store import Store
+from report_fixtures import add_run, case
 
 DATA = Path(__file__).parent / "data"
 PROJECT = DATA / "scan_project"

@@ -147,7 +147,7 @@ def _open_and_write(path: str, run_id: str, barrier, results) -> None:  # type: 
         with Store(path) as store:
             store.begin_run(_meta(run_id))
         results.put("ok")
-    except Exception as exc:  # noqa: BLE001 - reported to the test
+    except Exception as exc:
         results.put(f"{type(exc).__name__}: {exc}")
 
 

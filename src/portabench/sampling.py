@@ -92,7 +92,7 @@ class Manifest:
         return Manifest(self.framework, self.name, self.seed, functions, dict(self.params))
 
     @classmethod
-    def from_json(cls, data: Any) -> "Manifest":
+    def from_json(cls, data: Any) -> Manifest:
         """Rebuild a manifest from :meth:`to_json` output; malformed data raises PortabenchError."""
         if not isinstance(data, dict):
             raise PortabenchError("manifest: expected a JSON object")

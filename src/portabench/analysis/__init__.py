@@ -16,20 +16,20 @@ Public API: :func:`build_tables` -> :class:`StudyTables`. Definitions are in
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pandas as pd
 
-from portabench.analysis.models import is_model_result, model_tables
-from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
+from portabench.analysis.broken import broken_summary, mark_broken
 from portabench.analysis.compiled import CompiledTables, build_compiled
 from portabench.analysis.coverage import coverage_table
-from portabench.analysis.broken import broken_summary, mark_broken
 from portabench.analysis.messages import other_messages
+from portabench.analysis.models import is_model_result, model_tables
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
 from portabench.analysis.tables import dtype_matrix, environment, numerical_errors
+from portabench.models.names import is_model_name
 from portabench.store import Store
 
 __all__ = ["StudyTables", "build_tables", "analyse_frames"]
@@ -193,7 +193,7 @@ def analyse_frames(
         model_summary=models.summary, model_categories=models.categories, model_layers=models.layers,
         model_slowdowns=models.slowdowns, model_ratios=models.ratios, model_table=models.table,
         source=source,
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,
         targets=targets,
         compiled=build_compiled(pooled, portability),

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from portabench.cases import CaseDescriptor
@@ -46,14 +46,14 @@ NO_NODE_GRACE_S = 300.0
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
 class _Task:
     spec: ShardTask
     ref: Any
-    run: "_Run"
+    run: _Run
     assigned: set[str] | None = None  # case ids; None for an opening task until its listing arrives
 
 

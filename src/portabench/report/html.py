@@ -6,10 +6,9 @@ stylesheet; plots are ``data:image/png;base64`` URIs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
-
-import re
 
 import jinja2
 import pandas as pd
@@ -17,11 +16,11 @@ from markupsafe import Markup, escape
 
 from portabench.analysis import StudyTables
 from portabench.report import compiled as compiled_section
-from portabench.report.models import render_models_html
 from portabench.report import formatting as fmt
-from portabench.report.coverage import coverage_html
 from portabench.report import plots
 from portabench.report.compare import CHANGES, STILL_PORTABLE, device_with_variant, summarise
+from portabench.report.coverage import coverage_html
+from portabench.report.models import render_models_html
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_CASES_PER_FUNCTION = 20

@@ -7,8 +7,8 @@ import pandas as pd
 from portabench.analysis import StudyTables
 from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
-from portabench.report.models import render_models_markdown
 from portabench.report.coverage import coverage_markdown
+from portabench.report.models import render_models_markdown
 
 MAX_DTYPE_ROWS = 50
 MAX_BROKEN_ROWS = 60
