@@ -111,10 +111,17 @@ def test_manifest_coverage_lines_say_how_many_have_cases() -> None:
 
 
 def _runs_with(manifest_json: dict[str, Any], framework: str = "torch") -> pd.DataFrame:
-    return pd.DataFrame([
-        {"run_id": "old", "framework": framework, "started_at": "2026-01-01", "sample": json.dumps({"name": "paper", "functions": []})},
-        {"run_id": "new", "framework": framework, "started_at": "2026-01-02", "sample": json.dumps(manifest_json)},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": "old",
+                "framework": framework,
+                "started_at": "2026-01-01",
+                "sample": json.dumps({"name": "paper", "functions": []}),
+            },
+            {"run_id": "new", "framework": framework, "started_at": "2026-01-02", "sample": json.dumps(manifest_json)},
+        ]
+    )
 
 
 def test_report_section_from_stored_manifests() -> None:

@@ -19,7 +19,9 @@ def _meta(run_id: str, device: str = "cpu", status: str = "running", **kw) -> Ru
 
 
 def _result(case: str, outcome: str = "passed", **kw) -> CaseResult:
-    return CaseResult(case_id=case, function=case.split("|")[0], source="s", dtype="float32", sample=0, outcome=outcome, **kw)
+    return CaseResult(
+        case_id=case, function=case.split("|")[0], source="s", dtype="float32", sample=0, outcome=outcome, **kw
+    )
 
 
 def test_new_store_has_current_schema_version(tmp_path: Path) -> None:

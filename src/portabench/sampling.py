@@ -88,7 +88,9 @@ class Manifest:
 
     def with_case_counts(self, counts: dict[str, int]) -> Manifest:
         """A copy whose functions carry ``counts[name]`` cases (0 for a name absent from ``counts``)."""
-        functions = [SampledFunction(f.function, f.frequency, f.bucket, counts.get(f.function, 0)) for f in self.functions]
+        functions = [
+            SampledFunction(f.function, f.frequency, f.bucket, counts.get(f.function, 0)) for f in self.functions
+        ]
         return Manifest(self.framework, self.name, self.seed, functions, dict(self.params))
 
     @classmethod
@@ -230,8 +232,9 @@ def _frequency_lookup(framework: str, table: dict[str, Any] | None) -> dict[str,
     return dict(ranked_frequencies(framework, table, include_methods=True))
 
 
-def preset_manifest(framework: str, preset: str, table: dict[str, Any] | None = None,
-                    case_counts: dict[str, int] | None = None) -> Manifest:
+def preset_manifest(
+    framework: str, preset: str, table: dict[str, Any] | None = None, case_counts: dict[str, int] | None = None
+) -> Manifest:
     """A named preset: ``"paper"`` (the paper's sampled functions, bucket ``"preset"``) or
     ``"all"`` (every function that has cases). For ``"all"`` without ``case_counts`` the
     manifest is empty (the runner resolves it); with ``case_counts`` (function -> number
@@ -246,8 +249,13 @@ def preset_manifest(framework: str, preset: str, table: dict[str, Any] | None = 
         frequencies = _frequency_lookup(entry.name, table)
         names = sorted((n for n, c in case_counts.items() if c > 0), key=lambda n: (-frequencies.get(n, 0), n))
         functions = [SampledFunction(n, frequencies.get(n, 0), "preset", case_counts[n]) for n in names]
-        return Manifest(framework=entry.name, name="all", seed=None, functions=functions,
-                        params={"cases": sum(f.cases or 0 for f in functions)})
+        return Manifest(
+            framework=entry.name,
+            name="all",
+            seed=None,
+            functions=functions,
+            params={"cases": sum(f.cases or 0 for f in functions)},
+        )
     if preset != "paper":
         raise PortabenchError(f"unknown preset {preset!r} (choose from paper, all)")
     frequencies = _frequency_lookup(entry.name, table)

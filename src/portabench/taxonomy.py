@@ -254,7 +254,8 @@ RULES: tuple[Rule, ...] = (
     R("dynamo-unsupported", COMPILE_FAILED, r"Unsupported|UncapturedHigherOrderOpError|FullgraphFallback", None,
       "Dynamo cannot trace it (a graph break under fullgraph, an unsupported construct or output); "
       "FullgraphFallback: portabench's --fullgraph found a (partly) eager run"),
-    R("dynamo-recompile-limit", COMPILE_FAILED, r"FailOnRecompileLimitHit|RecompileLimitExceeded|CacheLimitExceeded", None,
+    R("dynamo-recompile-limit", COMPILE_FAILED,
+      r"FailOnRecompileLimitHit|RecompileLimitExceeded|CacheLimitExceeded", None,
       "Dynamo recompiled more often than its limit allows (portabench makes this an error)"),
     R("dynamo-trace-error", COMPILE_FAILED, r"TorchRuntimeError|InternalTorchDynamoError", None,
       "Dynamo failed while tracing (fake-tensor propagation, an internal error)"),

@@ -158,11 +158,11 @@ def runs_with_columns(runs: pd.DataFrame, pool_hardware: bool = False) -> pd.Dat
         return out
     out = runs.copy()
     out["run_device"] = out["device"]
-    out["device"] = [device_label(k, d) for k, d in zip(out["device_kind"], out["run_device"])]
+    out["device"] = [device_label(k, d) for k, d in zip(out["device_kind"], out["run_device"], strict=True)]
     out["origin"] = out["origin"].fillna("portabench").replace("", "portabench")
     out["role"] = ["reference" if (r is None or pd.isna(r) or r == "") else "target" for r in out["reference_device"]]
     records = out.to_dict("records")
-    for rec, run_device in zip(records, out["run_device"]):
+    for rec, run_device in zip(records, out["run_device"], strict=True):
         rec["device"] = run_device  # the +soft suffix lives on the requested device
     sigs = [run_signature(r, pool_hardware) for r in records]
     out["soft"] = [s.soft for s in sigs]
@@ -204,7 +204,8 @@ def pool_results(results: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFram
         cols = list(results.columns) + ["run_device", "variant", "column", "role", "started_at"]
         return pd.DataFrame(columns=list(dict.fromkeys(cols))), Pooling()
     meta = runs[["run_id", "device", "origin", "variant", "column", "role", "started_at", "run_device"]]
-    df = results.drop(columns=[c for c in ("device", "origin") if c in results.columns]).merge(meta, on="run_id", how="inner")
+    own = results.drop(columns=[c for c in ("device", "origin") if c in results.columns])
+    df = own.merge(meta, on="run_id", how="inner")
     df = df.sort_values(["started_at", "run_id"], kind="stable")
     pooling = Pooling()
     dup = df[df.duplicated(subset=["column", "case_id"], keep=False)]
@@ -249,15 +250,19 @@ def pooling_notes(runs: pd.DataFrame, pooling: Pooling) -> list[str]:
             text += f" from hosts {', '.join(hosts)}"
         repeated = pooling.repeated.get(column, 0)
         if repeated:
-            text += (f"; {repeated} case(s) were recorded by several of them, {pooling.disagreeing.get(column, 0)} "
-                     f"with different outcomes (the newest run's result is shown)")
+            text += (
+                f"; {repeated} case(s) were recorded by several of them, {pooling.disagreeing.get(column, 0)} "
+                f"with different outcomes (the newest run's result is shown)"
+            )
         notes.append(text)
     for key, grp in runs.groupby(BASE_KEY, sort=True):
         variants = sorted(set(grp["variant"]))
         if len(variants) > 1:
             shown = "; ".join(f"'{c}'" for c in sorted(set(grp["column"])))
-            notes.append(f"{len(variants)} configurations of {key[0]} {key[1]} {key[2]} {key[3]} are kept apart "
-                         f"(runs pool only when soft placement, numerics switches and hardware agree): {shown}")
+            notes.append(
+                f"{len(variants)} configurations of {key[0]} {key[1]} {key[2]} {key[3]} are kept apart "
+                f"(runs pool only when soft placement, numerics switches and hardware agree): {shown}"
+            )
     return notes
 
 

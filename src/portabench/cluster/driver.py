@@ -82,7 +82,8 @@ def find_complete_cluster_run(store: Store, unit: RunUnit) -> RunMeta | None:
     config = run_config(unit.request)
     reference = unit.request.reference if unit.request.reference != unit.device else None
     for run in reversed(store.runs()):
-        if (run.framework, run.device, run.mode, run.status, run.origin) == (unit.framework, unit.device, unit.mode, "complete", "portabench") \
+        wanted = (unit.framework, unit.device, unit.mode, "complete", "portabench")
+        if (run.framework, run.device, run.mode, run.status, run.origin) == wanted \
                 and run.reference_device == reference and config_without_cluster(run.config) == config:
             return run
     return None
@@ -221,8 +222,9 @@ class ClusterDriver:
             task.assigned = {c.case_id for c in shares[0]}
             for share in shares[1:]:
                 if share and not self._over_budget():
-                    self._submit(run, ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in share],
-                                                expect=dict(run.expect)), assigned={c.case_id for c in share})
+                    task = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in share],
+                                     expect=dict(run.expect))
+                    self._submit(run, task, assigned={c.case_id for c in share})
         self._add_node(run, message.facts)
         self.say(f"{run.unit.label}: task {message.task_id} started on {message.facts.host} "
                  f"({message.facts.ip}, node {message.facts.node_id[:8]}, {message.facts.device_name})")
@@ -237,8 +239,10 @@ class ClusterDriver:
         cluster = {"address": self.options.address, "shards": self.options.shards, "nodes": []}
         if run.previous is not None:
             if run.previous.framework_version != facts.framework_version:
-                raise PortabenchError(f"cannot resume run {run.previous.run_id}: it used {unit.framework} "
-                                      f"{run.previous.framework_version}, node {facts.host} has {facts.framework_version}")
+                raise PortabenchError(
+                    f"cannot resume run {run.previous.run_id}: it used {unit.framework} "
+                    f"{run.previous.framework_version}, node {facts.host} has {facts.framework_version}"
+                )
             run.run_id = run.previous.run_id
             run.config = dict(run.previous.config)
             run.config.setdefault("cluster", cluster)
@@ -287,7 +291,8 @@ class ClusterDriver:
             if not todo:
                 return
             left = f"{len(todo)} unfinished cases"
-            spec = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in todo], expect=dict(run.expect))
+            spec = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in todo],
+                             expect=dict(run.expect))
             assigned = {c.case_id for c in todo}
         reason = type(error).__name__
         if self._over_budget():

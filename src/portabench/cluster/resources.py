@@ -40,7 +40,8 @@ class Placement:
     resources: Mapping[str, float] = field(default_factory=dict)
 
     def ray_options(self) -> dict[str, Any]:
-        """Keyword arguments of ``remote_function.options()``: ``GPU`` goes to ``num_gpus``, the rest to ``resources``."""
+        """Keyword arguments of ``remote_function.options()``: ``GPU`` goes to ``num_gpus``, the rest to
+        ``resources``."""
         rest = {k: v for k, v in self.resources.items() if k not in ("GPU", "CPU")}
         options: dict[str, Any] = {"num_cpus": self.resources.get("CPU", TASK_CPUS), "resources": rest}
         if "GPU" in self.resources:
@@ -48,7 +49,8 @@ class Placement:
         return options
 
     def offered_by(self, totals: Mapping[str, float]) -> bool:
-        """True when some node could hold the task, judged from the cluster's resource totals (``ray.cluster_resources()``)."""
+        """True when some node could hold the task, judged from the cluster's resource totals
+        (``ray.cluster_resources()``)."""
         return all(totals.get(name, 0.0) >= amount for name, amount in self.resources.items())
 
     def describe(self) -> str:

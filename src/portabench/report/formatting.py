@@ -99,9 +99,11 @@ def _plain_markdown(heads: list[str], cells: list[list[str]], align: list[str]) 
     widths = [max([len(h), 3] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
 
     def line(values: list[str]) -> str:
-        return "| " + " | ".join(v.rjust(w) if a == "r" else v.ljust(w) for v, w, a in zip(values, widths, align)) + " |"
+        cells = (v.rjust(w) if a == "r" else v.ljust(w) for v, w, a in zip(values, widths, align, strict=False))
+        return "| " + " | ".join(cells) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if a == "r" else (":" + "-" * (w + 1)) for w, a in zip(widths, align)) + "|"
+    marks = (("-" * (w + 1) + ":") if a == "r" else (":" + "-" * (w + 1)) for w, a in zip(widths, align, strict=False))
+    rule = "|" + "|".join(marks) + "|"
     return "\n".join([line(heads), rule] + [line(r) for r in cells])
 
 

@@ -20,7 +20,14 @@ from typing import Any
 
 from portabench.mining.sites import CallSite, DeviceString, Setting
 
-FAILING, PARTIAL, BROKEN, UNTESTED, NO_CASES, PORTABLE = "failing", "partial", "broken case", "untested", "no cases", "portable"
+FAILING, PARTIAL, BROKEN, UNTESTED, NO_CASES, PORTABLE = (
+    "failing",
+    "partial",
+    "broken case",
+    "untested",
+    "no cases",
+    "portable",
+)
 STATUSES = (FAILING, PARTIAL, BROKEN, UNTESTED, NO_CASES, PORTABLE)
 
 #: ``--fail-on`` level -> the statuses that make the exit status non-zero.
@@ -68,8 +75,13 @@ class Verdict:
     store: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "category": self.category, "message": self.message,
-                "columns": list(self.columns), "store": self.store}
+        return {
+            "status": self.status,
+            "category": self.category,
+            "message": self.message,
+            "columns": list(self.columns),
+            "store": self.store,
+        }
 
 
 @dataclass
@@ -152,4 +164,6 @@ class ScanResult:
         if not self.options.fail_on:
             return False
         bad = FAIL_ON[self.options.fail_on]
-        return any(self.site_status(s, d).status in bad for s in self.resolved_sites for d in self.devices_for(s.framework))
+        return any(
+            self.site_status(s, d).status in bad for s in self.resolved_sites for d in self.devices_for(s.framework)
+        )

@@ -59,7 +59,9 @@ def device_line(result: ScanResult, device: str) -> tuple[str, list[str]]:
         if verdict.status in (FAILING, PARTIAL, BROKEN):
             category = f" ({verdict.category})" if verdict.category else ""
             message = _short(verdict.message)
-            text = f"  {verdict.status:<8} {key[1]}{category} at {_where(sites)}" + (f': "{message}"' if message else "")
+            text = f"  {verdict.status:<8} {key[1]}{category} at {_where(sites)}" + (
+                f': "{message}"' if message else ""
+            )
             details.append((order[verdict.status], text))
     tested = counts[PORTABLE] + counts[PARTIAL] + counts[FAILING]
     parts = [f"{counts[s]} {s}" for s in (PORTABLE, PARTIAL, FAILING) if counts[s]]

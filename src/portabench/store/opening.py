@@ -73,15 +73,22 @@ def check_store(conn: sqlite3.Connection, path: Path) -> int | None:
     if version == 0 and app_id == 0 and not shape:
         return None
     if version > SCHEMA_VERSION:
-        which = "a portabench store" if app_id == APPLICATION_ID else "a newer portabench store or another application's database"
-        raise PortabenchError(f"store {path} has schema version {version} ({which}); this portabench reads up to "
-                              f"{SCHEMA_VERSION} (upgrade portabench)")
+        which = (
+            "a portabench store"
+            if app_id == APPLICATION_ID
+            else "a newer portabench store or another application's database"
+        )
+        raise PortabenchError(
+            f"store {path} has schema version {version} ({which}); this portabench reads up to "
+            f"{SCHEMA_VERSION} (upgrade portabench)"
+        )
     if app_id == APPLICATION_ID and version >= 1:
         return int(version)
     if version >= 1 and shape == expected_shape(version):  # a store made before application_id was set
         return int(version)
-    raise PortabenchError(f"{path} is a SQLite database of another application (user_version {version}), "
-                          "not a portabench store")
+    raise PortabenchError(
+        f"{path} is a SQLite database of another application (user_version {version}), not a portabench store"
+    )
 
 
 def open_readable(path: Path) -> sqlite3.Connection:

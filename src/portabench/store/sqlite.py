@@ -144,7 +144,9 @@ class Store:
     def set_run_config(self, run_id: str, config: dict[str, Any]) -> None:
         """Replace a run's ``config`` JSON (a cluster study adds each node a run's shards start on)."""
         with self.conn:
-            self.conn.execute("UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id))
+            self.conn.execute(
+                "UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id)
+            )
 
     def record_result(self, run_id: str, result: CaseResult) -> bool:
         """Append one case result; returns False (and writes nothing) if the case is already recorded."""
@@ -183,7 +185,11 @@ class Store:
     def _insert_claimed(self, run_id: str, claimed: dict[str, dict[str, list[str]]]) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO claimed_dtypes (run_id, function, device_type, dtypes) VALUES (?, ?, ?, ?)",
-            [(run_id, fn, dev, json.dumps(sorted(dts))) for fn, per_dev in claimed.items() for dev, dts in per_dev.items()],
+            [
+                (run_id, fn, dev, json.dumps(sorted(dts)))
+                for fn, per_dev in claimed.items()
+                for dev, dts in per_dev.items()
+            ],
         )
 
     # -- reading -----------------------------------------------------------------
@@ -200,7 +206,7 @@ class Store:
         cols = ", ".join(_quote(c) for c in _RUN_FIELDS)
         out = []
         for row in self.conn.execute(f"SELECT {cols} FROM runs {where}", args):
-            data = dict(zip(_RUN_FIELDS, row))
+            data = dict(zip(_RUN_FIELDS, row, strict=False))
             for key in _RUN_JSON:
                 data[key] = json.loads(data[key])
             out.append(RunMeta(**data))

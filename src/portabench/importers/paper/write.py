@@ -151,7 +151,8 @@ def write_run(store: Store, existing: set[str], run: PlannedRun) -> RunImport:
         tested.add(function)
         counts["harness"] += result.outcome == "reference_failed"
         unique = raw_counts[(name.test_file, name.raw)] == 1
-        counts["with_timings"] += _add_timings(result, run.pooled.get(f"{name.test_file}:{name.raw}") if unique else None)
+        timing = run.pooled.get(f"{name.test_file}:{name.raw}") if unique else None
+        counts["with_timings"] += _add_timings(result, timing)
         counts[result.outcome] += 1
         counts["new"] += store.record_result(run.run_id, result)
 
@@ -181,15 +182,31 @@ def write_run(store: Store, existing: set[str], run: PlannedRun) -> RunImport:
 def _timing_run_meta(run: PlannedTimingRun, functions: list[str]) -> RunMeta:
     group = run.group
     return RunMeta(
-        run_id=run.run_id, framework=run.framework, framework_version=FRAMEWORK_VERSION,
-        device=spell_device(run.framework, run.device), device_kind=DEVICE_KIND[run.device],
-        device_name=device_name(run.device, group.machine), mode="eager", reference_device=None,
-        host=group.machine, platform="", python="", portabench_version=__version__, numerics={},
-        config={"imported_from": "paper", "report": None, "timings_only": True,
-                "timing_files": [t.rel for t in group.timings],
-                "soft_placement": "soft" in machine_tokens(group.machine),
-                "session_device": group.device},  # the device of the timing files' names
-        sample={"name": "paper", "functions": functions}, origin=ORIGIN, status="complete", started_at="",
+        run_id=run.run_id,
+        framework=run.framework,
+        framework_version=FRAMEWORK_VERSION,
+        device=spell_device(run.framework, run.device),
+        device_kind=DEVICE_KIND[run.device],
+        device_name=device_name(run.device, group.machine),
+        mode="eager",
+        reference_device=None,
+        host=group.machine,
+        platform="",
+        python="",
+        portabench_version=__version__,
+        numerics={},
+        config={
+            "imported_from": "paper",
+            "report": None,
+            "timings_only": True,
+            "timing_files": [t.rel for t in group.timings],
+            "soft_placement": "soft" in machine_tokens(group.machine),
+            "session_device": group.device,
+        },  # the device of the timing files' names
+        sample={"name": "paper", "functions": functions},
+        origin=ORIGIN,
+        status="complete",
+        started_at="",
         ended_at=None,
     )
 
@@ -209,8 +226,9 @@ def write_timing_run(store: Store, existing: set[str], run: PlannedTimingRun) ->
         if case_id in seen:
             continue
         seen.add(case_id)
-        result = CaseResult(case_id=case_id, function=function, source=source, dtype=name.dtype, sample=0,
-                            outcome=UNKNOWN, check="none")
+        result = CaseResult(
+            case_id=case_id, function=function, source=source, dtype=name.dtype, sample=0, outcome=UNKNOWN, check="none"
+        )
         _add_timings(result, timing)
         counts["unknown"] += 1
         counts["unmatched"] += not matched
@@ -218,10 +236,21 @@ def write_timing_run(store: Store, existing: set[str], run: PlannedTimingRun) ->
     tested = sorted({c.split("|", 1)[0] for c in seen})
     store.record_functions(run.run_id, [{"function": f, "status": "tested"} for f in tested])
     return RunImport(
-        run_id=run.run_id, framework=run.framework, device=spell_device(run.framework, run.device),
-        host=run.group.machine, report="", timing_files=[t.rel for t in run.group.timings], cases=counts["unknown"],
-        new_cases=counts["new"], passed=0, failed=0, not_recorded=0, with_timings=counts["unknown"],
-        already_present=already, unknown=counts["unknown"], unmatched=counts["unmatched"],
+        run_id=run.run_id,
+        framework=run.framework,
+        device=spell_device(run.framework, run.device),
+        host=run.group.machine,
+        report="",
+        timing_files=[t.rel for t in run.group.timings],
+        cases=counts["unknown"],
+        new_cases=counts["new"],
+        passed=0,
+        failed=0,
+        not_recorded=0,
+        with_timings=counts["unknown"],
+        already_present=already,
+        unknown=counts["unknown"],
+        unmatched=counts["unmatched"],
     )
 
 
@@ -249,14 +278,23 @@ def write_placement_logs(root: Path, store: Store, summary: ImportSummary, mappi
             continue
         target = next((soft_runs[a] for a in accel if a in soft_runs), None)
         if target is None:
-            summary.skipped_files.append((rel, f"no TensorFlow soft-placement run on {'/'.join(accel)} to attach it to"))
+            summary.skipped_files.append(
+                (rel, f"no TensorFlow soft-placement run on {'/'.join(accel)} to attach it to")
+            )
             continue
         function = function_for(file.stem + ".py", mapping)
         source = f"{ORIGIN}:{PLACEMENT_DIR}/{file.name}"
         fallback = log.fallback_ops()
         outcome = "failed" if fallback else "passed"
-        result = CaseResult(case_id=f"{function}|{source}|none|0", function=function, source=source, dtype="none",
-                            sample=0, outcome=outcome, check="placement")
+        result = CaseResult(
+            case_id=f"{function}|{source}|none|0",
+            function=function,
+            source=source,
+            dtype="none",
+            sample=0,
+            outcome=outcome,
+            check="placement",
+        )
         if fallback:
             result.category = "wrong_device"
             result.message = log.message()
