@@ -469,10 +469,10 @@ def _decide(evidence: FailureEvidence) -> tuple[str, str]:
 
     rule = match_rule(evidence)
     if rule is not None:
-        m = rule.search_message(evidence.message)
+        found = rule.search_message(evidence.message)
         what = (
-            f"message has {_snippet(m.group(0))!r}"
-            if isinstance(m, re.Match)
+            f"message has {_snippet(found.group(0))!r}"
+            if isinstance(found, re.Match)
             else f"exception type {_normalise_type(evidence.exc_type or '')}"
         )
         return rule.category, f"rule {rule.name!r}: {rule.description} ({what})"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -214,6 +215,6 @@ def analyse_frames(
     )
 
 
-def _group_text(r: object) -> str:
+def _group_text(r: Any) -> str:
     origin = "" if r.origin == "portabench" else f" [{r.origin}]"
     return f"{r.framework} {r.framework_version} {r.mode}{origin}"

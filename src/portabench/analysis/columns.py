@@ -221,7 +221,7 @@ def pool_results(results: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFram
 
 def version_notes(runs: pd.DataFrame) -> list[str]:
     """One note per framework (and origin) whose runs have several framework versions."""
-    notes = []
+    notes: list[str] = []
     if runs.empty:
         return notes
     for (fw, origin), grp in runs.groupby(["framework", "origin"], sort=True):
@@ -238,7 +238,7 @@ def version_notes(runs: pd.DataFrame) -> list[str]:
 def pooling_notes(runs: pd.DataFrame, pooling: Pooling) -> list[str]:
     """Notes on columns that pool several runs (and how many repeated cases disagree), and on
     configurations kept apart (soft placement, numerics switches, hardware)."""
-    notes = []
+    notes: list[str] = []
     if runs.empty:
         return notes
     for column, grp in runs.groupby("column", sort=True):

@@ -13,6 +13,7 @@ the share of functions faster on T (ratio < 1, with a Wilson interval).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ def _group_label(key: tuple) -> str:
     return f"{fw} {version} {mode}" + ("" if origin == "portabench" else f" [{origin}]")
 
 
-def _matches(selector: str, column_device: str, run_devices: set[str]) -> bool:
+def _matches(selector: str, column_device: str, run_devices: Set[str]) -> bool:
     return selector == column_device or selector in run_devices
 
 

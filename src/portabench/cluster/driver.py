@@ -222,9 +222,9 @@ class ClusterDriver:
             task.assigned = {c.case_id for c in shares[0]}
             for share in shares[1:]:
                 if share and not self._over_budget():
-                    task = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in share],
-                                     expect=dict(run.expect))
-                    self._submit(run, task, assigned={c.case_id for c in share})
+                    shard = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in share],
+                                      expect=dict(run.expect))
+                    self._submit(run, shard, assigned={c.case_id for c in share})
         self._add_node(run, message.facts)
         self.say(f"{run.unit.label}: task {message.task_id} started on {message.facts.host} "
                  f"({message.facts.ip}, node {message.facts.node_id[:8]}, {message.facts.device_name})")

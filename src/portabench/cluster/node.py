@@ -102,7 +102,7 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
             sent += len(batch)
     except BaseException:  # cancelled, or the mailbox is gone (driver stopped): kill the workers, send nothing more
         dispatcher.kill()
-        results.close()  # type: ignore[attr-defined]  # a generator, as in runner.session
+        results.close()  # a generator, as in runner.session
         raise
     return sent
 

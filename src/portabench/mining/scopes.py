@@ -72,7 +72,7 @@ class Scope:
     declared_global: set[str] = field(default_factory=set)
     declared_nonlocal: set[str] = field(default_factory=set)
     #: name -> array type of its value (``torch.Tensor``) and how it is known, None when unknown or conflicting
-    types: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    types: dict[str, tuple[str, str, str] | None] = field(default_factory=dict)
 
     def own(self, name: str) -> tuple[bool, Binding | None]:
         """(does this scope bind ``name``, its binding)."""
@@ -281,7 +281,7 @@ def collect_scope(
             scope.locals.update(_target_names(gen.target))
         return
     else:
-        body = list(node.body)  # Module, ClassDef
+        body = list(node.body) if isinstance(node, ast.Module | ast.ClassDef) else []
 
     binder = _Binder(scope, resolve_alias, is_root)
     for stmt in body:

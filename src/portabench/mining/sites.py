@@ -270,7 +270,8 @@ class _Walker:
 
     # -- records ---------------------------------------------------------------------------
     def site(
-        self, node: ast.AST, fw: str, name: str, kind: str, how: str, listed: str, covers: tuple[str, ...] | None = None
+        self, node: ast.expr, fw: str, name: str, kind: str, how: str, listed: str,
+        covers: tuple[str, ...] | None = None,
     ) -> None:
         self.out.sites.append(
             CallSite(
@@ -475,7 +476,7 @@ def analyze_tree(tree: ast.Module, path: str, naming: Naming) -> FileAnalysis:
         walker.visit(stmt, module)
     out = walker.out
 
-    def position(item: CallSite | Setting) -> tuple[int, int]:
+    def position(item: CallSite | Setting | DeviceString) -> tuple[int, int]:
         return (item.line, item.column)
 
     out.sites.sort(key=position)

@@ -7,6 +7,7 @@ Definitions: docs/sampling.md ("Coverage"); the table comes from
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 import pandas as pd
 from markupsafe import Markup
@@ -16,7 +17,7 @@ INTRO = ("Share of the frequency table's calls (and names, and top names) whose 
          "*marked*: not device-dependent (docs/sampling.md). A sampled function without cases counts against coverage.")
 
 
-def _pct(x: object) -> str:
+def _pct(x: Any) -> str:
     return "–" if x is None or pd.isna(x) else f"{100 * float(x):.1f}%"
 
 

@@ -104,12 +104,12 @@ def _function_table(tables: StudyTables) -> tuple[list[str], list[dict[str, Any]
                     cells.append({"status": "", "text": "", "href": None, "title": "not in this column"})
                     continue
                 failing = failing or r.status in ("partial", "complete")
-                anchor = anchors.get((column, function))
+                target = anchors.get((column, function))
                 title = f"{r.n_passed} passed, {r.n_failed} failed, {r.n_reference_failed} reference failed"
                 if not fmt.is_missing(r.main_category):
                     title += f"; mostly {r.main_category}"
                 cells.append({"status": r.status, "text": r.status.replace("_", " "),
-                              "href": f"#{anchor}" if anchor else None, "title": title})
+                              "href": f"#{target}" if target else None, "title": title})
             rows.append({"function": function, "key": function.lower(), "failing": failing, "cells": cells})
     return columns, rows, details
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from portabench.analysis import StudyTables
@@ -122,7 +124,7 @@ def _broken(summary: pd.DataFrame, broken: pd.DataFrame) -> list[str]:
     return out
 
 
-def _group(r: object) -> str:
+def _group(r: Any) -> str:
     origin = "" if r.origin == "portabench" else f" [{r.origin}]"
     return f"{r.framework} {r.framework_version} {r.mode}{origin}"
 
@@ -202,7 +204,7 @@ def _other_messages(other: pd.DataFrame) -> list[str]:
     return out
 
 
-def _pair(r: object) -> str:
+def _pair(r: Any) -> str:
     return f"{r.baseline_column} → {r.target_column}"
 
 

@@ -9,6 +9,7 @@ module type), the slowdown distribution at real batch sizes, and the model table
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 
@@ -128,13 +129,13 @@ def render_models_markdown(tables: StudyTables) -> list[str]:
     return out
 
 
-def _f64(r: object) -> str:
+def _f64(r: Any) -> str:
     if fmt.is_missing(r.f64_device_err):
         return ""
     return f"{fmt.sci(r.f64_device_err)} / {fmt.sci(r.f64_reference_err)}"
 
 
-def _layer(r: object) -> str:
+def _layer(r: Any) -> str:
     if fmt.is_missing(r.layer_path) or not r.layer_path:
         return ""
     text = f"{r.layer_path}" + ("" if fmt.is_missing(r.layer_type) or not r.layer_type else f" ({r.layer_type})")

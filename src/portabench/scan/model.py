@@ -135,8 +135,8 @@ class ScanResult:
 
     def site_status(self, site: CallSite, device: str) -> Verdict:
         """The verdict of ``site`` on ``device`` (worst over the names it covers)."""
-        found = [self.verdicts.get((site.framework, name), {}).get(device) for name in site.covers]
-        found = [v for v in found if v is not None]
+        verdicts = (self.verdicts.get((site.framework, name), {}).get(device) for name in site.covers)
+        found = [v for v in verdicts if v is not None]
         if not found:
             known = self.with_cases.get(site.framework)
             return Verdict(NO_CASES if known and not known.intersection(site.covers) else UNTESTED)

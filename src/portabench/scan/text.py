@@ -92,7 +92,7 @@ def render_text(result: ScanResult) -> str:
             by_device.setdefault(d.device, []).append(d)
         shown = "; ".join(f"{name!r} at {_where(found)}" for name, found in by_device.items())
         lines.append(f"devices named in the code: {shown}")
-    kinds = {}
+    kinds: dict[str, int] = {}
     for site in result.resolved_sites:
         kinds[site.kind] = kinds.get(site.kind, 0) + 1
     if kinds:

@@ -82,7 +82,7 @@ def _begin(store: Store, existing: set[str], meta: RunMeta) -> bool:
 
 def _run_meta(run: PlannedRun, functions: list[str]) -> RunMeta:
     report, data = run.session.report, run.session.data
-    env = data.get("environment") if isinstance(data.get("environment"), dict) else {}
+    env = data["environment"] if isinstance(data.get("environment"), dict) else {}
     created = data.get("created") if is_number(data.get("created")) else None
     duration = data.get("duration") if is_number(data.get("duration")) else 0.0
     return RunMeta(
