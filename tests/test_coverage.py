@@ -90,8 +90,9 @@ def test_usage_spec_files_give_cases_to_used_functions(framework: str) -> None:
     assert ref in builtin_spec_files(framework)  # loaded beside the framework's own spec file
     fw, functions = load_spec_file(ref)
     assert fw == framework and functions
-    used = {name for table_name in (framework, f"{framework}-apps")
-            for name, _ in ranked_frequencies(framework, load_frequency_table(resolve_table(table_name)))}
+    tables = [resolve_table(table_name) for table_name in (framework, f"{framework}-apps")]
+    assert all(tables)
+    used = {name for table in tables for name, _ in ranked_frequencies(framework, load_frequency_table(str(table)))}
     unused = [fn.name for fn in functions if fn.name not in used]  # calls and method candidates (x.sum())
     assert not unused, f"cases for names the shipped tables never use: {unused}"
 

@@ -135,7 +135,9 @@ def wide_report(tmp_path_factory) -> Path:
     from report_fixtures import add_run, case
 
     tmp = tmp_path_factory.mktemp("wide")
-    numerics = {f"cuda.matmul.allow_{k}_reduced_precision_reduction": True for k in ("bf16", "fp16", "tf32", "fp8")}
+    numerics: dict[str, object] = {
+        f"cuda.matmul.allow_{k}_reduced_precision_reduction": True for k in ("bf16", "fp16", "tf32", "fp8")
+    }
     numerics.update(
         {
             "float32_matmul_precision": "highest",

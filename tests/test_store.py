@@ -47,7 +47,8 @@ def test_find_resumable_picks_newest_unfinished_run(tmp_path: Path) -> None:
         store.begin_run(_meta("r1", status="complete"))
         store.begin_run(_meta("r22", status="interrupted"))
         store.begin_run(_meta("r333", device="meta", status="interrupted"))
-        assert store.find_resumable("torch", "cpu", "eager").run_id == "r22"
+        resumable = store.find_resumable("torch", "cpu", "eager")
+        assert resumable is not None and resumable.run_id == "r22"
         assert store.find_resumable("torch", "cuda", "eager") is None
 
 

@@ -167,7 +167,7 @@ def test_a_read_only_store_in_a_read_only_folder_is_readable(tmp_path_factory: p
     assert read.returncode == 0 and read.stdout.strip() == "2", read.stderr
 
 
-def _open_and_write(path: str, run_id: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+def _open_and_write(path: str, run_id: str, barrier, results) -> None:
     barrier.wait()  # every process is up and waiting: they open the store at the same instant
     try:
         with Store(path) as store:

@@ -114,20 +114,28 @@ class Manifest:
         raw = data.get("functions")
         if not isinstance(raw, list):
             raise PortabenchError("manifest: 'functions' must be a list")
-        functions: list[SampledFunction] = []
-        for i, item in enumerate(raw):
-            if not isinstance(item, dict) or not isinstance(item.get("function"), str) or not item["function"]:
-                raise PortabenchError(f"manifest: functions[{i}] must be an object with a 'function' name")
-            frequency, bucket = item.get("frequency", 0), item.get("bucket", "listed")
-            if not isinstance(frequency, int) or isinstance(frequency, bool) or frequency < 0:
-                raise PortabenchError(f"manifest: functions[{i}].frequency must be a non-negative integer")
-            if bucket not in BUCKETS:
-                raise PortabenchError(f"manifest: functions[{i}].bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
-            cases = item.get("cases")
-            if cases is not None and (not isinstance(cases, int) or isinstance(cases, bool) or cases < 0):
-                raise PortabenchError(f"manifest: functions[{i}].cases must be a non-negative integer")
-            functions.append(SampledFunction(item["function"], frequency, bucket, cases))
+        functions = [_sampled_function(i, item) for i, item in enumerate(raw)]
         return cls(framework=framework, name=name, seed=seed, functions=functions, params=params)
+
+
+def _is_count(x: Any) -> bool:
+    """A non-negative int (not a bool)."""
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def _sampled_function(i: int, item: Any) -> SampledFunction:
+    """Entry ``i`` of a manifest's ``functions`` list; malformed entries raise PortabenchError."""
+    if not isinstance(item, dict) or not isinstance(item.get("function"), str) or not item["function"]:
+        raise PortabenchError(f"manifest: functions[{i}] must be an object with a 'function' name")
+    frequency, bucket = item.get("frequency", 0), item.get("bucket", "listed")
+    if not _is_count(frequency):
+        raise PortabenchError(f"manifest: functions[{i}].frequency must be a non-negative integer")
+    if bucket not in BUCKETS:
+        raise PortabenchError(f"manifest: functions[{i}].bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
+    cases = item.get("cases")
+    if cases is not None and not _is_count(cases):
+        raise PortabenchError(f"manifest: functions[{i}].cases must be a non-negative integer")
+    return SampledFunction(item["function"], frequency, bucket, cases)
 
 
 def _root(framework: str) -> str:

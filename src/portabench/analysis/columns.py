@@ -181,7 +181,6 @@ def runs_with_columns(runs: pd.DataFrame, pool_hardware: bool = False) -> pd.Dat
 class Pooling:
     """What pooling did: per column, cases recorded by several runs and those whose outcomes disagree."""
 
-    superseded: int = 0
     repeated: dict[str, int] = field(default_factory=dict)  # column -> cases recorded by several runs
     disagreeing: dict[str, int] = field(default_factory=dict)  # column -> of those, cases with different outcomes
 
@@ -196,9 +195,8 @@ def pool_results(results: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFram
     Returns:
         ``(pooled, pooling)``: one row per (column, case_id) with ``device``
         replaced by the column's device (the run's requested device is kept as
-        ``run_device``), ``variant`` and ``column``; ``pooling`` counts the results
-        dropped because a newer run of the same column recorded the same case, and,
-        per column, the cases recorded several times and those whose outcomes disagree.
+        ``run_device``), ``variant`` and ``column``; ``pooling`` counts, per column, the
+        cases recorded several times (the newest run's result is kept) and those whose outcomes disagree.
     """
     if results.empty:
         cols = list(results.columns) + ["run_device", "variant", "column", "role", "started_at"]
@@ -213,9 +211,7 @@ def pool_results(results: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFram
         per_case = dup.groupby(["column", "case_id"])["outcome"].nunique()
         pooling.repeated = per_case.groupby(level=0).size().astype(int).to_dict()
         pooling.disagreeing = (per_case > 1).groupby(level=0).sum().astype(int).to_dict()
-    before = len(df)
     df = df.drop_duplicates(subset=["column", "case_id"], keep="last").reset_index(drop=True)
-    pooling.superseded = before - len(df)
     return df, pooling
 
 

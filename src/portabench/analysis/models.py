@@ -64,6 +64,8 @@ class ModelTables:
     table: pd.DataFrame
 
 
+MESSAGE_CHARS = 300
+"""Characters kept of a model case's message in the model table."""
 TABLE_COLUMNS = KEY + [
     "column",
     "model",
@@ -120,7 +122,7 @@ def model_table(pooled: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
             layer_functions=", ".join(layer.get("functions") or []),
             layer_how=layer.get("how") or ("crash dump" if frame else None),
             time_median_ns=r.time_median_ns,
-            message=human_message(r.message)[:300],
+            message=human_message(r.message)[:MESSAGE_CHARS],
         )
         out.append(row)
     return pd.DataFrame(out, columns=TABLE_COLUMNS)

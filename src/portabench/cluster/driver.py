@@ -43,6 +43,8 @@ POLL_S = 0.2
 OFFER_CHECK_S = 5.0
 #: seconds a run may wait for a node offering its resources (an autoscaler's new node) before it is given up
 NO_NODE_GRACE_S = 300.0
+#: seconds past the budget and a case's deadline before the driver cancels the tasks still running
+OVERRUN_GRACE_S = 60.0
 
 
 def _now() -> str:
@@ -334,7 +336,7 @@ class ClusterDriver:
         """Past the budget, tasks stop handing out cases; past it by a case's deadline and a minute, cancel them."""
         if self.deadline is None or not self.tasks:
             return
-        grace = max(t.spec.request.timeout_s for t in self.tasks.values()) + 60.0
+        grace = max(t.spec.request.timeout_s for t in self.tasks.values()) + OVERRUN_GRACE_S
         if time.monotonic() < self.deadline + grace:
             return
         self.say("the time budget is spent: stopping the tasks still running (their runs stay resumable)")

@@ -68,11 +68,6 @@ def placement_for(kind: str, overrides: Mapping[str, Mapping[str, float]] | None
     return Placement(kind=kind, resources=resources)
 
 
-def custom_kinds(totals: Mapping[str, float]) -> list[str]:
-    """Device kinds the cluster advertises through ``portabench_device_<kind>`` resources."""
-    return sorted(name[len(CUSTOM_PREFIX):] for name in totals if name.startswith(CUSTOM_PREFIX))
-
-
 def parse_place(texts: list[str]) -> dict[str, dict[str, float]]:
     """``["cuda=GPU:1,accelerator_type:H100"]`` -> ``{"cuda": {"GPU": 1.0, "accelerator_type:H100": 0.001}}``.
 

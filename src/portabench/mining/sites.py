@@ -49,9 +49,6 @@ from portabench.mining.settings import (
     setting_of_call,
 )
 
-KINDS = ("call", "decorator", "value", "method")
-RESOLUTIONS = ("import", "alias", "star", "getattr", "reexport", "annotation", "inferred", "unresolved")
-
 
 @dataclass(frozen=True)
 class CallSite:

@@ -18,6 +18,8 @@ from portabench.analysis.compiled import CompiledTables
 from portabench.report import formatting as fmt
 
 MAX_REASONS = 10
+REASON_CHARS = 120
+"""Characters shown of a compile failure's reason."""
 
 MODE_COLUMNS_NOTE = (
     "Columns of kind *mode* are mode columns, not device columns: a non-default mode (torch compile/export, JAX jit, "
@@ -161,7 +163,7 @@ def markdown_section(compiled: CompiledTables) -> list[str]:
         out += [
             fmt.markdown_table(
                 ["column", "reason (first line)", "cases"],
-                [[r["column"], fmt.one_line(r["reason"], 120), r["cases"]] for r in ctx["reasons"]],
+                [[r["column"], fmt.one_line(r["reason"], REASON_CHARS), r["cases"]] for r in ctx["reasons"]],
                 ["l", "l", "r"],
             ),
             "",

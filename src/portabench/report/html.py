@@ -88,8 +88,8 @@ def _function_table(tables: StudyTables) -> tuple[list[str], list[dict[str, Any]
             current["cases"].append({
                 "case_id": c.case_id, "dtype": c.dtype, "category": c.category,
                 "exc_type": "" if fmt.is_missing(c.exc_type) else c.exc_type,
-                "message": fmt.one_line(c.message, 600),
-                "stderr": "" if fmt.is_missing(c.stderr_tail) else str(c.stderr_tail)[-1500:],
+                "message": fmt.one_line(c.message, fmt.DETAIL_MESSAGE_CHARS),
+                "stderr": "" if fmt.is_missing(c.stderr_tail) else str(c.stderr_tail)[-fmt.STDERR_TAIL_CHARS :],
                 "errors": "" if fmt.is_missing(c.max_abs_err) and fmt.is_missing(c.max_rel_err)
                 else f"abs {fmt.sci(c.max_abs_err)}, rel {fmt.sci(c.max_rel_err)}",
             })
@@ -278,7 +278,7 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
                 "function": r.function,
                 "dtype": r.dtype,
                 "case_id": r.case_id,
-                "message": fmt.one_line(r.message, 400) or "–",
+                "message": fmt.one_line(r.message, fmt.HTML_MESSAGE_CHARS) or "–",
                 "exc_type": "" if fmt.is_missing(r.exc_type) else r.exc_type,
             }
             for r in tables.broken.head(MAX_BROKEN_ROWS).itertuples()
@@ -294,7 +294,7 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
                 "cases": r.cases,
                 "functions": r.functions,
                 "example_function": r.example_function,
-                "example": fmt.one_line(r.example, 400),
+                "example": fmt.one_line(r.example, fmt.HTML_MESSAGE_CHARS),
             }
             for r in tables.other_messages.itertuples()
         ]

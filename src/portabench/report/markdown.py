@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from portabench.analysis import StudyTables
+from portabench.analysis.messages import PATTERN_LIMIT
 from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
 from portabench.report.coverage import coverage_markdown
@@ -48,8 +49,8 @@ def _environment(env: pd.DataFrame) -> list[str]:
     out = ["## Environment", ""]
     if env.empty:
         return out + ["No runs in the store.", ""]
-    rows = [[r.run_id, r.column, r.run_device, r.device_name, r.role, r.host, fmt.one_line(r.numerics, 80), r.status,
-             r.n_cases] for r in env.itertuples()]
+    rows = [[r.run_id, r.column, r.run_device, r.device_name, r.role, r.host,
+             fmt.one_line(r.numerics, fmt.SETTING_CHARS), r.status, r.n_cases] for r in env.itertuples()]
     heads = ["run", "column", "device", "device name", "role", "host", "numerics", "status", "n cases"]
     return out + [fmt.markdown_table(heads, rows, ["l"] * 8 + ["r"]), ""]
 
@@ -103,7 +104,8 @@ def _broken(summary: pd.DataFrame, broken: pd.DataFrame) -> list[str]:
         "",
     ]
     b = broken.assign(
-        group=[_group(r) for r in broken.itertuples()], text=[fmt.one_line(m, 140) or "–" for m in broken["message"]]
+        group=[_group(r) for r in broken.itertuples()],
+        text=[fmt.one_line(m, fmt.TABLE_MESSAGE_CHARS) or "–" for m in broken["message"]],
     )
     grouped = (
         b.groupby(["group", "function", "text"], sort=True)
@@ -161,7 +163,7 @@ def _failing_functions(per_fn: pd.DataFrame) -> list[str]:
                 r.status,
                 r.main_category or "–",
                 f"{r.n_failed} / {r.n_passed + r.n_failed}",
-                fmt.one_line(r.message, 140) or "–",
+                fmt.one_line(r.message, fmt.TABLE_MESSAGE_CHARS) or "–",
             ]
             for r in grp.head(MAX_FAILING_PER_COLUMN).itertuples()
         ]
@@ -188,7 +190,8 @@ def _other_messages(other: pd.DataFrame) -> list[str]:
         "",
     ]
     rows = [
-        [r.framework, r.exc_type or "–", fmt.one_line(r.pattern, 120), r.cases, r.functions, f"`{r.example_function}`"]
+        [r.framework, r.exc_type or "–", fmt.one_line(r.pattern, PATTERN_LIMIT), r.cases, r.functions,
+         f"`{r.example_function}`"]
         for r in other.head(MAX_OTHER_ROWS).itertuples()
     ]
     out += [

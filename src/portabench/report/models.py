@@ -18,6 +18,10 @@ from portabench.report import formatting as fmt
 
 #: at most this many rows of the model table in Markdown (the HTML has all of them)
 MAX_MARKDOWN_ROWS = 60
+MARKDOWN_MESSAGE_CHARS = 100
+"""A model case's message in the Markdown table."""
+HTML_MESSAGE_CHARS = 200
+"""A model case's message in the HTML table."""
 #: model slowdowns listed, largest first
 TOP_MODELS = 10
 
@@ -112,7 +116,7 @@ def render_models_markdown(tables: StudyTables) -> list[str]:
                 fmt.sci(r.err),
                 _f64(r),
                 _layer(r),
-                fmt.one_line(r.message, 100),
+                fmt.one_line(r.message, MARKDOWN_MESSAGE_CHARS),
             ]
             for r in failures.head(MAX_MARKDOWN_ROWS).itertuples()
         ]
@@ -164,7 +168,7 @@ def render_models_html(tables: StudyTables) -> str:
         f"<td>{html.escape(str(r.category or r.outcome))}</td><td>{html.escape(fmt.sci(r.err))}</td>"
         f"<td>{html.escape(_f64(r))}</td><td>{html.escape(_layer(r))}</td>"
         f"<td>{html.escape(fmt.duration_ns(r.time_median_ns))}</td>"
-        f"<td>{html.escape(fmt.one_line(r.message, 200))}</td></tr>"
+        f"<td>{html.escape(fmt.one_line(r.message, HTML_MESSAGE_CHARS))}</td></tr>"
         for r in tables.model_table.itertuples()
     )
     return f"""<section id="models">

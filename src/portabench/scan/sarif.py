@@ -32,6 +32,8 @@ from portabench.scan.model import (
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/portabench/portabench"
+MESSAGE_CHARS = 200
+"""Characters of a failure message quoted in a result's text."""
 
 #: status -> (rule id, level, short description)
 RULES: dict[str, tuple[str, str, str]] = {
@@ -96,7 +98,7 @@ def _site_results(result: ScanResult, site: CallSite) -> list[dict[str, Any]]:
         if first.category:
             text += f" ({first.category})"
         if first.message:
-            text += f": {first.message.strip().splitlines()[0][:200]}"
+            text += f": {first.message.strip().splitlines()[0][:MESSAGE_CHARS]}"
         out.append(
             {
                 "ruleId": rule_id,

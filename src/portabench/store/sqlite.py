@@ -19,7 +19,7 @@ import pandas as pd
 
 from portabench.errors import PortabenchError
 from portabench.store.models import CaseResult, RunMeta
-from portabench.store.opening import check_store, create_store, initialise_empty, open_readable
+from portabench.store.opening import BUSY_TIMEOUT_S, check_store, create_store, initialise_empty, open_readable
 from portabench.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 _RUN_JSON = ("numerics", "config", "sample")
@@ -49,6 +49,23 @@ class Store:
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         self.created = False  # True when this open created the file
+        self._check_path(create)
+        try:
+            self.conn = open_readable(self.path) if not create else sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.DatabaseError as exc:
+            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
+        try:
+            self._prepare(create)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- opening -----------------------------------------------------------------
+    def _check_path(self, create: bool) -> None:
+        """Refuse a path that is no store file or cannot be written; create a missing store when ``create``."""
         if self.path.exists() and self.path.is_dir():
             raise PortabenchError(f"store {self.path} is a directory, not a SQLite file")
         if not self.path.exists():
@@ -60,37 +77,29 @@ class Store:
         elif create and not os.access(self.path.resolve().parent, os.W_OK):
             raise PortabenchError(f"store {self.path} is in a read-only folder: SQLite could not write its journal "
                                   "beside it")
-        try:
-            self.conn = open_readable(self.path) if not create else sqlite3.connect(self.path, timeout=30)
-        except sqlite3.DatabaseError as exc:
-            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
-        try:
-            version = check_store(self.conn, self.path)
-            if version is None:  # an existing, empty database (e.g. a 0-byte file made with mktemp)
-                if not create:
-                    raise PortabenchError(f"{self.path} is an empty file, not a portabench store")
-                initialise_empty(self.conn, self.path)
-                version = SCHEMA_VERSION
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION and not create:  # a reader never changes the file: upgrade a copy in memory
-                memory = sqlite3.connect(":memory:")
-                self.conn.backup(memory)
-                self.conn.close()
-                self.conn = memory
-                self._migrate(version)
-            elif version < SCHEMA_VERSION:
-                if not os.access(self.path, os.W_OK):
-                    raise PortabenchError(f"store {self.path} has schema version {version} and needs an upgrade, "
-                                          "but it is read-only")
-                self._migrate(version)
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
-        except BaseException:
-            self.conn.close()
-            raise
 
-    # -- opening -----------------------------------------------------------------
+    def _prepare(self, create: bool) -> None:
+        """Check the opened store's schema; initialise an empty file (writers) and bring an older schema up to
+        date (writers: in the file; readers: in a copy in memory, never changing the file)."""
+        version = check_store(self.conn, self.path)
+        if version is None:  # an existing, empty database (e.g. a 0-byte file made with mktemp)
+            if not create:
+                raise PortabenchError(f"{self.path} is an empty file, not a portabench store")
+            initialise_empty(self.conn, self.path)
+            version = SCHEMA_VERSION
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        if version < SCHEMA_VERSION and not create:  # a reader never changes the file: upgrade a copy in memory
+            memory = sqlite3.connect(":memory:")
+            self.conn.backup(memory)
+            self.conn.close()
+            self.conn = memory
+            self._migrate(version)
+        elif version < SCHEMA_VERSION:
+            if not os.access(self.path, os.W_OK):
+                raise PortabenchError(f"store {self.path} has schema version {version} and needs an upgrade, "
+                                      "but it is read-only")
+            self._migrate(version)
+
     def _migrate(self, version: int) -> None:
         with self.conn:
             for step in MIGRATIONS[version:]:
