@@ -225,7 +225,8 @@ def annotate_manifest(manifest: Any, specs: list[str] | None = None) -> None:
     with_cases = functions_with_cases(manifest.framework, specs)
     params = manifest.params
     if "coverage" not in params:
-        params["coverage"] = measure_coverage(manifest.framework, load_frequency_table(manifest.framework), with_cases).summary()
+        table = load_frequency_table(manifest.framework)
+        params["coverage"] = measure_coverage(manifest.framework, table, with_cases).summary()
     if manifest.functions and "with_cases" not in params:
         params["with_cases"] = sum(1 for n in manifest.names() if n in with_cases)
         params["drawn_without_cases"] = [n for n in manifest.names() if n not in with_cases]

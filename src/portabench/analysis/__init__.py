@@ -16,20 +16,21 @@ Public API: :func:`build_tables` -> :class:`StudyTables`. Definitions are in
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
-from portabench.analysis.models import is_model_result, model_tables
-from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
+from portabench.analysis.broken import broken_summary, mark_broken
 from portabench.analysis.compiled import CompiledTables, build_compiled
 from portabench.analysis.coverage import coverage_table
-from portabench.analysis.broken import broken_summary, mark_broken
 from portabench.analysis.messages import other_messages
+from portabench.analysis.models import is_model_result, model_tables
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
 from portabench.analysis.tables import dtype_matrix, environment, numerical_errors
+from portabench.models.names import is_model_name
 from portabench.store import Store
 
 __all__ = ["StudyTables", "build_tables", "analyse_frames"]
@@ -91,7 +92,8 @@ class StudyTables:
     generated_at: str = ""
     baseline: str | None = None
     targets: list[str] | None = None
-    compiled: CompiledTables = field(default_factory=CompiledTables)  # modes as columns, compilers (analysis/compiled.py)
+    # modes as columns, compilers (analysis/compiled.py)
+    compiled: CompiledTables = field(default_factory=CompiledTables)
     coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -99,8 +101,9 @@ class StudyTables:
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), pd.DataFrame)}
 
 
-def build_tables(store: Store, baseline: str | None = None, targets: list[str] | None = None,
-                 pool_hardware: bool = False) -> StudyTables:
+def build_tables(
+    store: Store, baseline: str | None = None, targets: list[str] | None = None, pool_hardware: bool = False
+) -> StudyTables:
     """Analyse every run of ``store``.
 
     Args:
@@ -140,7 +143,11 @@ def analyse_frames(
     Passing a subset of runs and their results analyses just those runs
     (used by :func:`portabench.report.compare` for run-id comparisons).
     """
-    functions = functions if functions is not None else pd.DataFrame(columns=["run_id", "function", "status", "frequency", "bucket"])
+    functions = (
+        functions
+        if functions is not None
+        else pd.DataFrame(columns=["run_id", "function", "status", "frequency", "bucket"])
+    )
     claimed = claimed if claimed is not None else pd.DataFrame(columns=["run_id", "function", "device_type", "dtypes"])
     targets = list(targets) if targets else None
     notes: list[str] = []
@@ -165,12 +172,15 @@ def analyse_frames(
         if r.n_broken:
             notes.append(
                 f"{_group_text(r)}: {r.n_broken} of {r.n_cases} cases are broken (they fail on the reference device, "
-                f"or in imported data the test code itself fails; listed in their own section): excluded from every share"
+                "or in imported data the test code itself fails; listed in their own section): "
+                "excluded from every share"
             )
     for r in portability.itertuples():
         if r.cases_unknown:
-            notes.append(f"{r.column}: {r.cases_unknown} cases have no recorded outcome (timing-only data): "
-                         f"used for slowdowns, excluded from failure shares")
+            notes.append(
+                f"{r.column}: {r.cases_unknown} cases have no recorded outcome (timing-only data): "
+                f"used for slowdowns, excluded from failure shares"
+            )
     sd_functions, sd_summary, sd_top, sd_notes = slowdown_tables(pooled, runs, baseline, targets)
     notes += sd_notes
     errors, error_summary = numerical_errors(pooled)
@@ -190,10 +200,14 @@ def analyse_frames(
         broken_summary=b_summary,
         other_messages=other_messages(pooled),
         error_summary=error_summary,
-        model_summary=models.summary, model_categories=models.categories, model_layers=models.layers,
-        model_slowdowns=models.slowdowns, model_ratios=models.ratios, model_table=models.table,
+        model_summary=models.summary,
+        model_categories=models.categories,
+        model_layers=models.layers,
+        model_slowdowns=models.slowdowns,
+        model_ratios=models.ratios,
+        model_table=models.table,
         source=source,
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,
         targets=targets,
         compiled=build_compiled(pooled, portability),
@@ -201,6 +215,6 @@ def analyse_frames(
     )
 
 
-def _group_text(r: object) -> str:
+def _group_text(r: Any) -> str:
     origin = "" if r.origin == "portabench" else f" [{r.origin}]"
     return f"{r.framework} {r.framework_version} {r.mode}{origin}"

@@ -87,10 +87,10 @@ def broken_summary(pooled: pd.DataFrame, broken: pd.DataFrame) -> pd.DataFrame:
     for key, grp in pooled.groupby(GROUP, sort=True):
         n = int(grp["case_id"].nunique())
         b = broken
-        for col, val in zip(GROUP, key):
+        for col, val in zip(GROUP, key, strict=False):
             b = b[b[col] == val]
         k = len(b)
         lo, hi = wilson_interval(k, n)
-        rows.append({**dict(zip(GROUP, key)), "n_cases": n, "n_broken": k, "broken_share": share(k, n),
+        rows.append({**dict(zip(GROUP, key, strict=False)), "n_cases": n, "n_broken": k, "broken_share": share(k, n),
                      "broken_lo": lo, "broken_hi": hi, "n_functions_broken": int(b["function"].nunique())})
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

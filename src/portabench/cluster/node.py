@@ -39,7 +39,8 @@ def node_facts(info: dict[str, Any]) -> NodeFacts:
         node_id=context.get_node_id(), host=socket.gethostname(), ip=ray.util.get_node_ip_address(),
         platform=platform.platform(), python=platform.python_version(), portabench_version=portabench.__version__,
         framework_version=str(info["framework_version"]), device_kind=str(info["device_kind"]),
-        device_name=str(info["device_name"]), omp_num_threads=os.environ.get("OMP_NUM_THREADS"), numerics=dict(info.get("numerics") or {}),
+        device_name=str(info["device_name"]), omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
+        numerics=dict(info.get("numerics") or {}),
     )
 
 
@@ -49,7 +50,8 @@ def _check(facts: NodeFacts, expect: dict[str, str]) -> None:
         if have != wanted:
             raise PortabenchError(
                 f"node {facts.host} ({facts.ip}) has {key} {have!r} where the run has {wanted!r}: a run is never "
-                f"spread over different versions or device models (give such nodes their own resources, docs/cluster.md)"
+                "spread over different versions or device models (give such nodes their own resources, "
+                "docs/cluster.md)"
             )
 
 
@@ -100,7 +102,7 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
             sent += len(batch)
     except BaseException:  # cancelled, or the mailbox is gone (driver stopped): kill the workers, send nothing more
         dispatcher.kill()
-        results.close()  # type: ignore[attr-defined]  # a generator, as in runner.session
+        results.close()  # a generator, as in runner.session
         raise
     return sent
 

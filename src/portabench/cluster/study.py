@@ -51,7 +51,8 @@ def run_cluster_study(store: Store, args: argparse.Namespace, options: ClusterOp
     deadline = None if budget_s is None else time.monotonic() + budget_s
     connected = connect(ray, options.address)
     try:
-        plan = plan_units(args, options, frameworks, devices, modes, ray.cluster_resources(), EXPECTED_TARGETS, request_for)
+        plan = plan_units(args, options, frameworks, devices, modes, ray.cluster_resources(), EXPECTED_TARGETS,
+                          request_for)
         result = StudyResult(skipped=plan.skipped, unavailable=plan.unavailable)
         for framework, why in plan.skipped.items():
             say(f"{framework} skipped: {why}")
@@ -62,7 +63,8 @@ def run_cluster_study(store: Store, args: argparse.Namespace, options: ClusterOp
                 for unit in plan.units:
                     done = None if args.fresh else find_complete_cluster_run(store, unit)
                     if done is not None:
-                        say(f"{unit.framework} on {unit.device} ({unit.mode}): run {done.run_id} already complete in this store")
+                        say(f"{unit.framework} on {unit.device} ({unit.mode}): run {done.run_id} already complete "
+                            "in this store")
                         continue
                     driver.start(unit)
             except BaseException:  # e.g. a run that cannot be resumed with these options: cancel what was submitted

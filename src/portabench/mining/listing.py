@@ -156,7 +156,9 @@ def fetch_listing(framework: str, *, use_cache: bool = True, timeout: float = 60
 
     entry = get_framework(framework)
     entry.require_installed()
-    version = installed_version(entry.import_name) or str(query_worker(entry.name, "cpu", "hello", timeout)["framework_version"])
+    version = installed_version(entry.import_name) or str(
+        query_worker(entry.name, "cpu", "hello", timeout)["framework_version"]
+    )
     path = cache_dir() / f"{entry.name}-{version}.json"
     if use_cache and path.is_file():
         try:
