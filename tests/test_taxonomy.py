@@ -351,3 +351,9 @@ def test_data_dependent_call_on_meta_is_not_implemented() -> None:
     # torch 2.13: torch.distributions.VonMises(...).sample() on the meta device (portabench run --device meta)
     evidence = FailureEvidence(exc_type="RuntimeError", message="Tensor.item() cannot be called on meta tensors")
     assert classify(evidence) == "not_implemented"
+
+
+def test_cudnn_without_an_integer_type_is_a_dtype_gap() -> None:
+    """torch conv2d int64 on the H200 (results/torch-h200-compile-paper.sqlite) was `other`."""
+    message = "getCudnnDataTypeFromScalarType() not supported for Long"
+    assert classify(FailureEvidence(exc_type="RuntimeError", message=message)) == DTYPE_UNSUPPORTED

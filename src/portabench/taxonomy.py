@@ -290,6 +290,7 @@ RULES: tuple[Rule, ...] = (
       r"|to have one of the following scalar types"
       r"|but got a tensor of scalar type"
       r"|ScalarType \w+ is not supported"
+      r"|getCudnnDataTypeFromScalarType\(\) not supported for \w+"
       r"|does not accept dtype"
       r"|dtype argument to `\w+` must be"
       r"|JAX only supports number, bool, and string dtypes"
