@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from portabench.frameworks.torch_adapter import TorchAdapter
-from portabench.runner.execute import run_case
-from portabench.runner.timing import TimingConfig
+from portabench.worker.execute import run_case
+from portabench.frameworks.timer import TimingConfig
 
 
 def _run(adapter: TorchAdapter, case, tf32: bool, matmul_tf32: bool) -> dict:

@@ -23,7 +23,7 @@ import numpy as np
 from portabench.cases import CaseDescriptor
 from portabench.frameworks import FrameworkEntry, register_framework
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
-from portabench.runner.timing import HostTimer, Timer
+from portabench.frameworks.timer import HostTimer, Timer
 
 ENTRY = FrameworkEntry(name="fake", import_name="numpy", adapter=f"{Path(__file__).resolve()}:FakeAdapter",
                        modes=("eager",), mining_roots=("fake",), extra="fake")

@@ -165,7 +165,7 @@ call = "1"
 def test_two_real_workers_share_a_run(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="the torch extra is not installed")
     from portabench.runner.session import RunRequest, execute_run
-    from portabench.runner.timing import TimingConfig
+    from portabench.frameworks.timer import TimingConfig
     from portabench.store import Store
 
     log = tmp_path / "pids.log"

@@ -18,9 +18,9 @@ import pytest
 
 import fake_adapter
 from portabench.frameworks import FRAMEWORKS
-from portabench.runner.pool import WorkerProcess
+from portabench.runner.process import WorkerProcess
 from portabench.runner.session import RunRequest, execute_run
-from portabench.runner.timing import TimingConfig
+from portabench.frameworks.timer import TimingConfig
 from portabench.store import Store
 
 FAST_TIMING = TimingConfig(warmup=0, min_repeats=1, max_repeats=1, budget_s=0.0, block_ns=0)

@@ -17,9 +17,9 @@ from portabench.cases import CaseDescriptor  # noqa: E402
 from portabench.frameworks import get_framework  # noqa: E402
 from portabench.frameworks.base import DeviceUnavailable, HostLeaf  # noqa: E402
 from portabench.frameworks.jax_adapter import JaxAdapter, JaxTimer, parse_device  # noqa: E402
-from portabench.runner.compare import compare_outputs  # noqa: E402
-from portabench.runner.execute import run_case  # noqa: E402
-from portabench.runner.timing import TimingConfig  # noqa: E402
+from portabench.worker.compare import compare_outputs  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 
 import jax.numpy as jnp  # noqa: E402
 

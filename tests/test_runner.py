@@ -14,9 +14,9 @@ import pytest
 
 from conftest import DATA, REPO
 from portabench.errors import PortabenchError
-from portabench.runner.pool import WorkerFailure, WorkerProcess
+from portabench.runner.process import WorkerFailure, WorkerProcess
 from portabench.runner.session import RunRequest, execute_run
-from portabench.runner.timing import TimingConfig
+from portabench.frameworks.timer import TimingConfig
 from portabench.store import Store
 
 pytest.importorskip("torch", reason="the torch extra is not installed")

@@ -18,8 +18,8 @@ from portabench.frameworks.base import DeviceUnavailable, HostLeaf  # noqa: E402
 from portabench.frameworks.tensorflow_adapter import TensorFlowAdapter, TFPrepared, placement_fallback  # noqa: E402
 from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
 from portabench.frameworks.tensorflow_adapter.devices import TFDevice, parse_device  # noqa: E402
-from portabench.runner.execute import run_case  # noqa: E402
-from portabench.runner.timing import TimingConfig  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.taxonomy import FailureEvidence, classify  # noqa: E402
 
 HAS_GPU = bool(tf.config.list_physical_devices("GPU"))

@@ -25,8 +25,8 @@ from portabench.frameworks.torch_adapter.models.case import model_descriptors, p
 from portabench.frameworks.torch_adapter.models.localise import RaisingModule, first_diverging, same_weights  # noqa: E402
 from portabench.frameworks.torch_adapter.models.sources import ModelNotFound, build_model, tiny_hf_config  # noqa: E402
 from portabench.models.details import parse_details  # noqa: E402
-from portabench.runner.execute import run_case  # noqa: E402
-from portabench.runner.timing import TimingConfig  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 
 FAST = TimingConfig(min_repeats=2, budget_s=0.01)
 HAS_TRANSFORMERS = importlib.util.find_spec("transformers") is not None

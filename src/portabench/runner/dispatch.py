@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from portabench.errors import PortabenchError
-from portabench.runner.pool import WorkerProcess
+from portabench.runner.process import WorkerProcess
 
 Case = TypeVar("Case")
 Result = TypeVar("Result")
