@@ -73,7 +73,7 @@ def test_random_function_is_detected_and_compared_by_properties() -> None:
     meta = TorchAdapter("meta", "eager", "cpu")
     listing = meta.list_cases(["torch.randperm"], ["int64"], [], 1)
     reply = run_case(meta, listing.cases[0], TimingConfig(min_repeats=1, budget_s=0), do_timing=False)
-    assert reply["outcome"] == "passed" and reply["random"] is True
+    assert reply.outcome == "passed" and reply.random is True
 
 
 def test_wrong_device_is_detected(adapter: TorchAdapter) -> None:
@@ -116,4 +116,4 @@ def test_as_strided_partial_views_run_on_the_reference(adapter: TorchAdapter) ->
     assert cases
     for case in cases:
         reply = run_case(adapter, case, TimingConfig(min_repeats=1, budget_s=0), do_timing=False)
-        assert reply["outcome"] == "passed", reply
+        assert reply.outcome == "passed", reply

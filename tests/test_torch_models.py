@@ -65,16 +65,16 @@ def test_same_weights_and_inputs_on_every_build(adapter) -> None:
 def test_healthy_model_passes_forward_and_train_step_and_is_timed(adapter) -> None:
     for step in ("forward", "train"):
         result = _run(adapter, "py:model_faults:healthy", step)
-        assert result["outcome"] == PASSED and result["check"] == "values", result
-        assert result["max_rel_err"] == 0.0 and result["time_median_ns"] > 0
-        assert parse_details(result["message"])["step"] == step
+        assert result.outcome == PASSED and result.check == "values", result
+        assert result.max_rel_err == 0.0 and result.time_median_ns > 0
+        assert parse_details(result.message)["step"] == step
 
 
 def test_differing_layer_fails_names_the_layer_and_float64_blames_the_device(adapter) -> None:
     for step in ("forward", "train"):
         result = _run(adapter, "py:model_faults:differs", step)
-        details = parse_details(result["message"])
-        assert result["outcome"] == FAILED and result["mismatch"], result
+        details = parse_details(result.message)
+        assert result.outcome == FAILED and result.mismatch, result
         assert details["layer"]["path"] == "block.1" and details["layer"]["type"] == "Faulty"
         assert details["layer"]["how"] == "re-run alone"
         assert "torch.tanh" in details["layer"]["functions"]  # the torch functions the layer calls
@@ -84,21 +84,21 @@ def test_differing_layer_fails_names_the_layer_and_float64_blames_the_device(ada
 
 def test_float64_arbiter_clears_the_device_when_the_reference_is_further_from_exact(adapter) -> None:
     result = _run(adapter, "py:model_faults:reference_off")
-    details = parse_details(result["message"])
-    assert result["outcome"] == PASSED and result["check"] == "values-f64", result
+    details = parse_details(result.message)
+    assert result.outcome == PASSED and result.check == "values-f64", result
     assert details["f64"]["further"] == "reference" and details["err_ratio"] > 1
 
 
 def test_layer_that_raises_on_the_device_is_named(adapter) -> None:
     result = _run(adapter, "py:model_faults:raises")
-    assert result["outcome"] == FAILED and "no kernel" in result["message"]
-    assert parse_details(result["message"])["layer"] == {
+    assert result.outcome == FAILED and "no kernel" in result.message
+    assert parse_details(result.message)["layer"] == {
         "path": "block.1", "type": "Faulty", "functions": [], "local_err": None, "how": "raised"}
 
 
 def test_unbuildable_model_is_not_a_portability_failure(adapter) -> None:
     result = _run(adapter, "py:model_faults:nosuchfactory")
-    assert result["outcome"] == REFERENCE_FAILED and "could not be built" in result["message"]
+    assert result.outcome == REFERENCE_FAILED and "could not be built" in result.message
 
 
 def test_localisation_names_the_local_culprit_not_the_layers_that_inherit_its_error() -> None:
@@ -135,8 +135,8 @@ def test_tiny_transformers_models_run_end_to_end(adapter, model_type: str) -> No
     assert getattr(config, "num_hidden_layers", getattr(config, "num_layers", 2)) <= 2
     for step in ("forward", "train"):
         result = _run(adapter, f"hf:{model_type}", step)
-        assert result["outcome"] == PASSED and result["check"] == "values", result
-        assert result["time_median_ns"] > 0
+        assert result.outcome == PASSED and result.check == "values", result
+        assert result.time_median_ns > 0
 
 
 @pytest.mark.skipif(importlib.util.find_spec("timm") is None, reason="timm is not installed here (it needs torchvision)")
