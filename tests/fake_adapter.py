@@ -23,7 +23,13 @@ import numpy as np
 
 from portabench.cases import CaseDescriptor
 from portabench.frameworks import FrameworkEntry, register_framework
-from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.base import (
+    Adapter,
+    CaseListing,
+    DeviceUnavailable,
+    HostLeaf,
+    Prepared,
+)
 from portabench.frameworks.timer import HostTimer, Timer, TimingConfig
 
 ENTRY = FrameworkEntry(name="fake", import_name="numpy", adapter=f"{Path(__file__).resolve()}:FakeAdapter",

@@ -11,9 +11,9 @@ import pytest
 
 from portabench.analysis import build_tables
 from portabench.frameworks import get_framework
+from portabench.protocol import CaseReply
 from portabench.report.html import render_html
 from portabench.report.markdown import render_markdown
-from portabench.protocol import CaseReply
 from portabench.report.jsonout import render_json
 from portabench.runner.session import RunRequest, compile_columns, effective_reference, run_config
 from portabench.sampling import Manifest, SampledFunction

@@ -13,15 +13,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import fake_adapter
 import pytest
 
-import fake_adapter
 from portabench.cases import CaseDescriptor
 from portabench.frameworks import FRAMEWORKS
+from portabench.frameworks.timer import TimingConfig
 from portabench.protocol import HelloRequest, RunCaseRequest, encode_request
 from portabench.runner.process import WorkerProcess
 from portabench.runner.session import RunRequest, execute_run
-from portabench.frameworks.timer import TimingConfig
 from portabench.store import Store
 
 FAST_TIMING = TimingConfig(warmup=0, min_repeats=1, max_repeats=1, budget_s=0.0, block_ns=0)

@@ -30,7 +30,7 @@ import dataclasses
 import json
 import traceback
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
 from portabench.cases import CaseDescriptor
@@ -47,7 +47,7 @@ class ProtocolError(Exception):
     """A malformed or mismatched message."""
 
 
-class Op(str, Enum):
+class Op(StrEnum):
     """The operations a worker serves."""
 
     HELLO = "hello"  # adapter info, device count, pid

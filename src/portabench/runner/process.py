@@ -230,7 +230,7 @@ class WorkerProcess:
                     pass
         self._log.close()
 
-    def __enter__(self) -> "WorkerProcess":
+    def __enter__(self) -> WorkerProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

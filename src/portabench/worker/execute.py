@@ -89,9 +89,9 @@ def _run_function_case(adapter: Adapter, case: CaseDescriptor, timing: TimingCon
     if reference is not None:
         try:
             adapter.seed(SEED_A)
-            prepared = adapter.prepare(case, reference)
+            ref_prepared = adapter.prepare(case, reference)
             state = adapter.rng_state()
-            ref_host = _host_output(adapter, prepared)
+            ref_host = _host_output(adapter, ref_prepared)
             random_outputs = random_outputs or adapter.rng_state() != state
             if not random_outputs:
                 adapter.seed(SEED_B)

@@ -39,13 +39,13 @@ import torch
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
 from portabench.frameworks.base import Adapter
+from portabench.frameworks.timer import TimingConfig, measure
 from portabench.frameworks.torch_adapter.models.localise import (
     Culprit, RaisingModule, first_diverging, float_leaves, gradient_culprit, same_weights, scaled_error, tree_error,
 )
 from portabench.frameworks.torch_adapter.models.sources import BuiltModel, build_model
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
 from portabench.protocol import exception_evidence as _exc_evidence
-from portabench.frameworks.timer import TimingConfig, measure
 
 #: relative-to-scale tolerance of outputs and loss
 FORWARD_TOL = 1e-3
