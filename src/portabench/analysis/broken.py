@@ -29,6 +29,7 @@ import pandas as pd
 from portabench.analysis.columns import GROUP
 from portabench.analysis.intervals import share, wilson_interval
 from portabench.cases import ERROR, FAILED, REFERENCE_FAILED, UNKNOWN
+from portabench.frameworks import device_kind
 
 BROKEN_COLUMNS = GROUP + ["function", "case_id", "source", "dtype", "category", "exc_type", "message", "seen_in"]
 SUMMARY_COLUMNS = GROUP + ["n_cases", "n_broken", "broken_share", "broken_lo", "broken_hi", "n_functions_broken"]
@@ -63,7 +64,7 @@ def reference_columns(runs: pd.DataFrame) -> set[str]:
     if runs.empty:
         return out
     for _, grp in runs.groupby(GROUP, sort=False):
-        refs = {str(r).split("+")[0].split(":")[0] for r in grp["reference_device"] if isinstance(r, str) and r}
+        refs = {device_kind(r) for r in grp["reference_device"] if isinstance(r, str) and r}
         own = grp[(grp["role"] == "reference") & (grp["origin"] == "portabench")]
         out.update(own["column"])
         out.update(grp[grp["device"].isin(refs) & (grp["role"] == "reference")]["column"])

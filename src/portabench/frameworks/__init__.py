@@ -218,5 +218,25 @@ def timeless_devices(name: str) -> tuple[str, ...]:
     return FRAMEWORKS[key].timeless_devices if key is not None else ()
 
 
+#: how device strings of a framework the registry does not know are read (stored runs of a plugin, imported data)
+_GENERIC = FrameworkEntry(name="(any framework)", import_name="", adapter="", modes=("eager",), mining_roots=(),
+                          extra="", device_flags=("soft",))
+
+
+def device_kind(text: str, framework: str | None = None) -> str:
+    """The device kind of a device string, as the framework's entry reads it (``cuda:1`` -> ``cuda``,
+    ``/device:GPU:0+soft`` -> ``gpu``); any framework's spelling when ``framework`` is None or unknown.
+
+    For stored and imported strings: never raises; a string no entry can read gives the text before its
+    first ``+`` and ``:`` (``"unknown"`` when empty).
+    """
+    key = canonical_name(framework) if framework else None
+    entry = FRAMEWORKS[key] if key is not None else _GENERIC
+    try:
+        return entry.parse_device(text).kind
+    except PortabenchError:
+        return text.split("+")[0].split(":")[0].strip() or "unknown"
+
+
 def installed_frameworks() -> list[FrameworkEntry]:
     return [f for f in FRAMEWORKS.values() if f.is_installed()]
