@@ -121,7 +121,7 @@ def cache_dir() -> Path:
 
 def _tensorflow_aliases(names: list[str], timeout: float) -> dict[str, str]:
     """Ask a child process (which imports TensorFlow) for the canonical export name of each alias."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = {**os.environ, **get_framework("tensorflow").worker_env}  # the registry's TensorFlow log level
     proc = subprocess.run(
         [sys.executable, "-m", "portabench.mining.export_names"], input=json.dumps(names), capture_output=True,
         text=True, timeout=timeout, env=env, check=False,
