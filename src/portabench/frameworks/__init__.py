@@ -129,6 +129,10 @@ class FrameworkEntry:
         return list(json.loads(path.read_text())["functions"])
 
 
+#: C++ log level of the TensorFlow/XLA runtime (TSL logging; torch_xla and jaxlib honour it too): its warnings
+#: and INFO lines would fill the worker's log tail that failures keep
+QUIET_XLA_LOGS = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
 FRAMEWORKS: dict[str, FrameworkEntry] = {
     "torch": FrameworkEntry(
         name="torch",
@@ -139,6 +143,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         mining_roots=("torch",),
         extra="torch",
         visible_devices_env={"cuda": "CUDA_VISIBLE_DEVICES"},
+        worker_env=QUIET_XLA_LOGS,  # torch_xla
         timeless_devices=("meta",),
         study_devices=("meta",),
         expected_targets=("cuda", "mps", "xla"),
@@ -157,7 +162,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         visible_devices_env={"gpu": "CUDA_VISIBLE_DEVICES"},
         # JAX takes 75% of GPU memory at start-up by default: a second worker on the same GPU
         # (--workers, or another run) could then not start. Small cases need no preallocation.
-        worker_env={"XLA_PYTHON_CLIENT_PREALLOCATE": "false"},
+        worker_env={"XLA_PYTHON_CLIENT_PREALLOCATE": "false", **QUIET_XLA_LOGS},
         expected_targets=("gpu", "tpu"),
         device_kind_aliases={"cuda": "gpu", "rocm": "gpu"},  # as the JAX adapter reads them
         method_owner="Array",
@@ -172,8 +177,7 @@ FRAMEWORKS: dict[str, FrameworkEntry] = {
         mining_roots=("tensorflow",),
         extra="tensorflow",
         visible_devices_env={"gpu": "CUDA_VISIBLE_DEVICES"},
-        # TensorFlow's C++ log lines (INFO and WARNING) would fill the worker's log tail that failures keep
-        worker_env={"TF_CPP_MIN_LOG_LEVEL": "2"},
+        worker_env=QUIET_XLA_LOGS,
         expected_targets=("gpu", "tpu"),
         aliases=("tf",),
         method_owner="Tensor",
