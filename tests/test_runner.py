@@ -7,7 +7,9 @@ skip without torch."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from portabench.cases import CaseDescriptor
 from portabench.errors import PortabenchError
 from portabench.frameworks import FRAMEWORKS
 from portabench.frameworks.timer import TimingConfig
-from portabench.protocol import HelloRequest, RunCaseRequest
+from portabench.protocol import PROTOCOL_VERSION, HelloRequest, RunCaseRequest
 from portabench.runner.process import WorkerFailure, WorkerProcess
 from portabench.runner.session import RunRequest, execute_run
 from portabench.store import Store
@@ -112,6 +114,22 @@ def test_worker_timeout_kills_the_process_group(fake: None) -> None:
         time.sleep(0.2)
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+    finally:
+        worker.close()
+
+
+def test_a_request_of_another_protocol_version_gets_an_error_reply_and_the_worker_serves_on(fake: None) -> None:
+    worker = WorkerProcess("fake", "cpu", "eager", None)
+    try:
+        assert worker.proc.stdin is not None
+        worker.proc.stdin.write(b'{"v": 1, "id": 1, "op": "hello"}\n')  # what a portabench of protocol 1 sent
+        worker.proc.stdin.flush()
+        assert select.select([worker._reply_fd], [], [], 60)[0], "no reply to a request of another version"
+        reply = json.loads(os.read(worker._reply_fd, 1 << 16).split(b"\n")[0])
+        assert reply["v"] == PROTOCOL_VERSION and reply["ok"] is False
+        assert reply["error"]["type"] == "portabench.protocol.ProtocolError"
+        assert "protocol version 1, expected" in reply["error"]["message"]
+        assert worker.request(HelloRequest(), 60).framework_version == "0.1"  # still serving
     finally:
         worker.close()
 
