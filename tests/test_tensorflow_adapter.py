@@ -287,5 +287,5 @@ def test_formerly_broken_cases_pass_on_the_cpu_reference() -> None:
              "tensorflow.experimental.numpy.arccos", "tensorflow.experimental.numpy.around"]
     listing = adapter.list_cases(names, ["float32", "bfloat16", "int64", "bool"], [], 2)
     assert {c.function for c in listing.cases} == set(names)
-    failed = {c.case_id: r.message for c in listing.cases if (r := run_case(adapter, c, FAST))["outcome"] != "passed"}
+    failed = {c.case_id: r.message for c in listing.cases if (r := run_case(adapter, c, FAST)).outcome != "passed"}
     assert failed == {}

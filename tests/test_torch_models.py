@@ -25,6 +25,7 @@ from portabench.frameworks.torch_adapter.models.case import model_descriptors, p
 from portabench.frameworks.torch_adapter.models.localise import RaisingModule, first_diverging, same_weights  # noqa: E402
 from portabench.frameworks.torch_adapter.models.sources import ModelNotFound, build_model, tiny_hf_config  # noqa: E402
 from portabench.models.details import parse_details  # noqa: E402
+from portabench.protocol import CaseReply  # noqa: E402
 from portabench.worker.execute import run_case  # noqa: E402
 from portabench.frameworks.timer import TimingConfig  # noqa: E402
 
@@ -39,7 +40,7 @@ def adapter():
     sys.path.remove(str(DATA))
 
 
-def _run(adapter, name: str, step: str = "forward") -> dict:
+def _run(adapter, name: str, step: str = "forward") -> CaseReply:
     case = next(c for c in model_descriptors([name], (8, 32), 8) if c.source == f"model:{step}@8")
     return run_case(adapter, case, FAST)
 
@@ -143,14 +144,14 @@ def test_tiny_transformers_models_run_end_to_end(adapter, model_type: str) -> No
 def test_timm_architecture_builds_with_its_input_size(adapter) -> None:
     built = build_model("timm:resnet18")
     assert built.make_inputs(2)[0][0].shape == (2, 3, 224, 224)
-    assert _run(adapter, "timm:resnet18")["outcome"] == PASSED
+    assert _run(adapter, "timm:resnet18").outcome == PASSED
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torchvision") is None,
                     reason="torchvision is not installed here (PyPI's wheel would replace the shared torch build)")
 def test_torchvision_architecture_builds(adapter) -> None:
     assert build_model("tv:resnet18").make_inputs(2)[0][0].shape == (2, 3, 224, 224)
-    assert _run(adapter, "tv:resnet18")["outcome"] == PASSED
+    assert _run(adapter, "tv:resnet18").outcome == PASSED
 
 
 def test_catalog_lists_installed_sources(adapter) -> None:
