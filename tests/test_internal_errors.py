@@ -7,6 +7,7 @@ from pathlib import Path
 from report_fixtures import add_run, case
 
 from portabench.analysis import build_tables
+from portabench.report.html import render_html
 from portabench.report.jsonout import render_json
 from portabench.report.markdown import render_markdown
 from portabench.store import Store
@@ -34,6 +35,8 @@ def test_internal_errors_are_counted_apart_and_never_enter_a_share(tmp_path: Pat
     markdown = render_markdown(t)
     assert "## Internal errors" in markdown and "protocol version 1" in markdown
     assert len(render_json(t)["tables"]["internal_errors"]) == 2
+    html = render_html(t)
+    assert '<section id="internal-errors">' in html and "worker reply not understood: protocol version 1" in html
 
 
 def test_without_internal_errors_the_report_has_no_such_section(tmp_path: Path) -> None:
@@ -41,3 +44,4 @@ def test_without_internal_errors_the_report_has_no_such_section(tmp_path: Path) 
         add_run(store, [case("f.a")], run_id="ref")
         t = build_tables(store)
     assert t.internal_errors.empty and "Internal errors" not in render_markdown(t)
+    assert "internal-errors" not in render_html(t)
