@@ -44,7 +44,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main([*base, "--store", str(root / "results.sqlite")]) == 0
     # an interrupted run (stopped by its budget through the library) to try bad resumes on
     from portabench.runner.session import RunRequest, execute_run
-    from portabench.runner.timing import TimingConfig
+    from portabench.frameworks.timer import TimingConfig
     from portabench.store import Store
 
     with Store(root / "stopped.sqlite") as store:

@@ -11,6 +11,7 @@ import pytest
 
 from portabench.analysis import build_tables
 from portabench.frameworks import get_framework
+from portabench.protocol import CaseReply
 from portabench.report.html import render_html
 from portabench.report.markdown import render_markdown
 from portabench.report.jsonout import render_json
@@ -75,12 +76,12 @@ def test_a_compiled_mode_keeps_a_reference_on_its_own_device() -> None:
 
 
 def test_compile_columns_come_from_the_reply() -> None:
-    reply = {"compile_info": {"graph_breaks": 1, "recompiles": 0, "fallback": True, "graphs": 2},
-             "eager_same_device_err": 0.0, "eager_same_device_ok": True}
+    reply = CaseReply(case_id="f|s|float32|0", outcome="passed", eager_same_device_err=0.0, eager_same_device_ok=True,
+                      compile_info={"graph_breaks": 1, "recompiles": 0, "fallback": True, "graphs": 2})
     cols = compile_columns(reply)
     assert (cols["graph_breaks"], cols["recompiles"], cols["fallback"]) == (1, 0, True)
     assert cols["eager_same_device_err"] == 0.0 and cols["compile_info"]["eager_same_device_ok"] is True
-    assert compile_columns({"outcome": "passed"}) == {}
+    assert compile_columns(CaseReply(case_id="f|s|float32|0", outcome="passed")) == {}
 
 
 # --------------------------------------------------------------------------- study plan

@@ -167,10 +167,11 @@ def measure_coverage(framework: str, table: dict[str, Any], with_cases: set[str]
 
 def functions_with_cases(framework: str, specs: list[str] | None = None) -> set[str]:
     """The names with at least one case, asked of a CPU worker (built-in cases plus ``specs`` files)."""
+    from portabench.protocol import CoverageRequest
     from portabench.runner.session import query_worker
 
-    reply = query_worker(get_framework(framework).name, "cpu", "coverage", specs=list(specs or []))
-    return set(reply["with_cases"])
+    reply = query_worker(get_framework(framework).name, "cpu", CoverageRequest(specs=list(specs or [])))
+    return set(reply.with_cases)
 
 
 def framework_coverage(framework: str, table_path: str | None = None, specs: list[str] | None = None,
@@ -206,13 +207,14 @@ def manifest_coverage_lines(manifest: Any) -> list[str]:
 def case_counts(framework: str, functions: list[str] | None, dtypes: list[str], specs: list[str] | None = None,
                 max_samples: int = 5) -> dict[str, int]:
     """Number of cases per function (``None``: every function with cases), as a CPU worker lists them."""
+    from portabench.protocol import ListCasesRequest
     from portabench.runner.session import query_worker
 
-    reply = query_worker(get_framework(framework).name, "cpu", "list_cases", functions=functions, dtypes=list(dtypes),
-                         specs=list(specs or []), max_samples=max_samples)
+    reply = query_worker(get_framework(framework).name, "cpu", ListCasesRequest(
+        functions=functions, dtypes=list(dtypes), specs=list(specs or []), max_samples=max_samples))
     counts: dict[str, int] = {}
-    for case in reply["cases"]:
-        counts[case["function"]] = counts.get(case["function"], 0) + 1
+    for case in reply.cases:
+        counts[case.function] = counts.get(case.function, 0) + 1
     return counts
 
 

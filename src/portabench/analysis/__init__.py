@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 
 from portabench.analysis import columns as _columns
-from portabench.analysis.broken import broken_summary, mark_broken
 from portabench.analysis.compiled import CompiledTables, build_compiled
 from portabench.analysis.coverage import coverage_table
+from portabench.analysis.broken import broken_summary, internal_error_counts, mark_broken, split_internal_errors
 from portabench.analysis.messages import other_messages
 from portabench.analysis.models import is_model_result, model_tables
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
@@ -62,6 +62,8 @@ class StudyTables:
         broken_summary: per group: cases, broken cases and their share.
         other_messages: unexplained (``other``) failure messages grouped by pattern.
         error_summary: per column, quantiles of the numerical errors.
+        internal_errors: per column, cases of outcome ``error`` (adapter bugs, worker replies not understood):
+            counted apart, never in a share.
         source: where the tables came from (the store path).
         generated_at: ISO timestamp (UTC) of the analysis.
         baseline, targets: the device selectors requested (None: defaults).
@@ -82,6 +84,7 @@ class StudyTables:
     broken_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     other_messages: pd.DataFrame = field(default_factory=pd.DataFrame)
     error_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    internal_errors: pd.DataFrame = field(default_factory=pd.DataFrame)  # outcome ``error`` per column (broken.py)
     model_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # whole models: see analysis/models.py
     model_categories: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_layers: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -156,6 +159,11 @@ def analyse_frames(
         notes.append("the store holds no runs: run `portabench run --framework F --device D` first")
     results = results[results["run_id"].isin(runs["run_id"])] if not results.empty else results
     pooled, pooling = _columns.pool_results(results, runs)
+    pooled, internal = split_internal_errors(pooled)  # adapter bugs, protocol errors: no data, out of every table
+    internal_errors = internal_error_counts(internal)
+    for r in internal_errors.itertuples():
+        notes.append(f"{r.column}: {r.n_errors} cases ended in an internal error (an adapter bug or a worker reply "
+                     f"not understood; listed in their own section): excluded from every share")
     models = model_tables(pooled, runs)  # whole models have their own tables; the rest is about functions
     pooled = pooled[~is_model_result(pooled)] if not pooled.empty else pooled
     functions = functions[~functions["function"].map(is_model_name)] if not functions.empty else functions
@@ -200,6 +208,7 @@ def analyse_frames(
         broken_summary=b_summary,
         other_messages=other_messages(pooled),
         error_summary=error_summary,
+        internal_errors=internal_errors,
         model_summary=models.summary,
         model_categories=models.categories,
         model_layers=models.layers,

@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from portabench.frameworks import device_kind as kind_of_device
+
 BASE_KEY = ["framework", "framework_version", "device", "mode", "origin"]
 """A column's key without its configuration variant."""
 
@@ -48,7 +50,7 @@ def device_label(device_kind: object, device: object) -> str:
     kind = str(device_kind or "").strip()
     if kind:
         return kind
-    return str(device or "").split("+")[0].split(":")[0] or "unknown"
+    return kind_of_device(str(device or ""))
 
 
 def json_object(value: Any) -> dict:

@@ -35,7 +35,7 @@ import pandas as pd
 from portabench.analysis.columns import KEY, json_object
 from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
 from portabench.cases import FAILED, PASSED
-from portabench.frameworks import FRAMEWORKS
+from portabench.frameworks import FRAMEWORKS, device_kind
 
 COMPILE_FAILED = "compile_failed"
 NUMERICAL_MISMATCH = "numerical_mismatch"
@@ -102,7 +102,7 @@ def build_compiled(pooled: pd.DataFrame, portability: pd.DataFrame) -> CompiledT
 def _by_mode(port: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in port.itertuples():
-        refs = {str(x).split(":")[0] for x in str(r.reference_device or "").split(", ") if x}
+        refs = {device_kind(x) for x in str(r.reference_device or "").split(", ") if x}
         rows.append({
             **{k: getattr(r, k) for k in KEY}, "column": r.column,
             "kind": column_kind(r.framework, r.mode, r.device, r.role, refs),

@@ -31,6 +31,7 @@ import pandas as pd
 from portabench.analysis.columns import GROUP, KEY, column_label
 from portabench.analysis.intervals import median_ci, share, wilson_interval
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED
+from portabench.frameworks import device_kind
 from portabench.models.details import human_message, parse_details
 from portabench.models.names import MODEL_CASE_PREFIX
 
@@ -218,7 +219,7 @@ def model_ratios(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     out = []
     for key, grp in timed.groupby(GROUP, sort=True):
         group_runs = runs[(runs[GROUP] == pd.Series(key, index=GROUP)).all(axis=1)]
-        refs = [str(r).split(":")[0] for r in group_runs["reference_device"] if isinstance(r, str) and r]
+        refs = [device_kind(r) for r in group_runs["reference_device"] if isinstance(r, str) and r]
         baseline = max(set(refs), key=refs.count) if refs else "cpu"
         base = grp[grp["device"] == baseline].set_index(["model", "step", "batch"])["time_median_ns"]
         for target, tgrp in grp[grp["device"] != baseline].groupby("device"):

@@ -22,7 +22,7 @@ import pandas as pd
 from portabench.analysis.columns import GROUP
 from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
 from portabench.cases import PASSED, UNKNOWN
-from portabench.frameworks import timeless_devices
+from portabench.frameworks import device_kind, timeless_devices
 
 TOP_N = 10
 TIMED_OUTCOMES = (PASSED, UNKNOWN)
@@ -64,7 +64,7 @@ def _matches(selector: str, column_device: str, run_devices: Set[str]) -> bool:
 def default_baseline(group_runs: pd.DataFrame) -> str:
     """The reference device kind of a group: most common ``reference_device`` of its target runs
     (index stripped), else ``cpu`` when the group has a cpu column, else the most common device of its runs."""
-    refs = [str(r).split("+")[0].split(":")[0] for r in group_runs["reference_device"] if isinstance(r, str) and r]
+    refs = [device_kind(r) for r in group_runs["reference_device"] if isinstance(r, str) and r]
     if refs:
         return Counter(refs).most_common(1)[0][0]
     if (group_runs["device"] == "cpu").any() or group_runs.empty:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from portabench.analysis.columns import KEY
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, UNKNOWN
+from portabench.frameworks import device_kind
 
 NUMERICAL_CATEGORIES = frozenset({"numerical_mismatch"})
 """Failure categories whose cases carry a numerical error (``max_abs_err`` / ``max_rel_err``)."""
@@ -81,7 +82,7 @@ def dtype_matrix(pooled: pd.DataFrame, runs: pd.DataFrame, claimed: pd.DataFrame
                 r["framework"],
                 r["framework_version"],
                 r["origin"],
-                str(r["device_type"]).split(":")[0],
+                device_kind(str(r["device_type"])),
                 r["function"],
             )
             claims.setdefault(k, set()).update(json.loads(r["dtypes"]) if isinstance(r["dtypes"], str) else r["dtypes"])

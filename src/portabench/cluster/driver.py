@@ -33,6 +33,7 @@ from portabench.cluster.node import run_shard
 from portabench.cluster.options import ClusterOptions
 from portabench.cluster.plan import RunUnit, config_without_cluster, shard_cases
 from portabench.errors import PortabenchError
+from portabench.protocol import ListingReply
 from portabench.runner.session import RunSummary, _function_rows, run_config
 from portabench.store import RunMeta, Store
 
@@ -65,7 +66,7 @@ class _Run:
     previous: RunMeta | None
     run_id: str | None = None
     cases: list[CaseDescriptor] = field(default_factory=list)
-    listing: dict[str, Any] = field(default_factory=dict)
+    listing: ListingReply = field(default_factory=lambda: ListingReply(cases=[]))
     recorded: set[str] = field(default_factory=set)
     expect: dict[str, str] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
@@ -231,10 +232,10 @@ class ClusterDriver:
         self.say(f"{run.unit.label}: task {message.task_id} started on {message.facts.host} "
                  f"({message.facts.ip}, node {message.facts.node_id[:8]}, {message.facts.device_name})")
 
-    def _begin(self, run: _Run, facts: NodeFacts, listing: dict[str, Any]) -> None:
+    def _begin(self, run: _Run, facts: NodeFacts, listing: ListingReply) -> None:
         unit, request = run.unit, run.unit.request
         run.listing = listing
-        run.cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
+        run.cases = list(listing.cases)
         run.expect = {"framework_version": facts.framework_version, "device_name": facts.device_name,
                       "portabench_version": facts.portabench_version}
         self._total_cases += len(run.cases)
@@ -261,7 +262,7 @@ class ClusterDriver:
             reference_device=reference, host=facts.host, platform=facts.platform, python=facts.python,
             portabench_version=facts.portabench_version, numerics=facts.numerics, config=run.config,
             sample=request.sample, started_at=_now(),
-        ), claimed=listing.get("claimed", {}), functions=_function_rows(request, run.cases, listing))
+        ), claimed=listing.claimed, functions=_function_rows(request, run.cases, listing))
 
     def _add_node(self, run: _Run, facts: NodeFacts) -> None:
         nodes = run.config["cluster"].setdefault("nodes", [])
@@ -368,6 +369,6 @@ class ClusterDriver:
             out.append((run.unit, RunSummary(
                 run_id=run.run_id, status="complete" if run.complete else "interrupted", counts=dict(run.counts),
                 total_cases=len(run.cases), resumed=run.previous is not None,
-                missing=list(run.listing.get("missing", [])), no_cases=list(run.listing.get("no_cases", [])),
+                missing=list(run.listing.missing), no_cases=list(run.listing.no_cases),
             )))
         return out

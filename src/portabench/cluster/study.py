@@ -45,14 +45,13 @@ def run_cluster_study(store: Store, args: argparse.Namespace, options: ClusterOp
                       devices: list[str] | None, modes: list[str] | None, budget_s: float | None,
                       progress_for: Callable[[str], Any], say: Callable[[str], None]) -> Any:
     """Run the study's runs on the Ray cluster at ``options.address``; returns a :class:`StudyResult`."""
-    from portabench.study import EXPECTED_TARGETS, StudyResult, request_for, summary_line
+    from portabench.study import StudyResult, request_for, summary_line
 
     ray = require_ray()
     deadline = None if budget_s is None else time.monotonic() + budget_s
     connected = connect(ray, options.address)
     try:
-        plan = plan_units(args, options, frameworks, devices, modes, ray.cluster_resources(), EXPECTED_TARGETS,
-                          request_for)
+        plan = plan_units(args, options, frameworks, devices, modes, ray.cluster_resources(), request_for)
         result = StudyResult(skipped=plan.skipped, unavailable=plan.unavailable)
         for framework, why in plan.skipped.items():
             say(f"{framework} skipped: {why}")

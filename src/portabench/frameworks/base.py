@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from portabench.cases import CaseDescriptor
-from portabench.runner.timing import Timer
+from portabench.frameworks.timer import Timer
 
 
 class DeviceUnavailable(Exception):

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from portabench.analysis import StudyTables
 from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
+from portabench.report.internal_errors import html_section as internal_errors_html
 from portabench.report import plots
 from portabench.report.compare import CHANGES, STILL_PORTABLE, device_with_variant, summarise
 from portabench.report.coverage import coverage_html
@@ -305,6 +306,7 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
         "compiled": compiled_section.html_context(tables.compiled),
         "models_html": render_models_html(tables),  # whole models (report/models.py)
         "coverage_html": coverage_html(tables.coverage),
+        "internal_errors_html": internal_errors_html(tables.internal_errors),
     }
     return _env.get_template("report.html.j2").render(**context)
 

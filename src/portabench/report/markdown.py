@@ -12,6 +12,7 @@ from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
 from portabench.report.coverage import coverage_markdown
 from portabench.report.models import render_models_markdown
+from portabench.report.internal_errors import markdown_section as internal_errors_markdown
 
 MAX_DTYPE_ROWS = 50
 MAX_BROKEN_ROWS = 60
@@ -33,6 +34,7 @@ def render_markdown(tables: StudyTables) -> str:
     parts += compiled_section.markdown_section(tables.compiled)
     parts += coverage_markdown(tables.coverage)
     parts += _broken(tables.broken_summary, tables.broken)
+    parts += internal_errors_markdown(tables.internal_errors)
     parts += _categories(tables.categories)
     parts += _failing_functions(tables.per_function)
     parts += _other_messages(tables.other_messages)

@@ -39,7 +39,7 @@ from portabench.frameworks.tensorflow_adapter.api import normalize, resolve, wal
 from portabench.frameworks.tensorflow_adapter.devices import (  # noqa: E402
     GRAPH_PLACEMENT_LINE, PLACEMENT_LINE, TFDevice, parse_device, result_device, same_device, soft_from_env,
 )
-from portabench.runner.timing import Timer  # noqa: E402
+from portabench.frameworks.timer import Timer  # noqa: E402
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs  # noqa: E402
 
 MODES = ("eager", "function", "xla")

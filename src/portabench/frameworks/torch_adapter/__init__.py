@@ -31,7 +31,7 @@ from portabench.frameworks.torch_adapter.models import (
     COMPARED_BATCH, MODEL_BATCHES, model_catalog, model_descriptors, run_model_case, split_model_names,
 )
 from portabench.frameworks.torch_adapter.metadata import Source, build_index, dtype_name, torch_dtype
-from portabench.runner.timing import Timer
+from portabench.frameworks.timer import Timer
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
 
 #: case sources whose outputs may legitimately live on another device (they move data)

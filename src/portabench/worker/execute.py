@@ -1,36 +1,25 @@
 """One case, inside a worker: reference, target, placement, comparison, timing.
 
-Returns a JSON-ready dict. Failures are reported as evidence (exception type
-and message, mismatch and placement flags); the parent classifies them with
-:mod:`portabench.taxonomy`, so categories are decided in one place.
+Returns a :class:`~portabench.protocol.CaseReply`. Failures are reported as
+evidence (exception type and message, mismatch and placement flags); the parent
+classifies them with :mod:`portabench.taxonomy`, so categories are decided in one place.
 """
 
 from __future__ import annotations
 
 import time
-import traceback
 from typing import Any
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
 from portabench.frameworks import FRAMEWORKS
 from portabench.frameworks.base import Adapter, Prepared
+from portabench.frameworks.timer import TimingConfig, measure
 from portabench.models.names import is_model_case
-from portabench.runner.compare import compare_outputs, outputs_differ
-from portabench.runner.timing import TimingConfig, measure
+from portabench.protocol import CaseReply, exception_evidence
+from portabench.worker.compare import compare_outputs, outputs_differ
 
 #: seeds of the two reference calls that tell random outputs from deterministic ones
 SEED_A, SEED_B = 1234, 4321
-
-
-def _exc_evidence(exc: BaseException) -> dict[str, Any]:
-    kind = type(exc)
-    module = kind.__module__
-    name = kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
-    return {
-        "exc_type": name,
-        "message": str(exc)[:4000],
-        "traceback": "".join(traceback.format_exception(exc))[-4000:],
-    }
 
 
 def _host_output(adapter: Adapter, prepared: Prepared) -> Any:
@@ -72,20 +61,25 @@ def _eager_same_device(adapter: Adapter, prepared: Prepared, ref_host: Any, prop
         adapter.seed(SEED_A)
         cmp = compare_outputs(ref_host, _host_output(adapter, prepared), properties_only=properties_only)
     except Exception as exc:  # eager fails where the compiled call ran: say so, keep the mismatch
-        return {"eager_same_device_error": _exc_evidence(exc)["message"][:500]}
+        return {"eager_same_device_error": exception_evidence(exc)["message"][:500]}
     return {"eager_same_device_err": cmp.max_abs_err, "eager_same_device_rel_err": cmp.max_rel_err,
             "eager_same_device_ok": cmp.ok}
 
 
-def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:
+def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> CaseReply:
     """Execute ``case`` on ``adapter.device``, compared with ``adapter.reference`` when it is set.
 
     Outcome ``reference_failed`` when the reference call raises; ``failed``
     with evidence when the target call raises, leaves results on another
     device, or mismatches; ``passed`` otherwise (then timed).
     """
-    if is_model_case(case.source):  # a whole model: its adapter runs it (portabench.models)
-        return adapter.run_model_case(case, timing, do_timing)
+    if is_model_case(case.source):  # a whole model: its adapter runs it (portabench.models), as reply fields
+        return CaseReply.from_json(adapter.run_model_case(case, timing, do_timing))
+    return CaseReply.from_json(_run_function_case(adapter, case, timing, do_timing))
+
+
+def _run_function_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool) -> dict[str, Any]:
+    """:func:`run_case` of a function case, as the fields of its :class:`CaseReply`."""
     started = time.perf_counter_ns()
     result: dict[str, Any] = {"case_id": case.case_id}
     reference = reference_device(adapter)
@@ -95,16 +89,16 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
     if reference is not None:
         try:
             adapter.seed(SEED_A)
-            prepared = adapter.prepare(case, reference)
+            ref_prepared = adapter.prepare(case, reference)
             state = adapter.rng_state()
-            ref_host = _host_output(adapter, prepared)
+            ref_host = _host_output(adapter, ref_prepared)
             random_outputs = random_outputs or adapter.rng_state() != state
             if not random_outputs:
                 adapter.seed(SEED_B)
                 random_outputs = outputs_differ(ref_host, _host_output(adapter, adapter.prepare(case, reference)))
         except Exception as exc:  # the case is broken on the reference device itself
             adapter.after_failure()
-            return {**result, "outcome": REFERENCE_FAILED, **_exc_evidence(exc), "wall_ns": time.perf_counter_ns() - started}
+            return {**result, "outcome": REFERENCE_FAILED, **exception_evidence(exc), "wall_ns": time.perf_counter_ns() - started}
 
     prepared: Prepared | None = None
     try:
@@ -118,7 +112,7 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
         got_host = adapter.to_host(prepared.postprocess(output))
     except Exception as exc:
         adapter.after_failure()
-        evidence = _exc_evidence(exc)
+        evidence = exception_evidence(exc)
         restart = adapter.needs_restart(evidence["message"])
         return {**result, "outcome": FAILED, **evidence, **_compile_fields(adapter, prepared), "restart_worker": restart,
                 "wall_ns": time.perf_counter_ns() - started}
@@ -149,7 +143,7 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
                 result["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
         except Exception as exc:  # ran once but not again: keep it passed, untimed, say why
             adapter.after_failure()
-            result["timing_error"] = _exc_evidence(exc)["message"]
+            result["timing_error"] = exception_evidence(exc)["message"]
     if compiled_mode and "compile_ns" not in result:  # untimed: the first call (compile + one run) is the bound
         result["compile_ns"] = float(prepared.compile_ns if prepared.compile_ns is not None else first_call_ns)
     result.update(_compile_fields(adapter, prepared))  # after timing: recompiles during the repeats count

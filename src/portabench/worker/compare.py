@@ -150,6 +150,6 @@ def _close(ref: np.ndarray, got: np.ndarray, tol: tuple[float, float]) -> tuple[
     diff = np.abs(r[finite] - g[finite])
     mag = np.abs(r[finite])
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(mag > 0, diff / mag, np.where(diff > 0, np.inf, 0.0))
+        rel_err = np.where(mag > 0, diff / mag, np.where(diff > 0, np.inf, 0.0))
     ok = bool(np.all(diff <= atol + rtol * mag))
-    return ok, float(diff.max()), float(rel.max())
+    return ok, float(diff.max()), float(rel_err.max())
