@@ -86,6 +86,23 @@ def test_compiled_mismatch_stores_the_eager_error_on_the_same_device(compiled) -
     assert compile_columns(reply)["compile_info"]["eager_same_device_ok"] is True
 
 
+def test_eager_on_the_same_device_runs_on_fresh_inputs(compiled, monkeypatch) -> None:
+    """An in-place op whose compiled call ran twice (as an erroneous compiler might) mismatches; eager on
+    the same device must then run on fresh inputs, not on those the compiled call already modified
+    (on the H200, ``torch._foreach_sub_`` in compile mode stored an eager error of 2.31 that way)."""
+    adapter, _ = compiled
+    case = adapter.list_cases(["torch._foreach_sub_"], ["float32"], [], 1).cases[0]
+
+    def twice(prepared):
+        prepared.call()
+        return prepared.call()
+
+    monkeypatch.setattr(adapter, "execute", twice)
+    reply = run_case(adapter, case, TIMING, do_timing=False)
+    assert reply.outcome == "failed" and reply.mismatch, reply
+    assert reply.eager_same_device_ok is True and reply.eager_same_device_err == 0.0
+
+
 def test_fullgraph_turns_a_graph_break_into_a_failure(monkeypatch) -> None:
     monkeypatch.setenv("PORTABENCH_TORCH_FULLGRAPH", "1")
     adapter = TorchAdapter(device="cpu", mode="compile", reference="cpu")

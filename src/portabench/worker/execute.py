@@ -52,14 +52,17 @@ def _compile_fields(adapter: Adapter, prepared: Prepared | None) -> dict[str, An
     return {} if info is None else {"compile_info": info}
 
 
-def _eager_same_device(adapter: Adapter, prepared: Prepared, ref_host: Any, properties_only: bool) -> dict[str, Any]:
+def _eager_same_device(adapter: Adapter, case: CaseDescriptor, ref_host: Any, properties_only: bool) -> dict[str, Any]:
     """A compiled output differs from the reference: how far is eager on the same device from it?
 
-    Tells "the device differs" (eager differs as much) from "the compiler differs".
+    Tells "the device differs" (eager differs as much) from "the compiler differs". Eager runs on
+    freshly prepared inputs (same seed as the target's): the compiled call may have modified its own
+    in place (``torch._foreach_sub_``), and re-running on those would add the op twice.
     """
     try:
         adapter.seed(SEED_A)
-        cmp = compare_outputs(ref_host, _host_output(adapter, prepared), properties_only=properties_only)
+        fresh = adapter.prepare(case, adapter.device)
+        cmp = compare_outputs(ref_host, _host_output(adapter, fresh), properties_only=properties_only)
     except Exception as exc:  # eager fails where the compiled call ran: say so, keep the mismatch
         return {"eager_same_device_error": exception_evidence(exc)["message"][:500]}
     return {"eager_same_device_err": cmp.max_abs_err, "eager_same_device_rel_err": cmp.max_rel_err,
@@ -126,7 +129,7 @@ def _run_function_case(adapter: Adapter, case: CaseDescriptor, timing: TimingCon
         cmp = compare_outputs(ref_host, got_host, properties_only=random_outputs)
         result.update(check=cmp.check, max_abs_err=cmp.max_abs_err, max_rel_err=cmp.max_rel_err)
         if not cmp.ok:
-            eager = _eager_same_device(adapter, prepared, ref_host, random_outputs) if compiled_mode else {}
+            eager = _eager_same_device(adapter, case, ref_host, random_outputs) if compiled_mode else {}
             return {**result, "outcome": FAILED, "mismatch": True, "message": cmp.message, **eager,
                     **_compile_fields(adapter, prepared), "wall_ns": time.perf_counter_ns() - started}
     else:
