@@ -13,8 +13,8 @@ from portabench.analysis import build_tables
 from portabench.frameworks import get_framework
 from portabench.protocol import CaseReply
 from portabench.report.html import render_html
-from portabench.report.markdown import render_markdown
 from portabench.report.jsonout import render_json
+from portabench.report.markdown import render_markdown
 from portabench.runner.session import RunRequest, compile_columns, effective_reference, run_config
 from portabench.sampling import Manifest, SampledFunction
 from portabench.store import CaseResult, RunMeta, Store
@@ -141,7 +141,7 @@ def store(tmp_path: Path) -> Store:
 
 def test_compiled_tables(store: Store) -> None:
     c = build_tables(store).compiled
-    assert dict(zip(c.by_mode["mode"], c.by_mode["kind"])) == {"eager": "reference", "compile": "mode"}
+    assert dict(zip(c.by_mode["mode"], c.by_mode["kind"], strict=True)) == {"eager": "reference", "compile": "mode"}
     row = c.compile_summary.iloc[0]
     assert (row.n_cases, row.n_compiled, row.compile_median_ns, row.compile_max_ns) == (4, 3, 2e9, 4e9)
     assert (row.break_cases, row.fallback_cases, row.recompile_cases) == (1, 1, 1)

@@ -163,7 +163,6 @@ def test_two_real_workers_share_a_run(tmp_path: Path, monkeypatch: pytest.Monkey
     """Each fake.barrier case logs its worker's pid, then waits (at most 20 s) until two different workers
     have logged: the cases can only finish promptly when two of them are in flight at once."""
     import fake_adapter
-
     from portabench.frameworks import FRAMEWORKS
     from portabench.frameworks.timer import TimingConfig
     from portabench.runner.session import RunRequest, execute_run

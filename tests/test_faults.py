@@ -13,9 +13,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import fake_adapter
 import pytest
 
+import fake_adapter
 from portabench.cases import CaseDescriptor
 from portabench.frameworks import FRAMEWORKS
 from portabench.frameworks.timer import TimingConfig
@@ -65,7 +65,7 @@ def result_rows(store: Store) -> dict[str, Any]:
     """function -> its result row (attributes; NULL is None, not NaN)."""
     cur = store.conn.execute("SELECT * FROM results")
     names = [d[0] for d in cur.description]
-    return {row[names.index("function")]: SimpleNamespace(**dict(zip(names, row))) for row in cur.fetchall()}
+    return {row[names.index("function")]: SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur.fetchall()}
 
 
 def alive(pid: int) -> bool:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from report_fixtures import add_run, case
-
 from portabench.analysis import build_tables
 from portabench.report.html import render_html
 from portabench.report.jsonout import render_json
 from portabench.report.markdown import render_markdown
 from portabench.store import Store
+from report_fixtures import add_run, case
 
 
 def test_internal_errors_are_counted_apart_and_never_enter_a_share(tmp_path: Path) -> None:

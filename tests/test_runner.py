@@ -15,10 +15,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import fake_adapter
 import pytest
-from conftest import DATA
 
+import fake_adapter
+from conftest import DATA
 from portabench.cases import CaseDescriptor
 from portabench.errors import PortabenchError
 from portabench.frameworks import FRAMEWORKS

@@ -9,9 +9,9 @@ torch = pytest.importorskip("torch", reason="the torch extra is not installed")
 from portabench.cases import DEFAULT_DTYPES  # noqa: E402
 from portabench.frameworks import get_framework  # noqa: E402
 from portabench.frameworks.base import DeviceUnavailable  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.frameworks.torch_adapter import TorchAdapter  # noqa: E402
 from portabench.worker.execute import run_case  # noqa: E402
-from portabench.frameworks.timer import TimingConfig  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,12 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from portabench.cases import CaseDescriptor  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.frameworks.torch_adapter import TorchAdapter  # noqa: E402
 from portabench.protocol import CaseReply  # noqa: E402
-from portabench.worker.execute import run_case  # noqa: E402
 from portabench.runner.session import compile_columns  # noqa: E402
-from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.taxonomy import FailureEvidence, classify  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
 
 SPECS = str(Path(__file__).parent / "data" / "compile_cases.toml")
 NAMES = ["compiled.pass", "compiled.graph_break", "compiled.unsupported", "compiled.mismatch", "compiled.data_dependent"]

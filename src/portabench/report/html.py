@@ -17,10 +17,10 @@ from markupsafe import Markup, escape
 from portabench.analysis import StudyTables
 from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
-from portabench.report.internal_errors import html_section as internal_errors_html
 from portabench.report import plots
 from portabench.report.compare import CHANGES, STILL_PORTABLE, device_with_variant, summarise
 from portabench.report.coverage import coverage_html
+from portabench.report.internal_errors import html_section as internal_errors_html
 from portabench.report.models import render_models_html
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -11,8 +11,8 @@ from portabench.analysis.messages import PATTERN_LIMIT
 from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
 from portabench.report.coverage import coverage_markdown
-from portabench.report.models import render_models_markdown
 from portabench.report.internal_errors import markdown_section as internal_errors_markdown
+from portabench.report.models import render_models_markdown
 
 MAX_DTYPE_ROWS = 50
 MAX_BROKEN_ROWS = 60

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import portabench
@@ -154,7 +154,7 @@ class RunSummary:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _start_worker(request: RunRequest, mode: str, reference: str | None,
@@ -360,6 +360,22 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         return _execute_run(store, request, progress)
 
 
+def _check_resumable(previous: RunMeta, framework: str, info: WorkerInfo, config: dict[str, Any],
+                     reference: str | None) -> None:
+    """Refuse (one-line error) to resume ``previous`` with another framework version, options or reference."""
+    if previous.framework_version != info.framework_version:
+        raise PortabenchError(
+            f"cannot resume run {previous.run_id}: it used {framework} {previous.framework_version}, "
+            f"this machine has {info.framework_version}"
+        )
+    changed = changed_options(previous.config, config) + (["reference"] if previous.reference_device != reference else [])
+    if changed:
+        raise PortabenchError(
+            f"cannot resume run {previous.run_id}: it was started with other options ({', '.join(changed)}); "
+            "give the same options, or start a new run without --resume"
+        )
+
+
 def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None) -> RunSummary:
     entry = get_framework(request.framework)
     entry.require_installed()
@@ -384,19 +400,11 @@ def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None)
     cases = listing.cases
     config = run_config(request)
     if previous is not None:
-        if previous.framework_version != info.framework_version:
+        try:
+            _check_resumable(previous, entry.name, info, config, reference)
+        except PortabenchError:
             worker.close()
-            raise PortabenchError(
-                f"cannot resume run {previous.run_id}: it used {entry.name} {previous.framework_version}, "
-                f"this machine has {info.framework_version}"
-            )
-        changed = changed_options(previous.config, config) + (["reference"] if previous.reference_device != reference else [])
-        if changed:
-            worker.close()
-            raise PortabenchError(
-                f"cannot resume run {previous.run_id}: it was started with other options ({', '.join(changed)}); "
-                "give the same options, or start a new run without --resume"
-            )
+            raise
         run_id = previous.run_id
         # what a fresh run writes with its run row: a run killed right after that row gets it now
         store.resume_run(run_id, listing.claimed, _function_rows(request, cases, listing))

@@ -81,6 +81,38 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
     return CaseReply.from_json(_run_function_case(adapter, case, timing, do_timing))
 
 
+def _reference_output(adapter: Adapter, case: CaseDescriptor, reference: str) -> tuple[Any, bool]:
+    """The reference device's output (on the host) and whether the case's outputs are random.
+
+    Random: the case says so, the call moved the framework's RNG state, or a second call with
+    another seed gives other outputs. Raises what the reference call raises.
+    """
+    adapter.seed(SEED_A)
+    ref_prepared = adapter.prepare(case, reference)
+    state = adapter.rng_state()
+    ref_host = _host_output(adapter, ref_prepared)
+    random_outputs = case.random or adapter.rng_state() != state
+    if not random_outputs:
+        adapter.seed(SEED_B)
+        random_outputs = outputs_differ(ref_host, _host_output(adapter, adapter.prepare(case, reference)))
+    return ref_host, random_outputs
+
+
+def _timing_fields(adapter: Adapter, prepared: Prepared, timing: TimingConfig, first_call_ns: int) -> dict[str, Any]:
+    """Time a passed case: median, IQR and repeats, compile time in a compiled mode; or why timing failed."""
+    try:
+        t = measure(lambda: adapter.execute(prepared), adapter.timer(adapter.device), timing)
+    except Exception as exc:  # ran once but not again: keep it passed, untimed, say why
+        adapter.after_failure()
+        return {"timing_error": exception_evidence(exc)["message"]}
+    fields: dict[str, Any] = {"time_median_ns": t.median_ns, "time_iqr_ns": t.iqr_ns, "time_repeats": t.repeats}
+    if prepared.compile_ns is not None:  # measured by the adapter (e.g. lower().compile())
+        fields["compile_ns"] = float(prepared.compile_ns)
+    elif adapter.mode != "eager":  # otherwise: the first call's excess over a steady call
+        fields["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
+    return fields
+
+
 def _run_function_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool) -> dict[str, Any]:
     """:func:`run_case` of a function case, as the fields of its :class:`CaseReply`."""
     started = time.perf_counter_ns()
@@ -91,14 +123,7 @@ def _run_function_case(adapter: Adapter, case: CaseDescriptor, timing: TimingCon
     ref_host = None
     if reference is not None:
         try:
-            adapter.seed(SEED_A)
-            ref_prepared = adapter.prepare(case, reference)
-            state = adapter.rng_state()
-            ref_host = _host_output(adapter, ref_prepared)
-            random_outputs = random_outputs or adapter.rng_state() != state
-            if not random_outputs:
-                adapter.seed(SEED_B)
-                random_outputs = outputs_differ(ref_host, _host_output(adapter, adapter.prepare(case, reference)))
+            ref_host, random_outputs = _reference_output(adapter, case, reference)
         except Exception as exc:  # the case is broken on the reference device itself
             adapter.after_failure()
             return {**result, "outcome": REFERENCE_FAILED, **exception_evidence(exc), "wall_ns": time.perf_counter_ns() - started}
@@ -137,16 +162,7 @@ def _run_function_case(adapter: Adapter, case: CaseDescriptor, timing: TimingCon
     result["outcome"] = PASSED
     result["random"] = random_outputs
     if do_timing:
-        try:
-            t = measure(lambda: adapter.execute(prepared), adapter.timer(adapter.device), timing)
-            result.update(time_median_ns=t.median_ns, time_iqr_ns=t.iqr_ns, time_repeats=t.repeats)
-            if prepared.compile_ns is not None:  # measured by the adapter (e.g. lower().compile())
-                result["compile_ns"] = float(prepared.compile_ns)
-            elif adapter.mode != "eager":  # otherwise: the first call's excess over a steady call
-                result["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
-        except Exception as exc:  # ran once but not again: keep it passed, untimed, say why
-            adapter.after_failure()
-            result["timing_error"] = exception_evidence(exc)["message"]
+        result.update(_timing_fields(adapter, prepared, timing, first_call_ns))
     if compiled_mode and "compile_ns" not in result:  # untimed: the first call (compile + one run) is the bound
         result["compile_ns"] = float(prepared.compile_ns if prepared.compile_ns is not None else first_call_ns)
     result.update(_compile_fields(adapter, prepared))  # after timing: recompiles during the repeats count
