@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 
 from portabench.analysis import columns as _columns
+from portabench.analysis.broken import broken_summary, internal_error_counts, mark_broken, split_internal_errors
 from portabench.analysis.compiled import CompiledTables, build_compiled
 from portabench.analysis.coverage import coverage_table
-from portabench.analysis.broken import broken_summary, internal_error_counts, mark_broken, split_internal_errors
 from portabench.analysis.messages import other_messages
 from portabench.analysis.models import is_model_result, model_tables
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
