@@ -245,3 +245,16 @@ def test_model_cases_in_compile_and_export_modes_on_the_cpu() -> None:
         assert train["outcome"] == REFERENCE_FAILED and "not applicable" in train["message"]
     finally:
         sys.path.remove(str(DATA))
+
+
+def test_arbiter_judges_tensor_by_tensor_so_noise_on_a_zero_gradient_hides_no_device_error() -> None:
+    from portabench.frameworks.torch_adapter.models.case import _judge
+
+    ones = torch.ones(4)
+    exact = {"loss": torch.tensor(1.0), "grads": {"w": ones, "zero_bias": torch.full((4,), 1e-12)}, "out": []}
+    ref = {"loss": torch.tensor(1.0), "grads": {"w": ones, "zero_bias": torch.full((4,), 1e-8)}, "out": []}
+    got = {"loss": torch.tensor(1.0), "grads": {"w": ones * 1.05, "zero_bias": torch.full((4,), -1e-8)}, "out": []}
+    verdict = _judge(exact, ref, got, 1e-3)  # the reference's noise on zero_bias is huge relative to exact; w is not noise
+    assert verdict["further"] == "device" and verdict["tensor"] == "grad w", verdict
+    got["grads"]["w"] = ones
+    assert _judge(exact, ref, got, 1e-3)["further"] == "reference"  # only the noise disagrees: cleared
