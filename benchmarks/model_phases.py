@@ -7,7 +7,7 @@ on the CPU, copying it to a device (``same_weights``), one reference run, one
 device run, the float64 arbiter (copy + run), localisation (hooks + re-runs), and
 timing at each model batch (``measure`` with the run's default model timing). The
 float64 and localisation phases are run even when nothing differs, to price what a
-mismatch costs. Prints one JSON line per model (seconds).
+mismatch costs. Prints one JSON line per model: per phase ``[wall s, CPU s]``.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ from portabench.frameworks.torch_adapter import TorchTimer
 from portabench.runner.timing import TimingConfig, measure
 
 
-def _secs(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def _secs(fn: Callable[[], Any]) -> tuple[list[float], Any]:
+    """([wall seconds, CPU seconds of this process, all threads], the value): CPU time is less
+    disturbed than wall time by other work on a shared machine."""
+    start, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    return round(time.perf_counter() - start, 4), value
+    return [round(time.perf_counter() - start, 3), round(time.process_time() - cpu, 3)], value
 
 
 def profile(name: str, device: str, reference: str, timing: TimingConfig) -> dict[str, Any]:
