@@ -236,6 +236,7 @@ def test_model_cases_in_compile_and_export_modes_on_the_cpu() -> None:
             assert result["outcome"] == PASSED and result["check"] == "values", result
             assert result["compile_info"]["mode"] == "compile" and result["compile_info"]["graphs"] >= 1
             assert result["time_median_ns"] > 0
+            assert compiled._compiler._prepared is None  # the model is released: no device memory held after the case
         differs = _run(compiled, "py:model_faults:differs")
         assert differs["outcome"] == FAILED and parse_details(differs["message"])["layer"]["path"] == "block.1"
         exported = TorchAdapter("cpu", "export", "cpu")

@@ -271,6 +271,26 @@ def _judge(exact: dict[str, Any], ref: dict[str, Any], got: dict[str, Any], out_
 def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:
     """Execute a model case on ``adapter.device`` in the adapter's mode (see the module docstring); a
     JSON-ready result like :func:`portabench.runner.execute.run_case`'s."""
+    try:
+        return _run_model_case(adapter, case, timing, do_timing)
+    finally:
+        _release_compiled(adapter)
+
+
+def _release_compiled(adapter: Adapter) -> None:
+    """In a compiled mode, drop what the compiler still holds of the case's model (its last prepared call, and
+    Dynamo's caches, which reference the model's parameters): a model's device memory held after the case
+    would make the worker's hygiene check recycle the worker after every case."""
+    compiler = getattr(adapter, "_compiler", None)
+    if compiler is None:
+        return
+    compiler._prepared = compiler._compiled = None
+    import torch._dynamo
+
+    torch._dynamo.reset()
+
+
+def _run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool) -> dict[str, Any]:
     started = time.perf_counter_ns()
     result: dict[str, Any] = {"case_id": case.case_id}
     step, batch = parse_source(case.source)
