@@ -5,10 +5,10 @@
 #
 # `--preset models` (sampled once into DIR/manifest.json) in five runs, each its own store in DIR (a run is
 # resumed only by a command with the same options, so the passes must not share a store):
-#   1. eager.sqlite          cuda vs cpu, eager: outputs and gradients compared, float64 arbiter and layer
+#   1. eager.sqlite          cuda vs cpu, eager, batch 8: outputs and gradients compared, float64 arbiter and layer
 #                            localisation on a mismatch; WORKERS workers sharing the GPU and the CPU cores
 #                            (OMP_NUM_THREADS = cores / WORKERS each); no timing.
-#   2. compile.sqlite        cuda in compile mode vs cuda eager; WORKERS workers; no timing.
+#   2. compile.sqlite        cuda in compile mode vs cuda eager, batch 8; WORKERS workers; no timing.
 #   3. time-eager.sqlite     cuda eager, one worker alone: every step timed at batch 8 and 32 (no comparison).
 #   4. time-cpu.sqlite       cpu eager, one worker with every core: the timing baseline of the slowdowns.
 #   5. time-compile.sqlite   cuda compile, one worker alone, timed. Inductor's cache (TORCHINDUCTOR_CACHE_DIR,
@@ -51,8 +51,10 @@ pass() {  # pass SHARE STORE ARGS... : run one pass with min(SHARE + carry, time
 if [[ -z "${MODELS:-}" && ! -s $dir/manifest.json ]]; then
   python3 -m portabench sample --framework torch --preset models -o "$dir/manifest.json" || exit 2
 fi
-OMP_NUM_THREADS=$threads pass $(( total * 25 / 100 )) eager.sqlite --device "$device" --reference cpu --workers "$workers" --no-timing
-OMP_NUM_THREADS=$threads pass $(( total * 40 / 100 )) compile.sqlite --device "$device" --reference "$device" --mode compile --workers "$workers" --no-timing
+# comparison passes list only the compared batch (PORTABENCH_MODEL_BATCHES): batch 32 is timing-only, and in
+# compile mode each of its cases would be one more compilation
+PORTABENCH_MODEL_BATCHES=8 OMP_NUM_THREADS=$threads pass $(( total * 25 / 100 )) eager.sqlite --device "$device" --reference cpu --workers "$workers" --no-timing
+PORTABENCH_MODEL_BATCHES=8 OMP_NUM_THREADS=$threads pass $(( total * 40 / 100 )) compile.sqlite --device "$device" --reference "$device" --mode compile --workers "$workers" --no-timing
 pass $(( total * 8 / 100 )) time-eager.sqlite --device "$device" --workers 1
 pass $(( total * 15 / 100 )) time-cpu.sqlite --device cpu --workers 1
 pass $(( total * 12 / 100 )) time-compile.sqlite --device "$device" --mode compile --workers 1

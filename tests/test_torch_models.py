@@ -260,3 +260,12 @@ def test_arbiter_judges_tensor_by_tensor_so_noise_on_a_zero_gradient_hides_no_de
     assert verdict["further"] == "device" and verdict["tensor"] == "grad w", verdict
     got["grads"]["w"] = ones
     assert _judge(exact, ref, got, 1e-3)["further"] == "reference"  # only the noise disagrees: cleared
+
+
+def test_batches_listed_can_be_narrowed_for_a_comparison_only_pass(monkeypatch) -> None:
+    from portabench.frameworks.torch_adapter.models.case import BATCHES_ENV
+
+    monkeypatch.setenv(BATCHES_ENV, "8")
+    assert [c.source for c in model_descriptors(["hf:bert"], (8, 32), 8)] == ["model:forward@8", "model:train@8"]
+    monkeypatch.setenv(BATCHES_ENV, "32")
+    assert {c.extra["compare"] for c in model_descriptors(["hf:bert"], (8, 32), 8)} == {False}

@@ -78,6 +78,9 @@ ARBITER_SLACK = 2.0
 F64_MAX_REFERENCE_S = 2.0
 #: worker environment variable: ``bfloat16`` (or ``1``) adds the autocast forward step to every model
 AUTOCAST_ENV = "PORTABENCH_MODEL_AUTOCAST"
+#: worker environment variable: comma-separated batches whose cases are listed (default: every model batch),
+#: e.g. ``8`` for a comparison-only pass that leaves the timing-only batch to a timing pass
+BATCHES_ENV = "PORTABENCH_MODEL_BATCHES"
 #: modes that only run inference (their training steps are not applicable)
 INFERENCE_ONLY_MODES = ("export",)
 #: models whose parameters (with gradients and optimiser-free activations, estimated x4) exceed the
@@ -106,8 +109,11 @@ def autocast_requested() -> bool:
 
 def model_descriptors(names: list[str], batches: tuple[int, ...], compared_batch: int,
                       autocast: bool | None = None) -> list[CaseDescriptor]:
-    """The cases of each model: forward and train step at each batch; only ``compared_batch`` is compared.
-    With ``autocast`` (default: :func:`autocast_requested`), an autocast forward at ``compared_batch`` too."""
+    """The cases of each model: forward and train step at each batch (those of :data:`BATCHES_ENV` when it is
+    set); only ``compared_batch`` is compared. With ``autocast`` (default: :func:`autocast_requested`), an autocast forward at ``compared_batch`` too."""
+    chosen = os.environ.get(BATCHES_ENV, "").replace(" ", "")
+    if chosen:
+        batches = tuple(b for b in batches if str(b) in chosen.split(","))
     cases = [
         CaseDescriptor(name, f"model:{step}@{batch}", "float32", 0, False,
                        {"model": name, "compare": batch == compared_batch})
