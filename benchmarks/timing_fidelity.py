@@ -21,8 +21,8 @@ from collections.abc import Callable
 import torch
 import torch.utils.benchmark as tub
 
-from portabench.frameworks.torch_adapter import TorchTimer
 from portabench.frameworks.timer import TimingConfig, measure
+from portabench.frameworks.torch_adapter import TorchTimer
 
 
 def ops(device: torch.device, big: bool) -> dict[str, Callable[[], object]]:

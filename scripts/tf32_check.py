@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
+from portabench.frameworks.timer import TimingConfig
 from portabench.frameworks.torch_adapter import TorchAdapter
 from portabench.worker.execute import run_case
-from portabench.frameworks.timer import TimingConfig
 
 
 def _run(adapter: TorchAdapter, case, tf32: bool, matmul_tf32: bool) -> dict:

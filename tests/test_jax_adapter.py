@@ -13,15 +13,15 @@ from conftest import run_cli
 
 jax = pytest.importorskip("jax", reason="the jax extra is not installed")
 
+import jax.numpy as jnp  # noqa: E402
+
 from portabench.cases import CaseDescriptor  # noqa: E402
 from portabench.frameworks import get_framework  # noqa: E402
 from portabench.frameworks.base import DeviceUnavailable, HostLeaf  # noqa: E402
 from portabench.frameworks.jax_adapter import JaxAdapter, JaxTimer, parse_device  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.worker.compare import compare_outputs  # noqa: E402
 from portabench.worker.execute import run_case  # noqa: E402
-from portabench.frameworks.timer import TimingConfig  # noqa: E402
-
-import jax.numpy as jnp  # noqa: E402
 
 FAST = ["--max-samples", "1", "--repeats", "2", "--time-budget", "0.001"]
 TWO_CPUS = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}

@@ -12,15 +12,18 @@ import pytest
 tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (pip install 'portabench[tensorflow]')")
 
 from conftest import run_cli  # noqa: E402
-
 from portabench.frameworks import get_framework  # noqa: E402
 from portabench.frameworks.base import DeviceUnavailable, HostLeaf  # noqa: E402
-from portabench.frameworks.tensorflow_adapter import TensorFlowAdapter, TFPrepared, placement_fallback  # noqa: E402
-from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
+from portabench.frameworks.tensorflow_adapter import (  # noqa: E402
+    TensorFlowAdapter,
+    TFPrepared,
+    generated,
+    placement_fallback,
+)
 from portabench.frameworks.tensorflow_adapter.devices import TFDevice, parse_device  # noqa: E402
-from portabench.worker.execute import run_case  # noqa: E402
 from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.taxonomy import FailureEvidence, classify  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
 
 HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
 FAST = TimingConfig(warmup=0, min_repeats=1, budget_s=0.0)

@@ -19,6 +19,7 @@ from conftest import DATA
 torch = pytest.importorskip("torch", reason="the torch extra is not installed")
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.frameworks.torch_adapter import TorchAdapter  # noqa: E402
 from portabench.frameworks.torch_adapter.models import split_model_names  # noqa: E402
 from portabench.frameworks.torch_adapter.models.case import model_descriptors, parse_source  # noqa: E402
@@ -27,7 +28,6 @@ from portabench.frameworks.torch_adapter.models.sources import ModelNotFound, bu
 from portabench.models.details import parse_details  # noqa: E402
 from portabench.protocol import CaseReply  # noqa: E402
 from portabench.worker.execute import run_case  # noqa: E402
-from portabench.frameworks.timer import TimingConfig  # noqa: E402
 
 FAST = TimingConfig(min_repeats=2, budget_s=0.01)
 HAS_TRANSFORMERS = importlib.util.find_spec("transformers") is not None
@@ -186,3 +186,87 @@ def test_a_model_too_large_for_the_device_is_a_memory_failure(monkeypatch) -> No
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1 << 30, 80 << 30))
     _check_memory(model, "cuda")  # fits
     _check_memory(model, "cpu")  # host memory is not pre-checked
+
+
+def test_train_step_whose_forward_agrees_is_localised_by_gradient_without_forward_re_runs(adapter, monkeypatch) -> None:
+    from portabench.frameworks.torch_adapter.models import case as model_case
+
+    def no_re_runs(*args, **kwargs):
+        raise AssertionError("the forward outputs agree: no forward re-runs are needed")
+
+    monkeypatch.setattr(model_case, "first_diverging", no_re_runs)
+    result = _run(adapter, "py:model_faults:grad_differs", "train")
+    details = parse_details(result["message"])
+    assert result["outcome"] == FAILED and details["where"].startswith("grad "), result
+    assert details["layer"]["how"] == "gradient" and details["layer"]["path"] == "block.1.linear"  # first in backward order
+    assert _run(adapter, "py:model_faults:grad_differs", "forward")["outcome"] == PASSED
+
+
+def test_float64_arbiter_is_skipped_after_a_slow_reference_step_and_the_case_fails(adapter, monkeypatch) -> None:
+    from portabench.frameworks.torch_adapter.models import case as model_case
+
+    monkeypatch.setattr(model_case, "F64_MAX_REFERENCE_S", -1.0)  # every reference step is "slow"
+    result = _run(adapter, "py:model_faults:reference_off")
+    details = parse_details(result["message"])
+    assert result["outcome"] == FAILED and "skipped" in details["f64"], details
+    assert details["layer"]["path"] == "block.1"  # a failure is still localised
+
+
+def test_autocast_step_is_listed_on_request_and_compared_with_its_own_tolerance(adapter, monkeypatch) -> None:
+    from portabench.frameworks.torch_adapter.models.case import AUTOCAST_ENV, AUTOCAST_TOL
+
+    assert not any(c.source.startswith("model:autocast") for c in model_descriptors(["hf:bert"], (8, 32), 8, autocast=False))
+    monkeypatch.setenv(AUTOCAST_ENV, "bfloat16")
+    extra = [c for c in model_descriptors(["hf:bert"], (8, 32), 8) if c.source.startswith("model:autocast")]
+    assert [(c.source, c.dtype, c.extra["compare"]) for c in extra] == [("model:autocast@8", "bfloat16", True)]
+    healthy = run_case(adapter, next(c for c in model_descriptors(["py:model_faults:healthy"], (8,), 8, autocast=True)
+                                     if c.source == "model:autocast@8"), FAST)
+    assert healthy["outcome"] == PASSED and healthy["check"] == "values", healthy
+    differs = run_case(adapter, next(c for c in model_descriptors(["py:model_faults:differs"], (8,), 8, autocast=True)
+                                     if c.source == "model:autocast@8"), FAST)
+    assert differs["outcome"] == PASSED and 1e-3 < differs["max_rel_err"] < AUTOCAST_TOL  # off by 1%: within bf16's tolerance
+
+
+@pytest.mark.slow
+def test_model_cases_in_compile_and_export_modes_on_the_cpu() -> None:
+    sys.path.insert(0, str(DATA))
+    try:
+        compiled = TorchAdapter("cpu", "compile", "cpu")  # compile vs eager on the same device
+        for step in ("forward", "train"):
+            result = _run(compiled, "py:model_faults:healthy", step)
+            assert result["outcome"] == PASSED and result["check"] == "values", result
+            assert result["compile_info"]["mode"] == "compile" and result["compile_info"]["graphs"] >= 1
+            assert 0 < result["compile_ns"]  # the first call's compile time, as for function cases
+            assert result["time_median_ns"] > 0
+            assert compiled._compiler._prepared is None  # the model is released: no device memory held after the case
+        differs = _run(compiled, "py:model_faults:differs")
+        assert differs["outcome"] == FAILED and parse_details(differs["message"])["layer"]["path"] == "block.1"
+        exported = TorchAdapter("cpu", "export", "cpu")
+        forward = _run(exported, "py:model_faults:healthy")
+        assert forward["outcome"] == PASSED and forward["compile_info"]["mode"] == "export", forward
+        train = _run(exported, "py:model_faults:healthy", "train")
+        assert train["outcome"] == REFERENCE_FAILED and "not applicable" in train["message"]
+    finally:
+        sys.path.remove(str(DATA))
+
+
+def test_arbiter_judges_tensor_by_tensor_so_noise_on_a_zero_gradient_hides_no_device_error() -> None:
+    from portabench.frameworks.torch_adapter.models.case import _judge
+
+    ones = torch.ones(4)
+    exact = {"loss": torch.tensor(1.0), "grads": {"w": ones, "zero_bias": torch.full((4,), 1e-12)}, "out": []}
+    ref = {"loss": torch.tensor(1.0), "grads": {"w": ones, "zero_bias": torch.full((4,), 1e-8)}, "out": []}
+    got = {"loss": torch.tensor(1.0), "grads": {"w": ones * 1.05, "zero_bias": torch.full((4,), -1e-8)}, "out": []}
+    verdict = _judge(exact, ref, got, 1e-3)  # the reference's noise on zero_bias is huge relative to exact; w is not noise
+    assert verdict["further"] == "device" and verdict["tensor"] == "grad w", verdict
+    got["grads"]["w"] = ones
+    assert _judge(exact, ref, got, 1e-3)["further"] == "reference"  # only the noise disagrees: cleared
+
+
+def test_batches_listed_can_be_narrowed_for_a_comparison_only_pass(monkeypatch) -> None:
+    from portabench.frameworks.torch_adapter.models.case import BATCHES_ENV
+
+    monkeypatch.setenv(BATCHES_ENV, "8")
+    assert [c.source for c in model_descriptors(["hf:bert"], (8, 32), 8)] == ["model:forward@8", "model:train@8"]
+    monkeypatch.setenv(BATCHES_ENV, "32")
+    assert {c.extra["compare"] for c in model_descriptors(["hf:bert"], (8, 32), 8)} == {False}

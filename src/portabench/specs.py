@@ -218,4 +218,4 @@ def generate_inputs(case: SpecCase, case_id: str, dtype: str) -> dict[str, Any]:
     """Evaluate a case's input expressions with a seeded generator (same values on every device)."""
     rng = np.random.default_rng(input_seed(case_id))
     helpers = input_helpers(rng, dtype)
-    return {name: eval(expr, {"__builtins__": __builtins__}, helpers) for name, expr in case.inputs.items()}  # noqa: S307
+    return {name: eval(expr, {"__builtins__": __builtins__}, helpers) for name, expr in case.inputs.items()}

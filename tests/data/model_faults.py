@@ -10,6 +10,8 @@ Each factory takes a batch size and returns ``(model, inputs)``. A small MLP
   (``current_role() == "device"``), standing for a device that computes this layer
   differently; the reference and the float64 arbiter get exact results;
 * ``reference_off``: the same, but on the reference (the float64 arbiter must clear the device);
+* ``grad_differs``: the forward is exact everywhere, but the gradient through ``block.1``
+  is off by 5% on the device under test (a backward kernel that differs);
 * ``healthy``: no fault.
 """
 
@@ -22,6 +24,18 @@ import torch
 from torch import nn
 
 from portabench.frameworks.torch_adapter.models.case import current_role
+
+
+class _ScaledGrad(torch.autograd.Function):
+    """Identity forward; on the device under test, the backward scales the gradient by 1.05."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad * 1.05 if current_role() == "device" else grad
 
 
 class Faulty(nn.Module):
@@ -42,6 +56,8 @@ class Faulty(nn.Module):
             y = y + 0.01 * y.detach().abs().max()
         elif self.fault == "reference_off" and current_role() == "reference":
             y = y + 0.01 * y.detach().abs().max()
+        elif self.fault == "grad_differs":
+            y = _ScaledGrad.apply(y)
         return y
 
 
@@ -72,6 +88,10 @@ def differs(batch: int):
 
 def reference_off(batch: int):
     return _model("reference_off", batch)
+
+
+def grad_differs(batch: int):
+    return _model("grad_differs", batch)
 
 
 def healthy(batch: int):

@@ -45,7 +45,7 @@ class DeferredStore:
         if self._store is not None:
             self._store.close()
 
-    def __enter__(self) -> "DeferredStore":
+    def __enter__(self) -> DeferredStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

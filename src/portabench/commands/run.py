@@ -9,10 +9,10 @@ from portabench.commands.deferred_store import DeferredStore
 from portabench.commands.options import add_cases, add_framework, add_selection, add_store, check_case_options
 from portabench.commands.progress import case_progress, console
 from portabench.frameworks import get_framework
+from portabench.runner.session import execute_run
 from portabench.selection import resolve_manifest
 from portabench.specs import load_spec_file
 from portabench.study import request_for, summary_line
-from portabench.runner.session import execute_run
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:

@@ -271,6 +271,6 @@ class Adapter(ABC):
                 held = memory_leftover(baseline.device_memory, self.device_memory_in_use(collect=True))
             if held is not None:
                 found.append(held)
-        except Exception as exc:  # noqa: BLE001 - a broken state probe is a finding, not a crash
+        except Exception as exc:
             found.append(Leftover(f"state check failed: {type(exc).__name__}: {exc}", restored=False))
         return found

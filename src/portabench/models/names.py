@@ -8,7 +8,10 @@ MODEL_SOURCES: dict[str, str] = {
     "timm": "a timm architecture",
     "tv": "a torchvision.models classification architecture",
     "py": "a user factory module:function",
+    "keras": "a keras.applications architecture (tensorflow), optionally @SIZE",
 }
+#: the framework of each source (``py:`` models are PyTorch factories)
+SOURCE_FRAMEWORKS: dict[str, str] = {"hf": "torch", "timm": "torch", "tv": "torch", "py": "torch", "keras": "tensorflow"}
 
 #: the case source prefix of model cases (``model:forward@8``)
 MODEL_CASE_PREFIX = "model:"
@@ -18,6 +21,11 @@ def is_model_name(name: str) -> bool:
     """True for ``hf:gpt2``, ``timm:resnet50``, ``tv:resnet18``, ``py:pkg.mod:factory``."""
     source, sep, rest = name.partition(":")
     return bool(sep) and source in MODEL_SOURCES and bool(rest)
+
+
+def model_framework(name: str) -> str | None:
+    """The framework a model name belongs to (``keras:ResNet50`` -> tensorflow), None if not a model name."""
+    return SOURCE_FRAMEWORKS.get(name.partition(":")[0]) if is_model_name(name) else None
 
 
 def is_model_case(source: str) -> bool:

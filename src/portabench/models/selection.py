@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from portabench.errors import PortabenchError
-from portabench.models.names import MODEL_SOURCES, is_model_name
+from portabench.models.names import MODEL_SOURCES, is_model_name, model_framework
 
 #: architectures in ``--preset models``
 PRESET_SIZE = 150
@@ -68,8 +68,9 @@ def stratified_sample(entries: list[dict[str, str]], size: int, seed: int) -> li
     return [by_name[chosen[key][i]] for i in range(depth) for key in sorted(chosen) if i < len(chosen[key])]
 
 
-def parse_models(text: str) -> list[str]:
-    """``timm:resnet50,hf:gpt2`` -> names (checked for a known source prefix)."""
+def parse_models(text: str, framework: str | None = None) -> list[str]:
+    """``timm:resnet50,hf:gpt2`` -> names (checked for a known source prefix, and, given ``framework``, for
+    belonging to it: ``keras:`` models are TensorFlow's, the others PyTorch's)."""
     names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     if not names:
         raise PortabenchError("--models needs at least one model name")
@@ -77,6 +78,10 @@ def parse_models(text: str) -> list[str]:
     if bad:
         sources = ", ".join(f"{s}:NAME ({what})" for s, what in MODEL_SOURCES.items())
         raise PortabenchError(f"not a model name: {bad[0]!r} (use {sources})")
+    other = [n for n in names if framework is not None and model_framework(n) != framework]
+    if other:
+        raise PortabenchError(f"{other[0]!r} is a {model_framework(other[0])} model, not a {framework} one: "
+                              f"run it with --framework {model_framework(other[0])}")
     return names
 
 
@@ -91,7 +96,7 @@ def model_manifest(framework: str, preset: str | None, models: str | None, seed:
     from portabench.sampling import Manifest, SampledFunction
 
     if models:
-        names = parse_models(models)
+        names = parse_models(models, framework)
         return Manifest(framework, "models-listed", None, [SampledFunction(n, 0, "listed") for n in names])
     if preset not in MODEL_PRESETS:
         raise PortabenchError(f"unknown model preset {preset!r} (choose {', '.join(MODEL_PRESETS)})")

@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
-from portabench.frameworks import FRAMEWORKS
 from portabench.frameworks.base import Adapter, Prepared
+from portabench.frameworks.reference import default_mode, reference_device
 from portabench.frameworks.timer import TimingConfig, measure
 from portabench.models.names import is_model_case
 from portabench.protocol import CaseReply, exception_evidence
@@ -25,26 +25,6 @@ SEED_A, SEED_B = 1234, 4321
 def _host_output(adapter: Adapter, prepared: Prepared) -> Any:
     """The eager output on the host: ``prepared.call()`` is the eager call in every mode."""
     return adapter.to_host(prepared.postprocess(prepared.call()))
-
-
-def default_mode(adapter: Adapter) -> str:
-    """The adapter's framework's default mode (``eager`` for an adapter the registry does not name)."""
-    entry = FRAMEWORKS.get(adapter.name)
-    return entry.modes[0] if entry is not None else "eager"
-
-
-def reference_device(adapter: Adapter) -> str | None:
-    """Where the reference runs (eagerly), or None on a reference run.
-
-    The reference is the framework's default mode (eager) on ``adapter.reference``;
-    in another mode (jit, compile...) it may be the device under test itself: then
-    the run compares the mode with eager on the same device.
-    """
-    if adapter.reference is None:
-        return None
-    if adapter.reference == adapter.device and adapter.mode == default_mode(adapter):
-        return None
-    return adapter.reference
 
 
 def _compile_fields(adapter: Adapter, prepared: Prepared | None) -> dict[str, Any]:

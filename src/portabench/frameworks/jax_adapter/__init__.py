@@ -29,8 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.jax_adapter import state
 from portabench.frameworks.jax_adapter.api import resolve, walk_api
 from portabench.frameworks.jax_adapter.sources import Sample, Source, build_index
@@ -290,13 +290,13 @@ class JaxAdapter(Adapter):
         with jax.default_device(dev):
             for code in (fn.setup, spec_case.setup):
                 if code:
-                    exec(compile(code, fn.file, "exec"), namespace)  # noqa: S102 - spec files are code by design
+                    exec(compile(code, fn.file, "exec"), namespace)
         compiled = compile(spec_case.call, fn.file, "eval")
 
         def f(*values: Any) -> Any:
             local = dict(namespace)
             local.update(zip(names, values))
-            return eval(compiled, local)  # noqa: S307
+            return eval(compiled, local)
 
         placed = tuple(namespace[n] for n in names)
 

@@ -20,27 +20,36 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402  (TF_CPP_MIN_LOG_LEVEL is left alone: the placement log is INFO)
+import numpy as np
+import tensorflow as tf
 
-from portabench.cases import CaseDescriptor  # noqa: E402
+from portabench.cases import CaseDescriptor
+from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.host import cpu_name, nested_leaves
-from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared  # noqa: E402
-from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors  # noqa: E402
-from portabench.frameworks.tensorflow_adapter import state  # noqa: E402
-from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
-from portabench.frameworks.tensorflow_adapter.api import normalize, resolve, walk_api  # noqa: E402
-from portabench.frameworks.tensorflow_adapter.devices import (  # noqa: E402
-    GRAPH_PLACEMENT_LINE, PLACEMENT_LINE, TFDevice, parse_device, result_device, same_device, soft_from_env,
+from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
+from portabench.frameworks.tensorflow_adapter import (
+    generated,
+    state,
 )
-from portabench.frameworks.timer import Timer  # noqa: E402
-from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs  # noqa: E402
+from portabench.frameworks.tensorflow_adapter import models as keras_models
+from portabench.frameworks.tensorflow_adapter.api import normalize, resolve, walk_api
+from portabench.frameworks.tensorflow_adapter.devices import (
+    GRAPH_PLACEMENT_LINE,
+    PLACEMENT_LINE,
+    TFDevice,
+    parse_device,
+    result_device,
+    same_device,
+    soft_from_env,
+)
+from portabench.frameworks.timer import Timer
+from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
 
 MODES = ("eager", "function", "xla")
 
@@ -249,6 +258,7 @@ class TensorFlowAdapter(Adapter):
 
     def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
         self._load_specs(builtin_spec_files("tensorflow") + specs)
+        functions, models = keras_models.split_model_names(functions)  # whole Keras models (models.py)
         if functions is None:
             names = sorted(set(self.entries) | set(self._specs))
         else:
@@ -275,7 +285,15 @@ class TensorFlowAdapter(Adapter):
                 listing.cases += found
             else:
                 listing.no_cases.append(name)
+        listing.cases += keras_models.model_descriptors(models)  # whole Keras models (models.py)
         return listing
+
+    # -- whole Keras models (models.py) ----------------------------------------------
+    def list_models(self) -> list[dict[str, str]]:
+        return keras_models.catalog()
+
+    def run_model_case(self, case: CaseDescriptor, timing: Any, do_timing: bool) -> dict[str, Any]:
+        return keras_models.run_model_case(self, case, timing, do_timing)
 
     def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
         dev = self._dev(device)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gc
 import importlib
-import time
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -19,19 +19,28 @@ import numpy as np
 import torch
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.spec_cases import spec_call, spec_descriptors
+from portabench.frameworks.timer import Timer
+from portabench.frameworks.torch_adapter import state
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
 from portabench.frameworks.torch_adapter.compiled import (
-    COMPILED_MODES, TorchCompiler, TorchPrepared, configure_worker, warm_up,
-)
-from portabench.frameworks.torch_adapter import state
-from portabench.frameworks.torch_adapter.models import (
-    COMPARED_BATCH, MODEL_BATCHES, model_catalog, model_descriptors, run_model_case, split_model_names,
+    COMPILED_MODES,
+    TorchCompiler,
+    TorchPrepared,
+    configure_worker,
+    warm_up,
 )
 from portabench.frameworks.torch_adapter.metadata import Source, build_index, dtype_name, torch_dtype
-from portabench.frameworks.timer import Timer
+from portabench.frameworks.torch_adapter.models import (
+    COMPARED_BATCH,
+    MODEL_BATCHES,
+    model_catalog,
+    model_descriptors,
+    run_model_case,
+    split_model_names,
+)
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
 
 #: case sources whose outputs may legitimately live on another device (they move data)

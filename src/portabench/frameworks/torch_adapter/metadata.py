@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from portabench.frameworks.base import Prepared
-from portabench.frameworks.torch_adapter.compiled import TorchPrepared
 from portabench.frameworks.torch_adapter.api import resolve
+from portabench.frameworks.torch_adapter.compiled import TorchPrepared
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -100,7 +100,7 @@ copied with their whole storage (a view stays a view), else e.g. ``as_strided.pa
 out of bounds on every device, the reference included."""
 
 
-def copy_with_storage(t: torch.Tensor, device: "str | torch.device") -> torch.Tensor:
+def copy_with_storage(t: torch.Tensor, device: str | torch.device) -> torch.Tensor:
     """A copy of ``t`` on ``device`` with the same size, stride, storage offset and storage contents."""
     n = t.untyped_storage().nbytes() // t.element_size()
     base = t.detach().as_strided((n,), (1,), 0).clone()

@@ -127,7 +127,7 @@ class _CallRecorder(TorchFunctionMode):
         super().__init__()
         self.names: list[str] = []
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
+    def __torch_function__(self, func, types, args=(), kwargs=None):
         name = resolve_name(func) or getattr(func, "__qualname__", repr(func))
         if name not in self.names and not name.endswith(("__get__", "__set__")):
             self.names.append(name)
@@ -201,7 +201,7 @@ class RaisingModule:
         self._handles: list[Any] = []
         self.culprit: Culprit | None = None
 
-    def __enter__(self) -> "RaisingModule":
+    def __enter__(self) -> RaisingModule:
         for path, module in self._model.named_modules():
             self._handles.append(module.register_forward_pre_hook(self._started(path)))
             self._handles.append(module.register_forward_hook(self._finished))
