@@ -60,8 +60,8 @@ def test_small_keras_model_forward_and_training_step_compared_on_the_cpu() -> No
     assert "loss" in train and sum(k.startswith("grad ") for k in train) > 50  # every trainable variable compared
     for case in keras_models.model_descriptors(["keras:MobileNetV3Small@32"])[:2]:
         result = run_case(adapter, case, FAST)
-        assert result["outcome"] == PASSED and result["check"] == "values", result
-        assert result["max_rel_err"] == 0.0 and result["time_median_ns"] > 0
-        assert parse_details(result["message"])["step"] == case.source.split(":")[1].split("@")[0]
+        assert result.outcome == PASSED and result.check == "values", result
+        assert result.max_rel_err == 0.0 and result.time_median_ns > 0
+        assert parse_details(result.message)["step"] == case.source.split(":")[1].split("@")[0]
     eager_only = TensorFlowAdapter("cpu", "function", "cpu")
-    assert "not applicable" in run_case(eager_only, keras_models.model_descriptors(["keras:MobileNetV3Small@32"])[0], FAST)["message"]
+    assert "not applicable" in run_case(eager_only, keras_models.model_descriptors(["keras:MobileNetV3Small@32"])[0], FAST).message

@@ -196,10 +196,10 @@ def test_train_step_whose_forward_agrees_is_localised_by_gradient_without_forwar
 
     monkeypatch.setattr(model_case, "first_diverging", no_re_runs)
     result = _run(adapter, "py:model_faults:grad_differs", "train")
-    details = parse_details(result["message"])
-    assert result["outcome"] == FAILED and details["where"].startswith("grad "), result
+    details = parse_details(result.message)
+    assert result.outcome == FAILED and details["where"].startswith("grad "), result
     assert details["layer"]["how"] == "gradient" and details["layer"]["path"] == "block.1.linear"  # first in backward order
-    assert _run(adapter, "py:model_faults:grad_differs", "forward")["outcome"] == PASSED
+    assert _run(adapter, "py:model_faults:grad_differs", "forward").outcome == PASSED
 
 
 def test_float64_arbiter_is_skipped_after_a_slow_reference_step_and_the_case_fails(adapter, monkeypatch) -> None:
@@ -207,8 +207,8 @@ def test_float64_arbiter_is_skipped_after_a_slow_reference_step_and_the_case_fai
 
     monkeypatch.setattr(model_case, "F64_MAX_REFERENCE_S", -1.0)  # every reference step is "slow"
     result = _run(adapter, "py:model_faults:reference_off")
-    details = parse_details(result["message"])
-    assert result["outcome"] == FAILED and "skipped" in details["f64"], details
+    details = parse_details(result.message)
+    assert result.outcome == FAILED and "skipped" in details["f64"], details
     assert details["layer"]["path"] == "block.1"  # a failure is still localised
 
 
@@ -221,10 +221,10 @@ def test_autocast_step_is_listed_on_request_and_compared_with_its_own_tolerance(
     assert [(c.source, c.dtype, c.extra["compare"]) for c in extra] == [("model:autocast@8", "bfloat16", True)]
     healthy = run_case(adapter, next(c for c in model_descriptors(["py:model_faults:healthy"], (8,), 8, autocast=True)
                                      if c.source == "model:autocast@8"), FAST)
-    assert healthy["outcome"] == PASSED and healthy["check"] == "values", healthy
+    assert healthy.outcome == PASSED and healthy.check == "values", healthy
     differs = run_case(adapter, next(c for c in model_descriptors(["py:model_faults:differs"], (8,), 8, autocast=True)
                                      if c.source == "model:autocast@8"), FAST)
-    assert differs["outcome"] == PASSED and 1e-3 < differs["max_rel_err"] < AUTOCAST_TOL  # off by 1%: within bf16's tolerance
+    assert differs.outcome == PASSED and 1e-3 < differs.max_rel_err < AUTOCAST_TOL  # off by 1%: within bf16's tolerance
 
 
 @pytest.mark.slow
@@ -234,18 +234,18 @@ def test_model_cases_in_compile_and_export_modes_on_the_cpu() -> None:
         compiled = TorchAdapter("cpu", "compile", "cpu")  # compile vs eager on the same device
         for step in ("forward", "train"):
             result = _run(compiled, "py:model_faults:healthy", step)
-            assert result["outcome"] == PASSED and result["check"] == "values", result
-            assert result["compile_info"]["mode"] == "compile" and result["compile_info"]["graphs"] >= 1
-            assert 0 < result["compile_ns"]  # the first call's compile time, as for function cases
-            assert result["time_median_ns"] > 0
+            assert result.outcome == PASSED and result.check == "values", result
+            assert result.compile_info["mode"] == "compile" and result.compile_info["graphs"] >= 1
+            assert 0 < result.compile_ns  # the first call's compile time, as for function cases
+            assert result.time_median_ns > 0
             assert compiled._compiler._prepared is None  # the model is released: no device memory held after the case
         differs = _run(compiled, "py:model_faults:differs")
-        assert differs["outcome"] == FAILED and parse_details(differs["message"])["layer"]["path"] == "block.1"
+        assert differs.outcome == FAILED and parse_details(differs.message)["layer"]["path"] == "block.1"
         exported = TorchAdapter("cpu", "export", "cpu")
         forward = _run(exported, "py:model_faults:healthy")
-        assert forward["outcome"] == PASSED and forward["compile_info"]["mode"] == "export", forward
+        assert forward.outcome == PASSED and forward.compile_info["mode"] == "export", forward
         train = _run(exported, "py:model_faults:healthy", "train")
-        assert train["outcome"] == REFERENCE_FAILED and "not applicable" in train["message"]
+        assert train.outcome == REFERENCE_FAILED and "not applicable" in train.message
     finally:
         sys.path.remove(str(DATA))
 
