@@ -203,15 +203,21 @@ def manifest_coverage_lines(manifest: Any) -> list[str]:
     return lines + [line]
 
 
+def case_listing(framework: str, functions: list[str] | None, dtypes: list[str], specs: list[str] | None = None,
+                 max_samples: int = 5, *, device: str = "cpu", mode: str | None = None) -> dict[str, Any]:
+    """A worker's case listing (``functions`` None: every function with cases) on ``device`` in ``mode``:
+    ``{cases: [descriptor JSON], missing, no_cases, claimed}``, as a run lists its cases."""
+    from portabench.runner.session import query_worker
+
+    return query_worker(get_framework(framework).name, device, "list_cases", mode=mode, functions=functions,
+                        dtypes=list(dtypes), specs=list(specs or []), max_samples=max_samples)
+
+
 def case_counts(framework: str, functions: list[str] | None, dtypes: list[str], specs: list[str] | None = None,
                 max_samples: int = 5) -> dict[str, int]:
     """Number of cases per function (``None``: every function with cases), as a CPU worker lists them."""
-    from portabench.runner.session import query_worker
-
-    reply = query_worker(get_framework(framework).name, "cpu", "list_cases", functions=functions, dtypes=list(dtypes),
-                         specs=list(specs or []), max_samples=max_samples)
     counts: dict[str, int] = {}
-    for case in reply["cases"]:
+    for case in case_listing(framework, functions, dtypes, specs, max_samples)["cases"]:
         counts[case["function"]] = counts.get(case["function"], 0) + 1
     return counts
 

@@ -454,12 +454,14 @@ def _function_rows(request: RunRequest, cases: list[CaseDescriptor], listing: di
     return rows
 
 
-def query_worker(framework: str, device: str, op: str, timeout: float = 600.0, **arguments: Any) -> dict[str, Any]:
-    """Start a worker, send one request (``api``, ``devices``, ``hello``), and stop it."""
+def query_worker(framework: str, device: str, op: str, timeout: float = 600.0, *, mode: str | None = None,
+                 **arguments: Any) -> dict[str, Any]:
+    """Start a worker (in ``mode``, default the framework's first), send one request (``api``, ``devices``,
+    ``hello``, ``list_cases``), and stop it."""
     entry = get_framework(framework)
     entry.require_installed()
     request = RunRequest(framework=entry.name, device=device, startup_timeout_s=timeout)
-    worker, info = _start_worker(request, entry.modes[0], None)
+    worker, info = _start_worker(request, entry.check_mode(mode), None)
     try:
         if op == "hello":
             return info
