@@ -8,7 +8,8 @@
 the cases of each installed framework (``--frameworks``, default torch, jax and
 tensorflow) for each preset (``--presets``, default ``all`` and ``paper``) in each
 of the framework's modes as the registry lists them, on ``--device`` (default cpu),
-with the default dtypes and sample count of a run. It writes one JSON file: per
+with the default dtypes and sample count of a run (``--max-samples`` changes the
+count). It writes one JSON file: per
 ``framework|preset|mode`` key, the sorted case ids, each case's descriptor fields,
 the listing order, and the listing's ``missing``, ``no_cases`` and ``claimed``
 parts. Nothing is timed or run.
@@ -27,15 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from portabench.cases import DEFAULT_DTYPES
+from portabench.case_options import CaseOptions
 from portabench.coverage import case_listing
 from portabench.frameworks import get_framework
 from portabench.sampling import preset_manifest
 
 FRAMEWORKS = ("torch", "jax", "tensorflow")
 PRESETS = ("all", "paper")
-#: a run's default number of samples per function, source and dtype
-MAX_SAMPLES = 5
 #: differences printed per key and part before the rest are counted
 SHOWN = 20
 
@@ -45,11 +44,10 @@ def _reply_json(reply: Any) -> dict[str, Any]:
     return reply.to_json() if hasattr(reply, "to_json") else dict(reply)
 
 
-def listing_entry(framework: str, preset: str, mode: str, device: str) -> dict[str, Any]:
+def listing_entry(framework: str, preset: str, mode: str, device: str, options: CaseOptions) -> dict[str, Any]:
     """One listing: the cases by id (descriptor fields), their order, and what the listing says of the rest."""
     functions = None if preset == "all" else preset_manifest(framework, preset).names()
-    reply = _reply_json(case_listing(framework, functions, list(DEFAULT_DTYPES), [], MAX_SAMPLES,
-                                     device=device, mode=mode))
+    reply = _reply_json(case_listing(framework, functions, options, device=device, mode=mode))
     cases = [c if isinstance(c, dict) else c.to_json() for c in reply["cases"]]
     by_id = {c["case_id"]: {k: c[k] for k in sorted(c) if k != "case_id"} for c in cases}
     return {
@@ -62,7 +60,7 @@ def listing_entry(framework: str, preset: str, mode: str, device: str) -> dict[s
     }
 
 
-def dump(output: Path, frameworks: list[str], presets: list[str], device: str) -> int:
+def dump(output: Path, frameworks: list[str], presets: list[str], device: str, options: CaseOptions) -> int:
     listings: dict[str, Any] = {}
     for name in frameworks:
         entry = get_framework(name)
@@ -72,11 +70,11 @@ def dump(output: Path, frameworks: list[str], presets: list[str], device: str) -
         for preset in presets:
             for mode in entry.modes:
                 started = time.monotonic()
-                listing = listing_entry(entry.name, preset, mode, device)
+                listing = listing_entry(entry.name, preset, mode, device, options)
                 listings[f"{entry.name}|{preset}|{mode}"] = listing
                 print(f"{entry.name} {preset} {mode}: {len(listing['case_ids'])} cases "
                       f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
-    data = {"device": device, "dtypes": list(DEFAULT_DTYPES), "max_samples": MAX_SAMPLES, "listings": listings}
+    data = {"device": device, "dtypes": list(options.dtypes), "max_samples": options.max_samples, "listings": listings}
     output.write_text(json.dumps(data, indent=0, sort_keys=True))
     return 0
 
@@ -136,13 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated (default: all three)")
     d.add_argument("--presets", default=",".join(PRESETS), help="comma-separated (default: all,paper)")
     d.add_argument("--device", default="cpu")
+    d.add_argument("--max-samples", type=int, default=CaseOptions.max_samples,
+                   help=f"samples per function, source and dtype (default: a run's, {CaseOptions.max_samples})")
     c = sub.add_parser("diff", help="compare two dumps; exit 1 when they differ")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
     args = parser.parse_args(argv)
     if args.command == "dump":
         return dump(args.output, [f for f in args.frameworks.split(",") if f],
-                    [p for p in args.presets.split(",") if p], args.device)
+                    [p for p in args.presets.split(",") if p], args.device, CaseOptions(max_samples=args.max_samples))
     return diff(args.before, args.after)
 
 

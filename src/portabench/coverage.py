@@ -25,6 +25,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from portabench.case_options import DEFAULT_CASE_OPTIONS, CaseOptions
 from portabench.errors import PortabenchError
 from portabench.frameworks import get_framework
 from portabench.mining import validate_frequency_table
@@ -203,21 +204,22 @@ def manifest_coverage_lines(manifest: Any) -> list[str]:
     return lines + [line]
 
 
-def case_listing(framework: str, functions: list[str] | None, dtypes: list[str], specs: list[str] | None = None,
-                 max_samples: int = 5, *, device: str = "cpu", mode: str | None = None) -> dict[str, Any]:
-    """A worker's case listing (``functions`` None: every function with cases) on ``device`` in ``mode``:
-    ``{cases: [descriptor JSON], missing, no_cases, claimed}``, as a run lists its cases."""
+def case_listing(framework: str, functions: list[str] | None, options: CaseOptions = DEFAULT_CASE_OPTIONS, *,
+                 device: str = "cpu", mode: str | None = None) -> dict[str, Any]:
+    """A worker's case listing (``functions`` None: every function with cases) on ``device`` in ``mode``
+    with the options' dtypes, specs and max samples: ``{cases: [descriptor JSON], missing, no_cases,
+    claimed}``, as a run lists its cases."""
     from portabench.runner.session import query_worker
 
     return query_worker(get_framework(framework).name, device, "list_cases", mode=mode, functions=functions,
-                        dtypes=list(dtypes), specs=list(specs or []), max_samples=max_samples)
+                        dtypes=list(options.dtypes), specs=list(options.specs), max_samples=options.max_samples)
 
 
-def case_counts(framework: str, functions: list[str] | None, dtypes: list[str], specs: list[str] | None = None,
-                max_samples: int = 5) -> dict[str, int]:
+def case_counts(framework: str, functions: list[str] | None,
+                options: CaseOptions = DEFAULT_CASE_OPTIONS) -> dict[str, int]:
     """Number of cases per function (``None``: every function with cases), as a CPU worker lists them."""
     counts: dict[str, int] = {}
-    for case in case_listing(framework, functions, dtypes, specs, max_samples)["cases"]:
+    for case in case_listing(framework, functions, options)["cases"]:
         counts[case["function"]] = counts.get(case["function"], 0) + 1
     return counts
 
@@ -231,7 +233,8 @@ def annotate_manifest(manifest: Any, specs: list[str] | None = None) -> None:
     with_cases = functions_with_cases(manifest.framework, specs)
     params = manifest.params
     if "coverage" not in params:
-        params["coverage"] = measure_coverage(manifest.framework, load_frequency_table(manifest.framework), with_cases).summary()
+        table = load_frequency_table(manifest.framework)
+        params["coverage"] = measure_coverage(manifest.framework, table, with_cases).summary()
     if manifest.functions and "with_cases" not in params:
         params["with_cases"] = sum(1 for n in manifest.names() if n in with_cases)
         params["drawn_without_cases"] = [n for n in manifest.names() if n not in with_cases]

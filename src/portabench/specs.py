@@ -85,14 +85,15 @@ class SpecFunction:
 class ArrayInput:
     """A generated input array, converted by the adapter to ``dtype`` on the device."""
 
-    values: np.ndarray
+    values: Any  # numpy data: an ndarray (a numpy scalar for shape ())
     dtype: str
 
 
 def builtin_spec_files(framework: str) -> list[str]:
     """The spec files shipped with portabench for ``framework`` (as ``builtin:NAME``)."""
     folder = resources.files("portabench.data") / "specs"
-    return sorted(f"builtin:{p.name}" for p in folder.iterdir() if p.name.startswith(f"{framework}") and p.name.endswith(".toml"))
+    return sorted(f"builtin:{p.name}" for p in folder.iterdir()
+                  if p.name.startswith(f"{framework}") and p.name.endswith(".toml"))
 
 
 def read_spec_text(ref: str) -> str:
@@ -120,42 +121,50 @@ def load_spec_file(ref: str) -> tuple[str, list[SpecFunction]]:
     known_modes = _framework_modes(framework)
     functions = []
     for i, fn in enumerate(_tables(data.get("function", []), f"spec file {ref}: 'function'", "[[function]]")):
-        where = f"spec file {ref}, function #{i + 1}"
-        if not isinstance(fn.get("name"), str):
-            raise PortabenchError(f"{where}: missing 'name'")
-        where = f"{where} ({fn['name']})"
-        _known_keys(fn, FUNCTION_KEYS, where)
-        _typed(fn, where, setup=str, random=bool, any_device=bool, jit=bool)
-        _modes(fn, known_modes, where)
-        cases = []
-        for j, case in enumerate(_tables(fn.get("case", []), f"{where}: 'case'", "[[function.case]]")):
-            _known_keys(case, CASE_KEYS, f"{where}, case #{j + 1}")
-            _typed(case, f"{where}, case #{j + 1}", setup=str, name=(str, int))
-            _modes(case, known_modes, f"{where}, case #{j + 1}")
-            if not isinstance(case.get("call"), str):
-                raise PortabenchError(f"{where}, case #{j + 1}: missing 'call'")
-            inputs = case.get("inputs", {})
-            if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
-                raise PortabenchError(f"{where}, case #{j + 1}: 'inputs' must map names to expressions")
-            for code, mode in [(case["call"], "eval"), (case.get("setup", ""), "exec"), *((v, "eval") for v in inputs.values())]:
-                try:
-                    compile(code, ref, mode)
-                except (SyntaxError, ValueError) as exc:  # ValueError: a null byte in the code
-                    raise PortabenchError(f"{where}, case #{j + 1}: syntax error in {code!r}: "
-                                          f"{getattr(exc, 'msg', exc)}") from None
-            cases.append(SpecCase(str(case.get("name", j)), dict(inputs), case["call"], case.get("setup", ""),
-                                  _mode_tuple(case)))
-        if not cases:
-            raise PortabenchError(f"{where}: no [[function.case]]")
-        dtypes = fn.get("dtypes", ["float32"])
-        if not isinstance(dtypes, list) or not dtypes or not all(isinstance(d, str) for d in dtypes):
-            raise PortabenchError(f"{where}: 'dtypes' must be a non-empty list of dtype names")
-        functions.append(SpecFunction(
-            name=fn["name"], file=ref, dtypes=tuple(dtypes), random=bool(fn.get("random", False)),
-            any_device=bool(fn.get("any_device", False)), setup=fn.get("setup", ""), cases=tuple(cases),
-            modes=_mode_tuple(fn), jit=bool(fn.get("jit", True)),
-        ))
+        functions.append(_spec_function(ref, i, fn, known_modes))
     return framework, functions
+
+
+def _spec_function(ref: str, i: int, fn: dict[str, Any], known_modes: tuple[str, ...] | None) -> SpecFunction:
+    """The ``i``-th ``[[function]]`` table of spec file ``ref``, validated."""
+    where = f"spec file {ref}, function #{i + 1}"
+    if not isinstance(fn.get("name"), str):
+        raise PortabenchError(f"{where}: missing 'name'")
+    where = f"{where} ({fn['name']})"
+    _known_keys(fn, FUNCTION_KEYS, where)
+    _typed(fn, where, setup=str, random=bool, any_device=bool, jit=bool)
+    _modes(fn, known_modes, where)
+    cases = [_spec_case(ref, f"{where}, case #{j + 1}", j, case, known_modes)
+             for j, case in enumerate(_tables(fn.get("case", []), f"{where}: 'case'", "[[function.case]]"))]
+    if not cases:
+        raise PortabenchError(f"{where}: no [[function.case]]")
+    dtypes = fn.get("dtypes", ["float32"])
+    if not isinstance(dtypes, list) or not dtypes or not all(isinstance(d, str) for d in dtypes):
+        raise PortabenchError(f"{where}: 'dtypes' must be a non-empty list of dtype names")
+    return SpecFunction(
+        name=fn["name"], file=ref, dtypes=tuple(dtypes), random=bool(fn.get("random", False)),
+        any_device=bool(fn.get("any_device", False)), setup=fn.get("setup", ""), cases=tuple(cases),
+        modes=_mode_tuple(fn), jit=bool(fn.get("jit", True)),
+    )
+
+
+def _spec_case(ref: str, where: str, j: int, case: dict[str, Any], known_modes: tuple[str, ...] | None) -> SpecCase:
+    """The ``j``-th ``[[function.case]]`` table of a function (``where`` names it in errors), validated."""
+    _known_keys(case, CASE_KEYS, where)
+    _typed(case, where, setup=str, name=(str, int))
+    _modes(case, known_modes, where)
+    if not isinstance(case.get("call"), str):
+        raise PortabenchError(f"{where}: missing 'call'")
+    inputs = case.get("inputs", {})
+    if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
+        raise PortabenchError(f"{where}: 'inputs' must map names to expressions")
+    codes = [(case["call"], "eval"), (case.get("setup", ""), "exec"), *((v, "eval") for v in inputs.values())]
+    for code, mode in codes:
+        try:
+            compile(code, ref, mode)
+        except (SyntaxError, ValueError) as exc:  # ValueError: a null byte in the code
+            raise PortabenchError(f"{where}: syntax error in {code!r}: {getattr(exc, 'msg', exc)}") from None
+    return SpecCase(str(case.get("name", j)), dict(inputs), case["call"], case.get("setup", ""), _mode_tuple(case))
 
 
 def _known_keys(table: dict[str, Any], allowed: frozenset[str], where: str) -> None:
@@ -224,7 +233,7 @@ def input_helpers(rng: np.random.Generator, dtype: str) -> dict[str, Any]:
     """The functions input expressions may call; float data is cast to the case dtype."""
     case_dtype = dtype if dtype != "none" else "float32"
 
-    def _typed(values: np.ndarray) -> ArrayInput:
+    def _typed(values: Any) -> ArrayInput:
         if case_dtype == "bool":
             return ArrayInput(values > 0, "bool")
         if case_dtype in FLOAT_DTYPES or case_dtype in COMPLEX_DTYPES:
@@ -252,4 +261,4 @@ def generate_inputs(case: SpecCase, case_id: str, dtype: str) -> dict[str, Any]:
     """Evaluate a case's input expressions with a seeded generator (same values on every device)."""
     rng = np.random.default_rng(input_seed(case_id))
     helpers = input_helpers(rng, dtype)
-    return {name: eval(expr, {"__builtins__": __builtins__}, helpers) for name, expr in case.inputs.items()}  # noqa: S307
+    return {name: eval(expr, {"__builtins__": __builtins__}, helpers) for name, expr in case.inputs.items()}

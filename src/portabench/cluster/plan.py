@@ -9,17 +9,19 @@ can target whose resources some node offers. Nothing here imports Ray.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from portabench.cases import CaseDescriptor, dtype_list
+from portabench.cases import CaseDescriptor
 from portabench.cluster.options import ClusterOptions
 from portabench.cluster.resources import Placement, placement_for
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
 from portabench.runner.session import RunRequest
+
+if TYPE_CHECKING:
+    from portabench.study import StudyOptions
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,14 @@ class ClusterPlan:
     unavailable: dict[str, list[str]]  # framework -> device kinds no node offers
 
 
-def shard_cases(cases: Sequence[CaseDescriptor], skip: frozenset[str] | set[str], shards: int) -> list[list[CaseDescriptor]]:
+def shard_cases(cases: Sequence[CaseDescriptor], skip: frozenset[str] | set[str],
+                shards: int) -> list[list[CaseDescriptor]]:
     """The cases not in ``skip``, dealt round-robin into ``shards`` lists (the same on the node and the driver)."""
     todo = [c for c in cases if c.case_id not in skip]
     return [todo[i::shards] for i in range(shards)]
 
 
-def cluster_devices(entry: FrameworkEntry, devices: list[str] | None, offered: Callable[[str], bool],
+def cluster_devices(entry: FrameworkEntry, devices: Sequence[str] | None, offered: Callable[[str], bool],
                     expected: Mapping[str, list[str]]) -> tuple[list[str], list[str]]:
     """(device kinds to run, kinds asked for or expected that no node offers); ``cpu`` first.
 
@@ -70,8 +73,7 @@ def cluster_devices(entry: FrameworkEntry, devices: list[str] | None, offered: C
     return chosen, missing
 
 
-def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: list[str] | None,
-               devices: list[str] | None, modes: list[str] | None, totals: Mapping[str, float],
+def plan_units(study: StudyOptions, options: ClusterOptions, totals: Mapping[str, float],
                expected: Mapping[str, list[str]], request_for: Callable[..., RunRequest]) -> ClusterPlan:
     """Every run of the study, for the cluster whose resource totals are ``totals``.
 
@@ -82,6 +84,7 @@ def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: li
     """
     from portabench.selection import resolve_manifest
 
+    frameworks, devices, modes = study.frameworks, study.devices, study.modes
     entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
     if not entries:
         raise PortabenchError("no framework named (--framework) and none installed on the driver")
@@ -94,7 +97,8 @@ def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: li
 
     for entry in entries:
         try:
-            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs)
+            # whole models (--models) are not planned on a cluster
+            manifest = resolve_manifest(entry, replace(study.selection, models=None), specs=list(study.cases.specs))
         except PortabenchError as exc:
             if frameworks:
                 raise
@@ -109,7 +113,7 @@ def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: li
             mode = entry.check_mode(mode)
             for device in chosen:
                 request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
-                                      dtype_list(args.dtypes), args, resume=not args.fresh)
+                                      study.cases, resume=not study.fresh)
                 plan.units.append(RunUnit(entry.name, device, mode, request, placements[device]))
     return plan
 

@@ -1,7 +1,18 @@
 """Subcommands: each module has ``add_parser(subparsers, name)`` and a handler calling library code."""
 
 from portabench.commands import (
-    api, compare, coverage, export, import_data, merge, mine, report, run, sample, scan, study,
+    api,
+    compare,
+    coverage,
+    export,
+    import_data,
+    merge,
+    mine,
+    report,
+    run,
+    sample,
+    scan,
+    study,
 )
 
 COMMANDS = {

@@ -181,7 +181,8 @@ class Adapter(ABC):
         }
 
     def numerics(self) -> dict[str, Any]:
-        """The switches that change numerical results (:meth:`numeric_switches`), then the mode's (:meth:`mode_numerics`)."""
+        """The switches that change numerical results (:meth:`numeric_switches`), then the mode's
+        (:meth:`mode_numerics`)."""
         return {**self.numeric_switches(), **self.mode_numerics()}
 
     def framework_version(self) -> str:
@@ -443,7 +444,7 @@ class Adapter(ABC):
         :attr:`poisoning_messages` (e.g. a poisoned CUDA context)."""
         return any(p in message for p in self.poisoning_messages)
 
-    def after_failure(self) -> None:
+    def after_failure(self) -> None:  # noqa: B027 - an optional hook; doing nothing is the default
         """Free what a failed case may have left (e.g. cached device memory after OOM)."""
 
     def list_models(self) -> list[dict[str, str]]:
@@ -474,7 +475,7 @@ class Adapter(ABC):
         (default dtype, grad mode, TF32/matmul precision, x64), as JSON-comparable values."""
         return {}
 
-    def restore_global_switches(self, switches: dict[str, Any]) -> None:
+    def restore_global_switches(self, switches: dict[str, Any]) -> None:  # noqa: B027 - optional hook, as above
         """Set back the switches named in ``switches`` (only those a case changed) to their values, as
         :meth:`global_switches` returned them; a switch that cannot be set back is left as it is (it is
         then reported as not restored and the worker recycles)."""
@@ -515,6 +516,6 @@ class Adapter(ABC):
                 held = memory_leftover(baseline.device_memory, self.device_memory_in_use(collect=True))
             if held is not None:
                 found.append(held)
-        except Exception as exc:  # noqa: BLE001 - a broken state probe is a finding, not a crash
+        except Exception as exc:
             found.append(Leftover(f"state check failed: {type(exc).__name__}: {exc}", restored=False))
         return found

@@ -59,9 +59,9 @@ def spec_call(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, device: st
         namespace[name] = host.from_numpy(value, device) if isinstance(value, ArrayInput) else value
     for code in (fn.setup, spec_case.setup):
         if code:
-            exec(compile(code, fn.file, "exec"), namespace)  # noqa: S102 - spec files are code by design
+            exec(compile(code, fn.file, "exec"), namespace)
     names = [n for n in generated if n.isidentifier()]
-    function = eval(compile(f"lambda {', '.join(names)}: ({spec_case.call}\n)", fn.file, "eval"), namespace)  # noqa: S307
+    function = eval(compile(f"lambda {', '.join(names)}: ({spec_case.call}\n)", fn.file, "eval"), namespace)
     return function, tuple(namespace[n] for n in names)
 
 

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import portabench
+from portabench.case_options import DEFAULT_COMPILE_TIMEOUT_S, DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_S, DEFAULT_TIMING
 from portabench.cases import FAILED, CaseDescriptor
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework
@@ -97,17 +98,17 @@ class RunRequest:
     sample: dict[str, Any] = field(default_factory=dict)  # manifest JSON: name, functions with frequency/bucket
     dtypes: list[str] = field(default_factory=list)
     specs: list[str] = field(default_factory=list)
-    max_samples: int = 5
-    timeout_s: float = 60.0
+    max_samples: int = DEFAULT_MAX_SAMPLES  # defaults: portabench.case_options (built from CaseOptions by study.request_for)
+    timeout_s: float = DEFAULT_TIMEOUT_S
     startup_timeout_s: float = 600.0
-    timing: TimingConfig = TimingConfig()
+    timing: TimingConfig = DEFAULT_TIMING
     resume: bool = False
     budget_s: float | None = None  # stop (resumably) once this much wall time is spent
     env: dict[str, str] | None = None  # extra environment of the workers
     do_timing: bool = True
     workers: int | None = None  # None: one per device the device string covers (one per GPU); not part of config
     fullgraph: bool = False  # compiled modes: a graph break / eager fallback fails the case (torch --fullgraph)
-    compile_timeout_s: float = 300.0  # compiled modes: extra deadline of each case for its first compile
+    compile_timeout_s: float = DEFAULT_COMPILE_TIMEOUT_S  # compiled modes: extra deadline of each case for its first compile
     strict_functions: bool = False  # names given by the user (--functions): unknown ones are an error, not "missing"
 
 

@@ -51,7 +51,9 @@ def parse_device(spec: str) -> jax.Device:
     try:
         index = int(index_text) if index_text else 0
     except ValueError:
-        raise DeviceUnavailable(f"bad JAX device {spec!r}: expected platform or platform:index (cpu, gpu:0, tpu:1)") from None
+        raise DeviceUnavailable(
+            f"bad JAX device {spec!r}: expected platform or platform:index (cpu, gpu:0, tpu:1)"
+        ) from None
     try:
         devices = jax.devices(plat)
     except RuntimeError:
@@ -98,7 +100,7 @@ class JaxTimer:
 class JaxPrepared(Prepared):
     """A prepared case that the adapter can also jit: ``fn(*inputs)`` is the call; ``jit=False`` runs it plainly."""
 
-    fn: Callable[..., Any] | None = None
+    fn: Callable[..., Any] = lambda *inputs: None
     inputs: tuple = ()
     device: Any = None
     jit: bool = True
@@ -120,7 +122,7 @@ def bind_sample(fn: Callable, sample: Sample) -> tuple[Callable, list[Any]]:
 
     def f(*values: Any) -> Any:
         args, kwargs = list(sample.args), dict(sample.kwargs)
-        for (t, k), v in zip(slots, values):
+        for (t, k), v in zip(slots, values, strict=False):
             if t == "a":
                 args[k] = v
             else:
@@ -163,7 +165,7 @@ class JaxAdapter(Adapter):
         import jaxlib
 
         dev = self.jax_device
-        cfg = jax.config
+        cfg: Any = jax.config  # its options are attributes set at run time
         return {
             "jax_default_matmul_precision": cfg.jax_default_matmul_precision,
             "jax_enable_x64": bool(cfg.jax_enable_x64),
@@ -251,13 +253,13 @@ class JaxAdapter(Adapter):
         with jax.default_device(dev):
             for code in (fn.setup, spec_case.setup):
                 if code:
-                    exec(compile(code, fn.file, "exec"), namespace)  # noqa: S102 - spec files are code by design
+                    exec(compile(code, fn.file, "exec"), namespace)
         compiled = compile(spec_case.call, fn.file, "eval")
 
         def f(*values: Any) -> Any:
             local = dict(namespace)
-            local.update(zip(names, values))
-            return eval(compiled, local)  # noqa: S307
+            local.update(zip(names, values, strict=False))
+            return eval(compiled, local)
 
         placed = tuple(namespace[n] for n in names)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 
 from portabench.frameworks.host import callable_kind, public_members, resolve_qualname
-import inspect
 
 #: the public namespaces walked; a module found inside one of them (``jax.scipy.stats.norm``)
 #: is walked too when its name starts with one of these prefixes
@@ -63,8 +63,9 @@ def walk_api() -> list[dict[str, str]]:
         _walk_module(module_name, seen, visited)
     for name in TRANSFORMATIONS:
         obj = getattr(jax, name, None)
-        if obj is not None and callable_kind(obj):
-            seen.setdefault(f"jax.{name}", callable_kind(obj))
+        kind = callable_kind(obj) if obj is not None else None
+        if kind:
+            seen.setdefault(f"jax.{name}", kind)
     return [{"qualname": q, "kind": k} for q, k in sorted(seen.items())]
 
 

@@ -264,6 +264,8 @@ class TensorFlowAdapter(Adapter):
         if entry.qualname.startswith(TNP_PREFIX):
             _enable_numpy_behavior()
         fn = resolve(entry.qualname)
+        if fn is None:  # entries are built from names that resolve: only a changed installation gets here
+            raise LookupError(f"{entry.qualname} does not exist in tensorflow {tf.__version__}")
         values, kwargs = generated.sample_inputs(entry, case.case_id, case.sample, case.dtype)
         args = [self.from_numpy(ArrayInput(v, case.dtype), dev) for v in values]
         positional = generated.POSITIONAL_KWARGS.get(entry.kind)
@@ -309,12 +311,14 @@ class TensorFlowAdapter(Adapter):
         return {
             "tf": tf, "tf1": tf.compat.v1, "np": np, "device": dev.name,
             "dtype": tf.as_dtype(dtype) if dtype != "none" else tf.float32,
-            "session": session, "session_config": session_config, "soft_placement": soft, "tempdir": tempfile.mkdtemp(prefix="portabench-tf-"),
+            "session": session, "session_config": session_config, "soft_placement": soft,
+            "tempdir": tempfile.mkdtemp(prefix="portabench-tf-"),
         }
 
     # -- execution -------------------------------------------------------------------
     def execute(self, prepared: Prepared) -> Any:
         traceable = getattr(prepared, "traceable", True)
+        fn: Any
         if self.mode == "eager" or not traceable:
             fn = prepared.call
         else:
@@ -345,7 +349,8 @@ class TensorFlowAdapter(Adapter):
         if isinstance(output, tf.RaggedTensor):
             return {"flat_values": walk(output.flat_values), "row_splits": [walk(s) for s in output.nested_row_splits]}
         if isinstance(output, tf.SparseTensor):
-            return {"indices": walk(output.indices), "values": walk(output.values), "dense_shape": walk(output.dense_shape)}
+            return {"indices": walk(output.indices), "values": walk(output.values),
+                    "dense_shape": walk(output.dense_shape)}
         if isinstance(output, np.ndarray):
             return _leaf(output, output.dtype.name if output.dtype.kind not in "OSU" else "string", "host")
         if isinstance(output, np.generic):
@@ -373,7 +378,8 @@ class TensorFlowAdapter(Adapter):
             except Exception:
                 continue
             if not same_device(where, want):
-                return f"result on {where}, requested {want.name}" + (" (soft placement fell back)" if self.soft else "")
+                fell_back = " (soft placement fell back)" if self.soft else ""
+                return f"result on {where}, requested {want.name}{fell_back}"
         if self._last_fallback:
             message, self._last_fallback = self._last_fallback, None
             return message
@@ -449,8 +455,9 @@ def placement_fallback(log_text: str, dev: TFDevice) -> str | None:
     """The first op of a placement log that ran on another device type than ``dev``, as a message."""
     for line in log_text.splitlines():
         m = PLACEMENT_LINE.search(line)
-        op, where = (m.group(1), m.group(2)) if m else (None, None)
-        if m is None:
+        if m is not None:
+            op, where = m.group(1), m.group(2)
+        else:
             g = GRAPH_PLACEMENT_LINE.match(line.strip())
             if g is None:
                 continue

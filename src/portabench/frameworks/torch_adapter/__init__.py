@@ -47,7 +47,8 @@ from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_
 MOVES_DATA = {"opinfo:to", "opinfo:cpu", "opinfo:cuda"}
 
 #: messages after which the CUDA context is unusable: the worker must be restarted
-POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure", "misaligned address")
+POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure",
+             "misaligned address")
 
 
 #: case sources a mode does not apply to: export captures inference graphs, not training steps
@@ -127,8 +128,10 @@ class TorchAdapter(Adapter):
         return {
             "float32_matmul_precision": torch.get_float32_matmul_precision(),
             "cuda.matmul.allow_tf32": bool(cuda_matmul.allow_tf32),
-            "cuda.matmul.allow_fp16_reduced_precision_reduction": bool(cuda_matmul.allow_fp16_reduced_precision_reduction),
-            "cuda.matmul.allow_bf16_reduced_precision_reduction": bool(cuda_matmul.allow_bf16_reduced_precision_reduction),
+            "cuda.matmul.allow_fp16_reduced_precision_reduction":
+                bool(cuda_matmul.allow_fp16_reduced_precision_reduction),
+            "cuda.matmul.allow_bf16_reduced_precision_reduction":
+                bool(cuda_matmul.allow_bf16_reduced_precision_reduction),
             "cudnn.allow_tf32": bool(torch.backends.cudnn.allow_tf32),
             "cudnn.benchmark": bool(torch.backends.cudnn.benchmark),
             "cudnn.deterministic": bool(torch.backends.cudnn.deterministic),
@@ -151,7 +154,8 @@ class TorchAdapter(Adapter):
     def available_devices(self) -> list[str]:
         devices = ["cpu"]
         if torch.cuda.is_available():
-            devices += [f"cuda:{i}" if torch.cuda.device_count() > 1 else "cuda" for i in range(torch.cuda.device_count())]
+            count = torch.cuda.device_count()
+            devices += [f"cuda:{i}" if count > 1 else "cuda" for i in range(count)]
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             devices.append("mps")
         if hasattr(torch, "xpu") and torch.xpu.is_available():

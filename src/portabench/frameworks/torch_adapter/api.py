@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 
 from portabench.frameworks.host import callable_kind, public_members, resolve_qualname
-import inspect
 
 #: the public namespaces walked (module path -> qualified-name prefix)
 NAMESPACES = (

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from portabench.frameworks.base import Prepared
-from portabench.frameworks.torch_adapter.compiled import TorchPrepared
 from portabench.frameworks.torch_adapter.api import resolve
+from portabench.frameworks.torch_adapter.compiled import TorchPrepared
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -100,7 +100,7 @@ copied with their whole storage (a view stays a view), else e.g. ``as_strided.pa
 out of bounds on every device, the reference included."""
 
 
-def copy_with_storage(t: torch.Tensor, device: "str | torch.device") -> torch.Tensor:
+def copy_with_storage(t: torch.Tensor, device: str | torch.device) -> torch.Tensor:
     """A copy of ``t`` on ``device`` with the same size, stride, storage offset and storage contents."""
     n = t.untyped_storage().nbytes() // t.element_size()
     base = t.detach().as_strided((n,), (1,), 0).clone()
@@ -154,7 +154,8 @@ class ModuleInfoSource(Source):
 
     def samples(self, dtype: str, max_samples: int, device: str = "cpu") -> list[Any]:
         _seed_everything(f"{self.key}|{dtype}")
-        inputs = self.info.module_inputs_func(self.info, device=device, dtype=torch_dtype(dtype), requires_grad=False, training=False)
+        inputs = self.info.module_inputs_func(self.info, device=device, dtype=torch_dtype(dtype), requires_grad=False,
+                                              training=False)
         return [i for i in inputs if i.forward_input is not None][:max_samples]
 
     def prepare(self, sample: Any, dtype: str, device: str, keep_devices: bool = False) -> Prepared:
@@ -253,7 +254,8 @@ def build_index() -> dict[str, list[Source]]:
     for info in module_db:
         name = f"torch.{info.name}"
         index.setdefault(name, []).append(ModuleInfoSource(info, name))
-    for info in optim_db:
-        name = f"torch.optim.{info.optim_cls.__name__}"
-        index.setdefault(name, []).append(OptimizerInfoSource(info, name))
+    for optim in optim_db:
+        optim_cls: Any = optim.optim_cls  # a class (torch's annotation says an instance)
+        name = f"torch.optim.{optim_cls.__name__}"
+        index.setdefault(name, []).append(OptimizerInfoSource(optim, name))
     return index
