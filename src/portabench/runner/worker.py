@@ -24,7 +24,7 @@ import os
 import sys
 from typing import Any
 
-from portabench.cases import CaseDescriptor
+from portabench.cases import DEFAULT_MAX_SAMPLES, CaseDescriptor
 from portabench.frameworks import get_framework
 from portabench.frameworks.base import Adapter, DeviceUnavailable
 from portabench.runner.execute import _exc_evidence, run_case
@@ -75,7 +75,7 @@ def _handle(adapter: Adapter, message: dict[str, Any], aftercare: Aftercare | No
         return {"devices": adapter.available_devices()}
     if op == "list_cases":
         listing = adapter.list_cases(
-            message.get("functions"), list(message["dtypes"]), list(message.get("specs") or []), int(message.get("max_samples", 5))
+            message.get("functions"), list(message["dtypes"]), list(message.get("specs") or []), int(message.get("max_samples", DEFAULT_MAX_SAMPLES))
         )
         return {
             "cases": [c.to_json() for c in listing.cases],
