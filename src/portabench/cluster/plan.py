@@ -46,8 +46,9 @@ class ClusterPlan:
     unavailable: dict[str, list[str]]  # framework -> device kinds no node offers
 
 
-def shard_cases(cases: Sequence[CaseDescriptor], skip: frozenset[str] | set[str],
-                shards: int) -> list[list[CaseDescriptor]]:
+def shard_cases(
+    cases: Sequence[CaseDescriptor], skip: frozenset[str] | set[str], shards: int
+) -> list[list[CaseDescriptor]]:
     """The cases not in ``skip``, dealt round-robin into ``shards`` lists (the same on the node and the driver)."""
     todo = [c for c in cases if c.case_id not in skip]
     return [todo[i::shards] for i in range(shards)]

@@ -65,8 +65,8 @@ def run_cluster_study(store: Store, study: StudyOptions, progress_for: Callable[
                 for unit in plan.units:
                     done = None if study.fresh else find_complete_cluster_run(store, unit)
                     if done is not None:
-                        say(f"{unit.framework} on {unit.device} ({unit.mode}): run {done.run_id} "
-                            "already complete in this store")
+                        say(f"{unit.framework} on {unit.device} ({unit.mode}): run {done.run_id} already complete "
+                            "in this store")
                         continue
                     driver.start(unit)
             except BaseException:  # e.g. a run that cannot be resumed with these options: cancel what was submitted
