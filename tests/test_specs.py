@@ -56,7 +56,8 @@ def test_good_spec_loads(tmp_path: Path) -> None:
     ("framework = 'torch'\n", "format = 1"),
     ("format = 1\n[[function]]\n", "framework"),
     ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ncall = 'x +'\n", "syntax error"),
-    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ninputs = 3\ncall = 'x'\n", "inputs"),
+    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ninputs = 3\ncall = 'x'\n",
+     "inputs"),
     ("this is = = not toml", "not valid TOML"),
     # hostile shapes (#17): unknown keys at every level, tables that are not tables, a setup that is not a string
     ("format = 1\nframework = 'torch'\nfunctions = []\n", "unknown key 'functions'"),

@@ -47,7 +47,7 @@ class CaseDescriptor:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "CaseDescriptor":
+    def from_json(cls, data: dict[str, Any]) -> CaseDescriptor:
         return cls(
             function=data["function"],
             source=data["source"],

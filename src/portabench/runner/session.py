@@ -98,7 +98,7 @@ class RunRequest:
     sample: dict[str, Any] = field(default_factory=dict)  # manifest JSON: name, functions with frequency/bucket
     dtypes: list[str] = field(default_factory=list)
     specs: list[str] = field(default_factory=list)
-    max_samples: int = DEFAULT_MAX_SAMPLES  # defaults: portabench.case_options (built from CaseOptions by study.request_for)
+    max_samples: int = DEFAULT_MAX_SAMPLES  # defaults: portabench.case_options (study.request_for builds it)
     timeout_s: float = DEFAULT_TIMEOUT_S
     startup_timeout_s: float = 600.0
     timing: TimingConfig = DEFAULT_TIMING

@@ -75,7 +75,8 @@ def _handle(adapter: Adapter, message: dict[str, Any], aftercare: Aftercare | No
         return {"devices": adapter.available_devices()}
     if op == "list_cases":
         listing = adapter.list_cases(
-            message.get("functions"), list(message["dtypes"]), list(message.get("specs") or []), int(message.get("max_samples", DEFAULT_MAX_SAMPLES))
+            message.get("functions"), list(message["dtypes"]), list(message.get("specs") or []),
+            int(message.get("max_samples", DEFAULT_MAX_SAMPLES)),
         )
         return {
             "cases": [c.to_json() for c in listing.cases],
