@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 from portabench.frameworks import get_framework
 from portabench.runner.session import execute_run
-from portabench.runner.timing import TimingConfig
+from portabench.frameworks.timer import TimingConfig
 from portabench.selection import resolve_manifest
 from portabench.store import Store
 from portabench.study import request_for

@@ -1,7 +1,7 @@
 """Timing fidelity: portabench's per-case timing vs torch.utils.benchmark (and triton's do_bench on CUDA).
 
 For ops of different cost, time the same callable three ways on one device:
-  * portabench: ``portabench.runner.timing.measure`` with the torch adapter's timer
+  * portabench: ``portabench.frameworks.timer.measure`` with the torch adapter's timer
     (the code path every passing case goes through; default TimingConfig);
   * ``torch.utils.benchmark.Timer(...).blocked_autorange(min_run_time=0.5)`` median;
   * ``triton.testing.do_bench(..., return_mode="median")`` when the device is CUDA and triton is installed.
@@ -22,7 +22,7 @@ import torch
 import torch.utils.benchmark as tub
 
 from portabench.frameworks.torch_adapter import TorchTimer
-from portabench.runner.timing import TimingConfig, measure
+from portabench.frameworks.timer import TimingConfig, measure
 
 
 def ops(device: torch.device, big: bool) -> dict[str, Callable[[], object]]:

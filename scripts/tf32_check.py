@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from portabench.frameworks.torch_adapter import TorchAdapter
-from portabench.runner.execute import run_case
-from portabench.runner.timing import TimingConfig
+from portabench.worker.execute import run_case
+from portabench.frameworks.timer import TimingConfig
 
 
 def _run(adapter: TorchAdapter, case, tf32: bool, matmul_tf32: bool) -> dict:
@@ -30,7 +30,7 @@ def _run(adapter: TorchAdapter, case, tf32: bool, matmul_tf32: bool) -> dict:
         torch.backends.cuda.matmul.allow_tf32 = matmul_tf32
         reply = run_case(adapter, case, TimingConfig(min_repeats=1, budget_s=0.0), do_timing=False)
         flags = {"cudnn.allow_tf32": cudnn.allow_tf32, "matmul.allow_tf32": torch.backends.cuda.matmul.allow_tf32}
-    return {"outcome": reply["outcome"], "max_abs_err": reply.get("max_abs_err"), "max_rel_err": reply.get("max_rel_err"), **flags}
+    return {"outcome": reply.outcome, "max_abs_err": reply.max_abs_err, "max_rel_err": reply.max_rel_err, **flags}
 
 
 def main() -> None:

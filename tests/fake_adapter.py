@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,8 +23,14 @@ import numpy as np
 
 from portabench.cases import CaseDescriptor
 from portabench.frameworks import FrameworkEntry, register_framework
-from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
-from portabench.runner.timing import HostTimer, Timer
+from portabench.frameworks.base import (
+    Adapter,
+    CaseListing,
+    DeviceUnavailable,
+    HostLeaf,
+    Prepared,
+)
+from portabench.frameworks.timer import HostTimer, Timer, TimingConfig
 
 ENTRY = FrameworkEntry(name="fake", import_name="numpy", adapter=f"{Path(__file__).resolve()}:FakeAdapter",
                        modes=("eager",), mining_roots=("fake",), extra="fake")
@@ -96,6 +103,38 @@ def _after() -> Any:
     return np.arange(4.0)
 
 
+def _pid() -> Any:
+    """Notes the worker's pid (the tests tell a fresh worker from a reused one)."""
+    _note_pid(os.getpid())
+    return np.ones(2)
+
+
+POISON_MESSAGE = "CUDA error: an illegal memory access was encountered"
+
+
+def _poison() -> Any:
+    """An error that leaves the (fake) device unusable: the worker must be recycled."""
+    _note_pid(os.getpid())
+    raise RuntimeError(POISON_MESSAGE)
+
+
+def _garbage_reply() -> Any:
+    """Writes a reply of another protocol version on the worker's reply pipe: the parent must not take it."""
+    fd = int(sys.argv[sys.argv.index("--reply-fd") + 1])
+    os.write(fd, b'{"v": 1, "id": 2, "ok": true, "result": {"outcome": "passed"}}\n')
+    time.sleep(3600)
+
+
+def _barrier() -> Any:
+    """Notes the worker's pid, then waits (at most 20 s) until two workers have noted theirs."""
+    _note_pid(os.getpid())
+    path = os.environ["FAKE_PIDS"]
+    deadline = time.time() + 20
+    while len(set(Path(path).read_text().split())) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    return np.ones(2)
+
+
 def _slow() -> Any:
     time.sleep(float(os.environ.get("FAKE_SLOW_S", "0.5")))
     return np.ones(2)
@@ -117,12 +156,19 @@ CASES: dict[str, Callable[[], Any]] = {
     "fake.after": _after,
     "fake.slow": _slow,
     "fake.spawn_and_hang": _spawn_and_hang,
+    "fake.poison": _poison,
+    "fake.garbage_reply": _garbage_reply,
 }
+#: cases the adapter runs itself, through its ``run_model_case`` hook (source ``model:...``): an adapter bug,
+#: a reply with a field the protocol does not know
+ADAPTER_BUGS = ("fake.bad_reply",)
 #: families of interchangeable cases, told apart by a suffix (``fake.after_fds``, ``fake.slow_3``)
-PREFIXES = {"fake.after": _after, "fake.slow": _slow, "fake.ok": CASES["fake.ok"]}
+PREFIXES = {"fake.after": _after, "fake.slow": _slow, "fake.ok": CASES["fake.ok"], "fake.pid": _pid, "fake.barrier": _barrier}
 
 
 def case_function(name: str) -> Callable[[], Any] | None:
+    if name in ADAPTER_BUGS:
+        return np.ones
     if name in CASES:
         return CASES[name]
     return next((fn for prefix, fn in PREFIXES.items() if name.startswith(prefix + "_")), None)
@@ -147,13 +193,14 @@ class FakeAdapter(Adapter):
                 "numerics": dict(SWITCHES)}
 
     def api(self) -> list[dict[str, str]]:
-        return [{"qualname": name, "kind": "function"} for name in CASES]
+        return [{"qualname": name, "kind": "function"} for name in (*CASES, *ADAPTER_BUGS)]
 
     def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str],
                    max_samples: int) -> CaseListing:
         names = list(CASES) if functions is None else functions
         return CaseListing(
-            cases=[CaseDescriptor(name, f"fake:{name}", "none", 0) for name in names if case_function(name)],
+            cases=[CaseDescriptor(name, f"model:{name}" if name in ADAPTER_BUGS else f"fake:{name}", "none", 0)
+                   for name in names if case_function(name)],
             missing=[name for name in names if not case_function(name)],
         )
 
@@ -176,6 +223,13 @@ class FakeAdapter(Adapter):
     def timer(self, device: str) -> Timer:
         return HostTimer()
 
+    def needs_restart(self, message: str) -> bool:
+        return POISON_MESSAGE in message
+
+    def run_model_case(self, case: CaseDescriptor, timing: TimingConfig, do_timing: bool) -> dict[str, Any]:
+        """Only the adapter-bug cases come here: a reply with a field no protocol version has."""
+        return {"case_id": case.case_id, "outcome": "passed", "no_such_field": 1}
+
     def global_switches(self) -> dict[str, Any]:
         return dict(SWITCHES)
 
@@ -187,8 +241,6 @@ class FakeAdapter(Adapter):
 
 
 if __name__ == "__main__":  # `python tests/fake_adapter.py run --framework fake ...`: the CLI, with "fake" registered
-    import sys
-
     from portabench.cli import main
 
     register()

@@ -75,11 +75,25 @@ def add_run(
         reference_device = "cpu"
     run_id = run_id or f"run{_counter['n']:04d}"
     meta = RunMeta(
-        run_id=run_id, framework=framework, framework_version=version, device=device, device_kind=kind,
-        device_name=device_name if device_name is not None else {"cpu": "Test CPU", "cuda": "NVIDIA H100 80GB HBM3"}.get(kind, kind.upper()),
-        mode=mode, reference_device=reference_device or None, host=host, platform="Linux-test", python="3.11.7",
-        portabench_version="0.1.0", numerics=numerics or {"allow_tf32": False}, config={"timeout": 60},
-        sample={"preset": "test"}, origin=origin, status=status,
+        run_id=run_id,
+        framework=framework,
+        framework_version=version,
+        device=device,
+        device_kind=kind,
+        device_name=device_name
+        if device_name is not None
+        else {"cpu": "Test CPU", "cuda": "NVIDIA H100 80GB HBM3"}.get(kind, kind.upper()),
+        mode=mode,
+        reference_device=reference_device or None,
+        host=host,
+        platform="Linux-test",
+        python="3.11.7",
+        portabench_version="0.1.0",
+        numerics=numerics or {"allow_tf32": False},
+        config={"timeout": 60},
+        sample={"preset": "test"},
+        origin=origin,
+        status=status,
         started_at=started_at or f"2025-01-01T00:{_counter['n'] // 60:02d}:{_counter['n'] % 60:02d}",
         ended_at=None,
     )
@@ -88,7 +102,10 @@ def add_run(
         store.record_result(run_id, r)
     fns = functions
     if fns is None:
-        fns = [{"function": f, "status": "tested", "frequency": 10, "bucket": "top"} for f in sorted({r.function for r in results})]
+        fns = [
+            {"function": f, "status": "tested", "frequency": 10, "bucket": "top"}
+            for f in sorted({r.function for r in results})
+        ]
     store.record_functions(run_id, fns)
     if claimed:
         store.record_claimed_dtypes(run_id, claimed)
@@ -104,7 +121,7 @@ def build_demo_store(path: str | Path, n_functions: int = 24) -> Path:
         fns = [f"torch.fn{i:02d}" for i in range(n_functions)]
         cpu, cuda = [], []
         for i, fn in enumerate(fns):
-            for dt_i, dt in enumerate(["float32", "float16", "float64"]):
+            for dt in ["float32", "float16", "float64"]:
                 for s in range(2):
                     t = 1000.0 * (i + 1) * (s + 1)
                     if i == 0:  # broken on the reference device too
@@ -114,33 +131,81 @@ def build_demo_store(path: str | Path, n_functions: int = 24) -> Path:
                     cpu.append(case(fn, dtype=dt, sample=s, time_ns=t))
                     if i % 5 == 1:  # complete failure
                         cat = cats[(i // 5) % len(cats)]
-                        cuda.append(case(fn, "failed", dtype=dt, sample=s, category=cat,
-                                         message=f"{fn} failed on cuda: {cat} <b>&</b>",
-                                         max_abs_err=0.5 * (i + 1) if cat == "numerical_mismatch" else None,
-                                         max_rel_err=0.01 * (i + 1) if cat == "numerical_mismatch" else None))
+                        cuda.append(
+                            case(
+                                fn,
+                                "failed",
+                                dtype=dt,
+                                sample=s,
+                                category=cat,
+                                message=f"{fn} failed on cuda: {cat} <b>&</b>",
+                                max_abs_err=0.5 * (i + 1) if cat == "numerical_mismatch" else None,
+                                max_rel_err=0.01 * (i + 1) if cat == "numerical_mismatch" else None,
+                            )
+                        )
                     elif i % 5 == 2 and dt == "float16":  # partial failure
-                        cuda.append(case(fn, "failed", dtype=dt, sample=s, category="numerical_mismatch",
-                                         message="max abs err 0.125 > atol", max_abs_err=0.125 * (s + 1),
-                                         max_rel_err=0.002 * (s + 1)))
+                        cuda.append(
+                            case(
+                                fn,
+                                "failed",
+                                dtype=dt,
+                                sample=s,
+                                category="numerical_mismatch",
+                                message="max abs err 0.125 > atol",
+                                max_abs_err=0.125 * (s + 1),
+                                max_rel_err=0.002 * (s + 1),
+                            )
+                        )
                     else:
                         cuda.append(case(fn, dtype=dt, sample=s, time_ns=t * (0.2 + 0.37 * (i % 7))))
-        claimed = {fn: {"cpu": ["float32", "float16", "float64"], "cuda": ["float32", "float16", "float64", "bfloat16"]} for fn in fns}
-        functions = [{"function": f, "status": "tested", "frequency": 100 - i, "bucket": f"d{i % 10}"} for i, f in enumerate(fns)]
-        functions += [{"function": "torch.nocases", "status": "no_cases", "frequency": 3, "bucket": "d9"},
-                      {"function": "torch.gone", "status": "missing", "frequency": 1, "bucket": "d9"}]
-        add_run(store, cpu, run_id="torch-cpu", functions=functions, claimed=claimed,
-                device_name="AMD EPYC 9654")
-        add_run(store, cuda, run_id="torch-cuda", device="cuda:0", functions=functions, claimed=claimed,
-                numerics={"allow_tf32": False, "cudnn_benchmark": False})
+        claimed = {
+            fn: {"cpu": ["float32", "float16", "float64"], "cuda": ["float32", "float16", "float64", "bfloat16"]}
+            for fn in fns
+        }
+        functions = [
+            {"function": f, "status": "tested", "frequency": 100 - i, "bucket": f"d{i % 10}"} for i, f in enumerate(fns)
+        ]
+        functions += [
+            {"function": "torch.nocases", "status": "no_cases", "frequency": 3, "bucket": "d9"},
+            {"function": "torch.gone", "status": "missing", "frequency": 1, "bucket": "d9"},
+        ]
+        add_run(store, cpu, run_id="torch-cpu", functions=functions, claimed=claimed, device_name="AMD EPYC 9654")
+        add_run(
+            store,
+            cuda,
+            run_id="torch-cuda",
+            device="cuda:0",
+            functions=functions,
+            claimed=claimed,
+            numerics={"allow_tf32": False, "cudnn_benchmark": False},
+        )
         # a second torch version: separate column
         add_run(store, [case(fn, time_ns=500.0) for fn in fns[:6]], run_id="torch-new-cpu", version="2.13")
         # jax, imported paper data: cpu reference + tpu target
         jfns = [f"jax.numpy.f{i}" for i in range(8)]
-        add_run(store, [case(fn, time_ns=2000.0 + 100 * i) for i, fn in enumerate(jfns)], run_id="jax-cpu",
-                framework="jax", version="0.4.1", origin="paper", host="paper")
-        add_run(store, [case(fn, time_ns=(2000.0 + 100 * i) * (0.5 if i % 2 else 3.0)) if i != 3
-                        else case(fn, "failed", category="not_implemented", message="no TPU lowering")
-                        for i, fn in enumerate(jfns)],
-                run_id="jax-tpu", framework="jax", version="0.4.1", device="tpu:0", device_name="TPU v3",
-                origin="paper", host="paper")
+        add_run(
+            store,
+            [case(fn, time_ns=2000.0 + 100 * i) for i, fn in enumerate(jfns)],
+            run_id="jax-cpu",
+            framework="jax",
+            version="0.4.1",
+            origin="paper",
+            host="paper",
+        )
+        add_run(
+            store,
+            [
+                case(fn, time_ns=(2000.0 + 100 * i) * (0.5 if i % 2 else 3.0))
+                if i != 3
+                else case(fn, "failed", category="not_implemented", message="no TPU lowering")
+                for i, fn in enumerate(jfns)
+            ],
+            run_id="jax-tpu",
+            framework="jax",
+            version="0.4.1",
+            device="tpu:0",
+            device_name="TPU v3",
+            origin="paper",
+            host="paper",
+        )
     return path

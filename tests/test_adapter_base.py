@@ -14,7 +14,7 @@ import pytest
 
 from portabench.cases import CaseDescriptor
 from portabench.frameworks.base import UNHANDLED, Adapter, HostLeaf, Prepared
-from portabench.runner.timing import HostTimer, Timer
+from portabench.frameworks.timer import HostTimer, Timer
 from portabench.specs import SpecFunction
 
 SPECS = """

@@ -43,8 +43,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--dtypes", "float32", "--repeats", "1", "--time-budget", "0"]
     assert main([*base, "--store", str(root / "results.sqlite")]) == 0
     # an interrupted run (stopped by its budget through the library) to try bad resumes on
+    from portabench.frameworks.timer import TimingConfig
     from portabench.runner.session import RunRequest, execute_run
-    from portabench.runner.timing import TimingConfig
     from portabench.store import Store
 
     with Store(root / "stopped.sqlite") as store:

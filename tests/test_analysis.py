@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from report_fixtures import add_run, build_demo_store, case
 
 from portabench.analysis import StudyTables, build_tables
 from portabench.analysis.intervals import geometric_mean, median_ci, wilson_interval
 from portabench.analysis.portability import classify
 from portabench.store import Store
+from report_fixtures import add_run, build_demo_store, case
 
 
 @pytest.fixture
@@ -259,7 +259,8 @@ def test_dtype_matrix_claimed_vs_observed(store):
             device="cuda:0", claimed=claimed)
     t = build_tables(store)
     cpu = _row(t.dtype_matrix, device="cpu")
-    assert cpu["claimed"] == ["float32", "float64"] and cpu["observed"] == ["float32", "float64"] and cpu["agree"] == True  # noqa: E712
+    assert cpu["claimed"] == ["float32", "float64"] and cpu["observed"] == ["float32", "float64"]
+    assert cpu["agree"] == True  # noqa: E712
     cuda = _row(t.dtype_matrix, device="cuda")
     assert cuda["tested"] == ["float16", "float32", "int64"]
     assert cuda["observed"] == ["float32", "int64"]
@@ -271,11 +272,15 @@ def test_dtype_matrix_claimed_vs_observed(store):
 
 def test_numerical_errors_table(store):
     add_run(store, [case("f.a", sample=i) for i in range(3)])
-    add_run(store, [
-        case("f.a", "failed", sample=0, category="numerical_mismatch", max_abs_err=1e-2, max_rel_err=1e-3),
-        case("f.a", "failed", sample=1, category="numerical_mismatch", max_abs_err=1e-1, max_rel_err=1e-2),
-        case("f.a", "failed", sample=2, category="crash"),
-    ], device="cuda:0")
+    add_run(
+        store,
+        [
+            case("f.a", "failed", sample=0, category="numerical_mismatch", max_abs_err=1e-2, max_rel_err=1e-3),
+            case("f.a", "failed", sample=1, category="numerical_mismatch", max_abs_err=1e-1, max_rel_err=1e-2),
+            case("f.a", "failed", sample=2, category="crash"),
+        ],
+        device="cuda:0",
+    )
     t = build_tables(store)
     assert len(t.errors) == 2 and set(t.errors["category"]) == {"numerical_mismatch"}
     s = t.error_summary.iloc[0]
@@ -301,8 +306,16 @@ def test_demo_store_builds(tmp_path):
     with Store(build_demo_store(tmp_path / "demo.sqlite")) as s:
         t = build_tables(s)
     assert len(t.portability) == 5 and len(t.slowdown_summary) == 2
-    assert set(t.frames()) >= {"portability", "categories", "slowdown_summary", "slowdown_top", "per_function",
-                               "dtype_matrix", "errors", "environment"}
+    assert set(t.frames()) >= {
+        "portability",
+        "categories",
+        "slowdown_summary",
+        "slowdown_top",
+        "per_function",
+        "dtype_matrix",
+        "errors",
+        "environment",
+    }
 
 
 # -- issue 11: rules that keep the numbers honest --------------------------------------------------
@@ -310,11 +323,22 @@ def test_soft_placement_is_its_own_column_never_pooled_with_hard(store):
     """A hard and a soft run of one device whose outcomes differ: two columns, the soft one labelled."""
     cases_hard = [case("tf.a", "failed", category="not_implemented", time_ns=10.0), case("tf.b", time_ns=10.0)]
     cases_soft = [case("tf.a", time_ns=30.0), case("tf.b", time_ns=10.0)]
-    add_run(store, [case("tf.a", time_ns=5.0), case("tf.b", time_ns=5.0)], framework="tensorflow", device="cpu",
-            numerics={"soft_device_placement": False})
+    add_run(
+        store,
+        [case("tf.a", time_ns=5.0), case("tf.b", time_ns=5.0)],
+        framework="tensorflow",
+        device="cpu",
+        numerics={"soft_device_placement": False},
+    )
     add_run(store, cases_hard, framework="tensorflow", device="gpu", numerics={"soft_device_placement": False})
-    add_run(store, cases_soft, framework="tensorflow", device="gpu+soft", device_kind="gpu",
-            numerics={"soft_device_placement": True})  # the newer run: it would win a pooling
+    add_run(
+        store,
+        cases_soft,
+        framework="tensorflow",
+        device="gpu+soft",
+        device_kind="gpu",
+        numerics={"soft_device_placement": True},
+    )  # the newer run: it would win a pooling
     t = build_tables(store)
     gpu = t.portability[t.portability["device"] == "gpu"].set_index("variant")
     assert sorted(gpu.index) == ["", "soft placement"]
@@ -322,17 +346,24 @@ def test_soft_placement_is_its_own_column_never_pooled_with_hard(store):
     assert gpu.loc["soft placement", "column"] == "tensorflow 2.11 gpu eager (soft placement)"
     assert bool(gpu.loc["soft placement", "soft"]) and not bool(gpu.loc["", "soft"])
     # slowdowns: one pair per column, each labelled
-    pairs = set(zip(t.slowdown_summary["baseline_column"], t.slowdown_summary["target_column"]))
-    assert pairs == {("tensorflow 2.11 cpu eager", "tensorflow 2.11 gpu eager"),
-                     ("tensorflow 2.11 cpu eager", "tensorflow 2.11 gpu eager (soft placement)")}
+    pairs = set(zip(t.slowdown_summary["baseline_column"], t.slowdown_summary["target_column"], strict=True))
+    assert pairs == {
+        ("tensorflow 2.11 cpu eager", "tensorflow 2.11 gpu eager"),
+        ("tensorflow 2.11 cpu eager", "tensorflow 2.11 gpu eager (soft placement)"),
+    }
     # the paper's marking (config.soft_placement) is read too
     from portabench.analysis.columns import is_soft
+
     assert is_soft({"device": "gpu", "numerics": "{}", "config": '{"soft_placement": true}'})
 
 
 def test_numerics_switches_split_columns_environment_entries_do_not(store):
-    add_run(store, [case("f.a")], device="cuda:0", numerics={"allow_tf32": False, "num_threads": 2, "cuda_version": "12"})
-    add_run(store, [case("f.b")], device="cuda:0", numerics={"allow_tf32": False, "num_threads": 8, "cuda_version": "13"})
+    add_run(
+        store, [case("f.a")], device="cuda:0", numerics={"allow_tf32": False, "num_threads": 2, "cuda_version": "12"}
+    )
+    add_run(
+        store, [case("f.b")], device="cuda:0", numerics={"allow_tf32": False, "num_threads": 8, "cuda_version": "13"}
+    )
     add_run(store, [case("f.a", "failed")], device="cuda:0", numerics={"allow_tf32": True, "num_threads": 2})
     t = build_tables(store)
     cuda = t.portability[t.portability["device"] == "cuda"].set_index("variant")
@@ -343,10 +374,21 @@ def test_numerics_switches_split_columns_environment_entries_do_not(store):
 
 def test_reference_failures_are_broken_cases_in_every_column(store):
     """A case failing on the reference run is broken there and on the target, listed with its message."""
-    add_run(store, [case("f.a"), case("f.b", "failed", category="other", message="index 10 is out of bounds"),
-                    case("f.b", sample=1)], run_id="ref")
-    add_run(store, [case("f.a"), case("f.b", "failed", category="other", message="out of bounds on cuda"),
-                    case("f.b", sample=1)], device="cuda:0", run_id="tgt")
+    add_run(
+        store,
+        [
+            case("f.a"),
+            case("f.b", "failed", category="other", message="index 10 is out of bounds"),
+            case("f.b", sample=1),
+        ],
+        run_id="ref",
+    )
+    add_run(
+        store,
+        [case("f.a"), case("f.b", "failed", category="other", message="out of bounds on cuda"), case("f.b", sample=1)],
+        device="cuda:0",
+        run_id="tgt",
+    )
     t = build_tables(store)
     cpu, cuda = _row(t.portability, device="cpu"), _row(t.portability, device="cuda")
     assert cpu["failing_n"] == 0 and cpu["portable_n"] == 2 and cpu["cases_reference_failed"] == 1
@@ -366,9 +408,17 @@ def test_paper_runs_without_reference_keep_their_failures(store):
 
 
 def test_unknown_outcomes_are_timed_but_never_in_shares(store):
-    add_run(store, [case("f.a", time_ns=100.0), case("f.b", time_ns=100.0)], origin="paper", host="m", reference_device="")
-    add_run(store, [case("f.a", "unknown", time_ns=50.0), case("f.b", "unknown", time_ns=400.0)], device="tpu:0",
-            origin="paper", host="m", reference_device="")
+    add_run(
+        store, [case("f.a", time_ns=100.0), case("f.b", time_ns=100.0)], origin="paper", host="m", reference_device=""
+    )
+    add_run(
+        store,
+        [case("f.a", "unknown", time_ns=50.0), case("f.b", "unknown", time_ns=400.0)],
+        device="tpu:0",
+        origin="paper",
+        host="m",
+        reference_device="",
+    )
     t = build_tables(store)
     tpu = _row(t.portability, device="tpu")
     assert tpu["n_functions"] == 0 and tpu["outcome_unknown"] == 2 and tpu["cases_unknown"] == 2
@@ -397,7 +447,7 @@ def test_slowdown_pairs_stay_on_their_machine(store):
     add_run(store, [case("f.a", time_ns=2000.0)], device="tpu", host="tpu_vm", **kw)
     t = build_tables(store)
     assert len(t.portability[t.portability["device"] == "cpu"]) == 2
-    ratios = dict(zip(t.slowdown_summary["target"], t.slowdown_summary["median"]))
+    ratios = dict(zip(t.slowdown_summary["target"], t.slowdown_summary["median"], strict=True))
     assert ratios == {"cuda": pytest.approx(0.5), "tpu": pytest.approx(2.0)}
 
 
@@ -413,13 +463,24 @@ def test_dtype_agree_over_tested_dtypes_only(store):
 
 def test_other_messages_grouped_by_pattern(store):
     add_run(store, [case("f.ok")])
-    add_run(store, [case("f.a", "failed", category="other", message="index 3 is out of bounds for size 2", exc_type="IndexError"),
-                    case("f.b", "failed", category="other", message="index 7 is out of bounds for size 5", exc_type="IndexError"),
-                    case("f.c", "failed", category="dtype_unsupported", message="no bf16")], device="cuda:0")
+    add_run(
+        store,
+        [
+            case(
+                "f.a", "failed", category="other", message="index 3 is out of bounds for size 2", exc_type="IndexError"
+            ),
+            case(
+                "f.b", "failed", category="other", message="index 7 is out of bounds for size 5", exc_type="IndexError"
+            ),
+            case("f.c", "failed", category="dtype_unsupported", message="no bf16"),
+        ],
+        device="cuda:0",
+    )
     t = build_tables(store)
     assert len(t.other_messages) == 1
     r = t.other_messages.iloc[0]
     assert r["pattern"] == "index N is out of bounds for size N" and r["cases"] == 2 and r["functions"] == 2
     from portabench.analysis.messages import message_pattern
+
     assert message_pattern("Lists differ: [] != [tf.float64]\nmore") == "Lists differ: [] != [tf.float64]"
     assert message_pattern("got 'bfloat16' at 3") == "got '…' at N"

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, REPO, run_cli
-
 from portabench.cases import CaseDescriptor
 from portabench.cluster.messages import NodeFacts
 from portabench.cluster.node import _check
@@ -85,15 +84,18 @@ def cluster():
     ray_cluster_utils = pytest.importorskip("ray.cluster_utils", reason="the ray extra is not installed")
     pytest.importorskip("torch", reason="the torch extra is not installed")
     old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(REPO / "src") + (os.pathsep + old if old else "")  # Ray workers import this portabench
+    # Ray workers import this portabench
+    os.environ["PYTHONPATH"] = str(REPO / "src") + (os.pathsep + old if old else "")
     head = {"num_cpus": 0, "object_store_memory": OBJECT_STORE, "include_dashboard": False,
             "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 4,
                                "health_check_initial_delay_ms": 0}}
     c = ray_cluster_utils.Cluster(initialize_head=True, head_node_args=head)
     try:
-        nodes = {"cpu": c.add_node(num_cpus=1, resources={"portabench_device_cpu": 1}, object_store_memory=OBJECT_STORE)}
+        nodes = {"cpu": c.add_node(num_cpus=1, resources={"portabench_device_cpu": 1},
+                                   object_store_memory=OBJECT_STORE)}
         for name in ("meta1", "meta2"):
-            nodes[name] = c.add_node(num_cpus=1, resources={"portabench_device_meta": 1}, object_store_memory=OBJECT_STORE)
+            nodes[name] = c.add_node(num_cpus=1, resources={"portabench_device_meta": 1},
+                                     object_store_memory=OBJECT_STORE)
         yield c, nodes
     finally:
         c.shutdown()
@@ -105,13 +107,16 @@ def cluster():
 
 def _outcomes(store: Path) -> dict[tuple[str, str], tuple[str, str | None]]:
     with sqlite3.connect(store) as conn:
-        rows = conn.execute("SELECT u.device, r.case_id, r.outcome, r.category FROM results r JOIN runs u USING (run_id)")
+        rows = conn.execute(
+            "SELECT u.device, r.case_id, r.outcome, r.category FROM results r JOIN runs u USING (run_id)"
+        )
         return {(d, c): (o, cat) for d, c, o, cat in rows}
 
 
 def _runs(store: Path) -> dict[str, tuple[str, str, dict]]:
     with sqlite3.connect(store) as conn:
-        return {d: (rid, s, json.loads(c)) for rid, d, s, c in conn.execute("SELECT run_id, device, status, config FROM runs")}
+        rows = conn.execute("SELECT run_id, device, status, config FROM runs")
+        return {d: (rid, s, json.loads(c)) for rid, d, s, c in rows}
 
 
 def _duplicates(store: Path) -> int:
@@ -122,7 +127,8 @@ def _duplicates(store: Path) -> int:
 def _count(store: Path, device: str) -> int:
     try:
         with sqlite3.connect(store, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM results JOIN runs USING (run_id) WHERE device = ?", (device,)).fetchone()[0]
+            query = "SELECT COUNT(*) FROM results JOIN runs USING (run_id) WHERE device = ?"
+            return conn.execute(query, (device,)).fetchone()[0]
     except sqlite3.OperationalError:  # not created yet
         return 0
 
@@ -136,10 +142,11 @@ def test_cluster_study_stores_what_a_local_study_stores(cluster, tmp_path: Path)
     c, nodes = cluster
     args = ["study", "--framework", "torch", "--devices", "cpu,meta", "--functions",
             "torch.add,torch.nonzero,torch.zeros,fault.segfault", "--specs", str(DATA / "faults.toml"), *FAST]
-    local = run_cli(*args, "--store", str(tmp_path / "local.sqlite"), "-o", str(tmp_path / "local.md"), cwd=tmp_path, timeout=300)
+    local = run_cli(*args, "--store", str(tmp_path / "local.sqlite"), "-o", str(tmp_path / "local.md"), cwd=tmp_path,
+                    timeout=300)
     assert local.returncode == 0, local.stderr
-    remote = run_cli(*args, "--cluster", c.address, "--store", str(tmp_path / "cluster.sqlite"), "-o", str(tmp_path / "c.md"),
-                     cwd=tmp_path, timeout=300)
+    remote = run_cli(*args, "--cluster", c.address, "--store", str(tmp_path / "cluster.sqlite"),
+                     "-o", str(tmp_path / "c.md"), cwd=tmp_path, timeout=300)
     assert remote.returncode == 0, remote.stderr
     expected, got = _outcomes(tmp_path / "local.sqlite"), _outcomes(tmp_path / "cluster.sqlite")
     assert got == expected and ("meta", "torch.nonzero|opinfo:nonzero|float32|0") in got
@@ -169,7 +176,8 @@ def _wait_for(condition, what: str, limit: float = 180) -> None:
 def test_driver_stopped_mid_study_is_resumed_by_the_same_command(cluster, tmp_path: Path) -> None:
     c, _ = cluster
     store = tmp_path / "s.sqlite"
-    args = ["study", "--framework", "torch", "--devices", "cpu,meta", *SLOW, "--cluster", c.address, "--store", str(store)]
+    args = ["study", "--framework", "torch", "--devices", "cpu,meta", *SLOW, "--cluster", c.address,
+            "--store", str(store)]
     proc = _start(args, tmp_path)
     try:
         _wait_for(lambda: _count(store, "meta") >= 2, "two meta results")
@@ -202,7 +210,8 @@ def test_a_node_lost_mid_study_loses_and_duplicates_nothing(cluster, tmp_path: P
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, err
-    assert "placed again" in " ".join((out + err).split())  # the lost node had unfinished cases, and they were re-placed
+    # the lost node had unfinished cases, and they were re-placed
+    assert "placed again" in " ".join((out + err).split())
     runs = _runs(store)
     assert {d: s for d, (_, s, _) in runs.items()} == {"cpu": "complete", "meta": "complete"}
     assert _count(store, "meta") == _count(store, "cpu") == 6 and _duplicates(store) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from portabench.frameworks.base import HostLeaf
-from portabench.runner.compare import TOLERANCES, compare_outputs, outputs_differ
+from portabench.worker.compare import TOLERANCES, compare_outputs, outputs_differ
 
 
 def leaf(values, dtype: str = "float32") -> HostLeaf:

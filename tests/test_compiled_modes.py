@@ -11,9 +11,10 @@ import pytest
 
 from portabench.analysis import build_tables
 from portabench.frameworks import get_framework
+from portabench.protocol import CaseReply
 from portabench.report.html import render_html
-from portabench.report.markdown import render_markdown
 from portabench.report.jsonout import render_json
+from portabench.report.markdown import render_markdown
 from portabench.runner.session import RunRequest, compile_columns, effective_reference, run_config
 from portabench.sampling import Manifest, SampledFunction
 from portabench.store import CaseResult, RunMeta, Store
@@ -75,12 +76,12 @@ def test_a_compiled_mode_keeps_a_reference_on_its_own_device() -> None:
 
 
 def test_compile_columns_come_from_the_reply() -> None:
-    reply = {"compile_info": {"graph_breaks": 1, "recompiles": 0, "fallback": True, "graphs": 2},
-             "eager_same_device_err": 0.0, "eager_same_device_ok": True}
+    reply = CaseReply(case_id="f|s|float32|0", outcome="passed", eager_same_device_err=0.0, eager_same_device_ok=True,
+                      compile_info={"graph_breaks": 1, "recompiles": 0, "fallback": True, "graphs": 2})
     cols = compile_columns(reply)
     assert (cols["graph_breaks"], cols["recompiles"], cols["fallback"]) == (1, 0, True)
     assert cols["eager_same_device_err"] == 0.0 and cols["compile_info"]["eager_same_device_ok"] is True
-    assert compile_columns({"outcome": "passed"}) == {}
+    assert compile_columns(CaseReply(case_id="f|s|float32|0", outcome="passed")) == {}
 
 
 # --------------------------------------------------------------------------- study plan
@@ -140,7 +141,7 @@ def store(tmp_path: Path) -> Store:
 
 def test_compiled_tables(store: Store) -> None:
     c = build_tables(store).compiled
-    assert dict(zip(c.by_mode["mode"], c.by_mode["kind"])) == {"eager": "reference", "compile": "mode"}
+    assert dict(zip(c.by_mode["mode"], c.by_mode["kind"], strict=True)) == {"eager": "reference", "compile": "mode"}
     row = c.compile_summary.iloc[0]
     assert (row.n_cases, row.n_compiled, row.compile_median_ns, row.compile_max_ns) == (4, 3, 2e9, 4e9)
     assert (row.break_cases, row.fallback_cases, row.recompile_cases) == (1, 1, 1)

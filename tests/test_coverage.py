@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import run_cli
 
+from conftest import run_cli
 from portabench.analysis.coverage import coverage_table
 from portabench.coverage import (
     COVERED,
@@ -90,8 +90,9 @@ def test_usage_spec_files_give_cases_to_used_functions(framework: str) -> None:
     assert ref in builtin_spec_files(framework)  # loaded beside the framework's own spec file
     fw, functions = load_spec_file(ref)
     assert fw == framework and functions
-    used = {name for table_name in (framework, f"{framework}-apps")
-            for name, _ in ranked_frequencies(framework, load_frequency_table(resolve_table(table_name)))}
+    tables = [resolve_table(table_name) for table_name in (framework, f"{framework}-apps")]
+    assert all(tables)
+    used = {name for table in tables for name, _ in ranked_frequencies(framework, load_frequency_table(str(table)))}
     unused = [fn.name for fn in functions if fn.name not in used]  # calls and method candidates (x.sum())
     assert not unused, f"cases for names the shipped tables never use: {unused}"
 
@@ -111,10 +112,17 @@ def test_manifest_coverage_lines_say_how_many_have_cases() -> None:
 
 
 def _runs_with(manifest_json: dict[str, Any], framework: str = "torch") -> pd.DataFrame:
-    return pd.DataFrame([
-        {"run_id": "old", "framework": framework, "started_at": "2026-01-01", "sample": json.dumps({"name": "paper", "functions": []})},
-        {"run_id": "new", "framework": framework, "started_at": "2026-01-02", "sample": json.dumps(manifest_json)},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": "old",
+                "framework": framework,
+                "started_at": "2026-01-01",
+                "sample": json.dumps({"name": "paper", "functions": []}),
+            },
+            {"run_id": "new", "framework": framework, "started_at": "2026-01-02", "sample": json.dumps(manifest_json)},
+        ]
+    )
 
 
 def test_report_section_from_stored_manifests() -> None:

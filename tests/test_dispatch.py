@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from portabench.errors import PortabenchError
+from portabench.protocol import DevicesReply, WorkerInfo
 from portabench.runner.dispatch import Dispatcher, slot_environments, worker_count
 
 
@@ -116,7 +118,7 @@ def test_pinning_comes_from_the_registry_and_mixed_gpu_models_are_refused(monkey
     from portabench.runner import session
 
     request = session.RunRequest(framework="torch", device="cuda")
-    info = {"device_kind": "cuda", "device_count": 2, "device_name": "GPU A"}
+    info = WorkerInfo(framework_version="2", device="cuda", device_kind="cuda", device_name="GPU A", device_count=2)
     dispatcher = session._dispatcher(request, get_framework("torch"), "eager", "cpu", info, FakeWorker({}), cases_left=10)
     assert dispatcher.environments == [{"CUDA_VISIBLE_DEVICES": "0"}, {"CUDA_VISIBLE_DEVICES": "1"}]
     few = session._dispatcher(request, get_framework("torch"), "eager", "cpu", info, FakeWorker({}), cases_left=1)
@@ -128,7 +130,7 @@ def test_pinning_comes_from_the_registry_and_mixed_gpu_models_are_refused(monkey
     same_kind_reference = session._dispatcher(request, get_framework("torch"), "eager", "cuda:1", info, FakeWorker({}), cases_left=10)
     assert same_kind_reference.environments == [{}, {}]  # pinning would hide the reference GPU
 
-    monkeypatch.setattr(session, "_start_worker", lambda req, mode, ref, env=None: (FakeWorker(env or {}), {"device_name": "GPU B"}))
+    monkeypatch.setattr(session, "_start_worker", lambda req, mode, ref, env=None: (FakeWorker(env or {}), dataclasses.replace(info, device_name="GPU B")))
     with pytest.raises(PortabenchError, match="devices differ"):
         dispatcher.start_worker({"CUDA_VISIBLE_DEVICES": "1"})
 
@@ -137,47 +139,45 @@ def test_study_runs_one_device_kind_over_all_its_devices(monkeypatch: pytest.Mon
     from portabench import study
     from portabench.frameworks import get_framework
 
-    monkeypatch.setattr(study, "query_worker", lambda *a, **k: {"devices": ["cpu", "cuda:0", "cuda:1"]})
+    monkeypatch.setattr(study, "query_worker", lambda *a, **k: DevicesReply(devices=["cpu", "cuda:0", "cuda:1"]))
     chosen, missing = study.plan_devices(get_framework("torch"), None)
     assert chosen == ["cpu", "cuda"] and "cuda" not in missing
 
 
-#: each case logs its worker's pid, then waits (at most 20 s) until two different workers have logged:
-#: the cases can only finish promptly when two of them are in flight at once
-BARRIER_FUNCTION = """
-[[function]]
-name = "probe.f{i}"
-dtypes = ["none"]
-[[function.case]]
-name = "barrier"
-inputs = {{}}
-setup = '''
-import os, time
-open({log!r}, "a").write(f"{{os.getpid()}}\\n")
-deadline = time.time() + 20
-while len(set(open({log!r}).read().split())) < 2 and time.time() < deadline:
-    time.sleep(0.05)
-'''
-call = "1"
-"""
+def test_study_reads_device_strings_through_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--devices cpu,gpu+soft`` for TensorFlow: a GPU run with soft placement, not an unknown kind."""
+    from portabench import study
+    from portabench.frameworks import get_framework
+
+    monkeypatch.setattr(study, "query_worker", lambda *a, **k: DevicesReply(devices=["cpu", "gpu:0"]))
+    tf = get_framework("tf")
+    assert study.plan_devices(tf, ["cpu", "gpu+soft", "tpu"]) == (["cpu", "gpu+soft"], ["tpu"])
+    assert study.plan_devices(tf, ["/device:GPU:0", "cuda"]) == (["cpu", "/device:GPU:0", "cuda"], [])
+    with pytest.raises(PortabenchError, match="no device flag '\\+fast'"):
+        study.plan_devices(tf, ["gpu+fast"])
+    with pytest.raises(PortabenchError, match="no device flag"):  # +soft is TensorFlow's, not torch's
+        study.plan_devices(get_framework("torch"), ["cuda+soft"])
 
 
-def test_two_real_workers_share_a_run(tmp_path: Path) -> None:
-    pytest.importorskip("torch", reason="the torch extra is not installed")
+def test_two_real_workers_share_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each fake.barrier case logs its worker's pid, then waits (at most 20 s) until two different workers
+    have logged: the cases can only finish promptly when two of them are in flight at once."""
+    import fake_adapter
+    from portabench.frameworks import FRAMEWORKS
+    from portabench.frameworks.timer import TimingConfig
     from portabench.runner.session import RunRequest, execute_run
-    from portabench.runner.timing import TimingConfig
     from portabench.store import Store
 
+    monkeypatch.setitem(FRAMEWORKS, "fake", fake_adapter.ENTRY)
     log = tmp_path / "pids.log"
-    spec = tmp_path / "barrier.toml"
-    spec.write_text('format = 1\nframework = "torch"\n' + "".join(BARRIER_FUNCTION.format(i=i, log=str(log)) for i in range(4)))
-    request = RunRequest(framework="torch", device="cpu", reference=None, dtypes=["float32"], specs=[str(spec)],
-                         functions=[f"probe.f{i}" for i in range(4)], workers=2, do_timing=False,
-                         timing=TimingConfig(min_repeats=1, budget_s=0.0), timeout_s=30.0)
+    names = [f"fake.barrier_{i}" for i in range(4)]
+    request = RunRequest(framework="fake", device="cpu", reference=None, dtypes=["none"], functions=names, workers=2,
+                         do_timing=False, timing=TimingConfig(min_repeats=1, budget_s=0.0), timeout_s=30.0,
+                         env={"FAKE_PIDS": str(log)})
     with Store(tmp_path / "s.sqlite") as store:
         summary = execute_run(store, request)
         df = store.results_frame()
     assert summary.status == "complete" and summary.counts == {"passed": 4}
-    assert sorted(df.function) == [f"probe.f{i}" for i in range(4)]  # each case once
+    assert sorted(df.function) == names  # each case once
     assert len(set(log.read_text().split())) == 2  # two workers, with cases in flight at the same time
     assert df.wall_ns.max() < 15e9  # no case waited out its barrier: they ran concurrently

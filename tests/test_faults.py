@@ -6,7 +6,6 @@ kill only its own worker (and what it started), and leave nothing that reaches t
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from collections.abc import Iterator
@@ -17,10 +16,12 @@ from typing import Any
 import pytest
 
 import fake_adapter
+from portabench.cases import CaseDescriptor
 from portabench.frameworks import FRAMEWORKS
-from portabench.runner.pool import WorkerProcess
+from portabench.frameworks.timer import TimingConfig
+from portabench.protocol import HelloRequest, RunCaseRequest, encode_request
+from portabench.runner.process import WorkerProcess
 from portabench.runner.session import RunRequest, execute_run
-from portabench.runner.timing import TimingConfig
 from portabench.store import Store
 
 FAST_TIMING = TimingConfig(warmup=0, min_repeats=1, max_repeats=1, budget_s=0.0, block_ns=0)
@@ -64,7 +65,7 @@ def result_rows(store: Store) -> dict[str, Any]:
     """function -> its result row (attributes; NULL is None, not NaN)."""
     cur = store.conn.execute("SELECT * FROM results")
     names = [d[0] for d in cur.description]
-    return {row[names.index("function")]: SimpleNamespace(**dict(zip(names, row))) for row in cur.fetchall()}
+    return {row[names.index("function")]: SimpleNamespace(**dict(zip(names, row, strict=True))) for row in cur.fetchall()}
 
 
 def alive(pid: int) -> bool:
@@ -115,11 +116,10 @@ def test_a_worker_whose_request_pipe_ends_kills_its_group(fake: None, tmp_path: 
     pids = tmp_path / "pids"
     worker = WorkerProcess("fake", "cpu", "eager", None, env={"FAKE_PIDS": str(pids)})
     try:
-        worker.request("hello", 60)
+        worker.request(HelloRequest(), 60)
         assert worker.proc.stdin is not None
-        case = {"function": "fake.spawn_and_hang", "source": "fake:x", "dtype": "none", "sample": 0}
-        worker.proc.stdin.write((json.dumps({"v": 1, "id": 99, "op": "run_case", "case": case,
-                                             "timing": FAST_TIMING.to_json()}) + "\n").encode())
+        case = CaseDescriptor("fake.spawn_and_hang", "fake:x", "none", 0)
+        worker.proc.stdin.write(encode_request(99, RunCaseRequest(case=case, timing=FAST_TIMING)))
         worker.proc.stdin.flush()
         deadline = time.monotonic() + 30
         while (not pids.exists() or len(pids.read_text().split()) < 2) and time.monotonic() < deadline:

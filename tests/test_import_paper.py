@@ -6,16 +6,18 @@ import json
 import os
 import sqlite3
 import statistics
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("portabench.taxonomy", reason="portabench.taxonomy (classify) is not in this checkout yet")
 
-from portabench.errors import PortabenchError  # noqa: E402
-from portabench.importers import import_paper  # noqa: E402
-from portabench.importers.paper import parse_test_name  # noqa: E402
-from portabench.store import Store  # noqa: E402
+from portabench.errors import PortabenchError
+from portabench.importers import import_paper
+from portabench.importers.paper import parse_test_name
+from portabench.store import Store
+from portabench.taxonomy import NOT_IMPLEMENTED, classify, iter_pytest_report_failures
 
 
 def _paper_data() -> Path:
@@ -101,7 +103,11 @@ def _make_layout(root: Path, with_mapping: bool = True) -> Path:
     if with_mapping:
         _write(
             root / "sampled_functions.json",
-            {"_about": "x", "torch": {"addr": "torch.addr", "Adamax": "torch.optim.Adamax"}, "jax": {"add": "jax.numpy.add"}},
+            {
+                "_about": "x",
+                "torch": {"addr": "torch.addr", "Adamax": "torch.optim.Adamax"},
+                "jax": {"add": "jax.numpy.add"},
+            },
         )
     return root
 
@@ -233,7 +239,9 @@ def test_duplicate_reports_and_superseded_sessions(tmp_path):
     (root / "jax_timings" / "other_vm" / "test_failure_report.json").write_bytes(tpu_report.read_bytes())
     with Store(tmp_path / "s.db") as store:
         summary = import_paper(root, store)
-    assert [r.run_id for r in summary.runs if r.framework == "jax" and not r.unknown] == ["paper:jax_timings/tpu_vm/tpu"]
+    assert [r.run_id for r in summary.runs if r.framework == "jax" and not r.unknown] == [
+        "paper:jax_timings/tpu_vm/tpu"
+    ]
     skipped = dict(summary.skipped_files)
     assert "byte-identical" in skipped["jax_timings/tpu_vm/test_failure_report.json"]
     assert "byte-identical" in skipped["jax_timings/other_vm/test_failure_report.json"]
@@ -241,9 +249,14 @@ def test_duplicate_reports_and_superseded_sessions(tmp_path):
 
 def test_harness_errors_of_the_test_code_are_broken_cases(tmp_path):
     root = tmp_path / "paper"
-    tests = [_test("src/j/add_test.py::AddTest::testOp0", "failed",
-                   "TypeError: partial_timed() takes 1 positional argument but 3 were given"),
-             _test("src/j/add_test.py::AddTest::testOp1", "failed", "NotImplementedError: only on the CPU backend")]
+    tests = [
+        _test(
+            "src/j/add_test.py::AddTest::testOp0",
+            "failed",
+            "TypeError: partial_timed() takes 1 positional argument but 3 were given",
+        ),
+        _test("src/j/add_test.py::AddTest::testOp1", "failed", "NotImplementedError: only on the CPU backend"),
+    ]
     _write(root / "jax_timings" / "t4_vm" / "gpu" / "test_failure_report.json", _report(tests))
     with Store(tmp_path / "s.db") as store:
         summary = import_paper(root, store)
@@ -252,17 +265,44 @@ def test_harness_errors_of_the_test_code_are_broken_cases(tmp_path):
     assert summary.runs[0].harness == 1 and summary.runs[0].failed == 1 and summary.runs[0].cases == 2
 
 
+def test_failures_are_classified_as_the_taxonomy_survey_reads_them(tmp_path):
+    """The importer and the taxonomy survey read pytest text through one reader: a bare
+    ``NotImplementedError`` (``raise NotImplementedError``) is not_implemented both ways (it was
+    ``other`` through the survey), and every other failure gets the same category both ways."""
+    root = tmp_path / "paper"
+    crashes = [
+        "NotImplementedError",
+        "NotImplementedError: only on the CPU backend",
+        "Failed: Timeout >10.0s",
+        "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB",
+        "note: not an exception line",
+    ]
+    tests = [_test(f"src/j/add_test.py::AddTest::testOp{i}", "failed", c) for i, c in enumerate(crashes)]
+    report = _report(tests)
+    _write(root / "jax_timings" / "t4_vm" / "gpu" / "test_failure_report.json", report)
+    with Store(tmp_path / "s.db") as store:
+        import_paper(root, store)
+    stored = {r["case_id"].split("::")[-1].split("|")[0]: r["category"] for r in _results(tmp_path / "s.db")}
+    surveyed = {nodeid.split("::")[-1]: classify(ev) for nodeid, ev in iter_pytest_report_failures(report)}
+    assert stored == surveyed
+    assert surveyed["testOp0"] == NOT_IMPLEMENTED
+    assert list(surveyed.values()) == [NOT_IMPLEMENTED, NOT_IMPLEMENTED, "timeout", "memory", "other"]
+
+
 def test_placement_logs_are_fallback_evidence_in_the_soft_run(tmp_path):
     root = tmp_path / "paper"
     tests = [_test("src/t/cast_test.py::CastTest::testCast_float32", "passed")]
     for n, machine in enumerate(("soft_placement", "t4_vm")):
-        _write(root / "tensorflow_timings" / machine / "gpu" / "test_failure_report.json", _report(tests, created=1e9 + n))
+        _write(
+            root / "tensorflow_timings" / machine / "gpu" / "test_failure_report.json", _report(tests, created=1e9 + n)
+        )
     logs = root / "device_logging"
     logs.mkdir()
     gpu, cpu = "/job:localhost/replica:0/task:0/device:GPU:0", "/job:localhost/replica:0/task:0/device:CPU:0"
     (logs / "cast_test.txt").write_text(
         f"x: (_Arg): {cpu}\nCast: (Cast): {cpu}\nCast: (Cast): {gpu}\n.ITEM <TestCaseFunction testCast>\n"
-        f"y: (AsString): {cpu}\nz: (_Retval): {cpu}\n")
+        f"y: (AsString): {cpu}\nz: (_Retval): {cpu}\n"
+    )
     (logs / "fill_test.txt").write_text(f"Fill: (Fill): {gpu}\n")
     (logs / "rad2deg_test.txt").write_text(f"Mul: (Mul): {cpu}\n")  # no accelerator: says nothing
     with Store(tmp_path / "s.db") as store:
@@ -281,7 +321,10 @@ def test_soft_placement_folder(tmp_path):
     root = tmp_path / "paper"
     tests = [_test("src/t/cast_test.py::CastTest::testCast_float32", "passed")]
     _write(root / "tensorflow_timings" / "soft_placement" / "gpu" / "test_failure_report.json", _report(tests))
-    _write(root / "tensorflow_timings" / "soft_placement" / "gpu" / "gpu_1.json", {"cast_test.py:testCast_float32": {"operations": [1e-6]}})
+    _write(
+        root / "tensorflow_timings" / "soft_placement" / "gpu" / "gpu_1.json",
+        {"cast_test.py:testCast_float32": {"operations": [1e-6]}},
+    )
     with Store(tmp_path / "s.db") as store:
         import_paper(root, store)
         (run,) = store.runs()
@@ -359,7 +402,9 @@ def test_paper_structure(imported):
     for r in runs:
         cases = frame[frame["run_id"] == r.run_id]
         assert len(cases) > 0 and summary.cases_per_run[r.run_id] == len(cases)
-        assert set(cases["outcome"]) <= ({"unknown"} if r.config.get("timings_only") else {"passed", "failed", "reference_failed"})
+        assert set(cases["outcome"]) <= (
+            {"unknown"} if r.config.get("timings_only") else {"passed", "failed", "reference_failed"}
+        )
         assert cases["case_id"].is_unique
         assert cases.loc[cases["outcome"] == "failed", "category"].notna().all()
         # The sampled functions: never more than the mapping lists (+ files the mapping misses).
@@ -394,3 +439,21 @@ def test_paper_reimport_idempotent(imported, tmp_path):
     assert again.cases_per_run == summary.cases_per_run
     assert all(r.new_cases == 0 for r in again.runs)
     assert sum(again.cases_per_run.values()) == len(_results(db))
+
+
+@needs_paper
+def test_paper_categories_agree_with_the_taxonomy_survey(imported):
+    """Per report of the paper, the categories of the imported failures (broken cases included) are those
+    the taxonomy survey gives the same report."""
+    _, runs, frame, _ = imported
+    reports = {r.config["report"] for r in runs if r.config.get("report")}
+    assert reports
+    for rel in sorted(reports):
+        ids = [r.run_id for r in runs if r.config.get("report") == rel]
+        rows = frame[
+            frame["run_id"].isin(ids)
+            & frame["outcome"].isin(["failed", "reference_failed"])
+            & (frame["check"] != "placement")
+        ]
+        survey = Counter(classify(ev) for _, ev in iter_pytest_report_failures(json.loads((PAPER / rel).read_text())))
+        assert Counter(rows["category"]) == survey, rel

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from test_faults import alive, fake, fake_request, wait_dead  # noqa: F401  (fake is a fixture)
 from portabench.errors import PortabenchError
-from portabench.sampling import MANIFEST_FORMAT
 from portabench.runner.session import execute_run, run_config
+from portabench.sampling import MANIFEST_FORMAT
 from portabench.store import RunMeta, Store
+from test_faults import alive, fake, fake_request, wait_dead  # noqa: F401  (fake is a fixture)
 
 FAKE_CLI = Path(__file__).with_name("fake_adapter.py")
 

@@ -13,15 +13,15 @@ from conftest import run_cli
 
 jax = pytest.importorskip("jax", reason="the jax extra is not installed")
 
+import jax.numpy as jnp  # noqa: E402
+
 from portabench.cases import CaseDescriptor  # noqa: E402
 from portabench.frameworks import get_framework  # noqa: E402
 from portabench.frameworks.base import DeviceUnavailable, HostLeaf  # noqa: E402
 from portabench.frameworks.jax_adapter import JaxAdapter, JaxTimer, parse_device  # noqa: E402
-from portabench.runner.compare import compare_outputs  # noqa: E402
-from portabench.runner.execute import run_case  # noqa: E402
-from portabench.runner.timing import TimingConfig  # noqa: E402
-
-import jax.numpy as jnp  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
+from portabench.worker.compare import compare_outputs  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
 
 FAST = ["--max-samples", "1", "--repeats", "2", "--time-budget", "0.001"]
 TWO_CPUS = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
@@ -67,12 +67,13 @@ def test_info_records_numerics(eager: JaxAdapter) -> None:
 
 # -- API -----------------------------------------------------------------------------------
 def test_workers_start_without_gpu_preallocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from portabench.protocol import HelloRequest
     from portabench.runner.session import query_worker
 
     monkeypatch.delenv("XLA_PYTHON_CLIENT_PREALLOCATE", raising=False)
-    assert query_worker("jax", "cpu", "hello")["numerics"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    assert query_worker("jax", "cpu", HelloRequest()).numerics["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
     monkeypatch.setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "true")  # the user's choice wins, and is recorded
-    assert query_worker("jax", "cpu", "hello")["numerics"]["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"
+    assert query_worker("jax", "cpu", HelloRequest()).numerics["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"
 
 
 def test_api_walks_namespaces_and_transformations(eager: JaxAdapter) -> None:
@@ -179,7 +180,7 @@ def test_timer_blocks_until_ready() -> None:
 def test_run_case_reference_run_passes_and_is_timed(jit: JaxAdapter) -> None:
     case = jit.list_cases(["jax.numpy.sum"], ["float32"], [], 1).cases[0]
     result = run_case(jit, case, TimingConfig(warmup=1, min_repeats=2, max_repeats=3, budget_s=0.001))
-    assert result["outcome"] == "passed" and result["time_median_ns"] > 0 and "compile_ns" in result
+    assert result.outcome == "passed" and result.time_median_ns > 0 and result.compile_ns is not None
 
 
 # -- CLI end to end ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 import fake_adapter
 from portabench.frameworks.base import MEMORY_LEAK_THRESHOLD_BYTES, StateBaseline, memory_leftover
-from portabench.runner.hygiene import ProcessBaseline, child_pids, process_leftovers
+from portabench.worker.hygiene import ProcessBaseline, child_pids, process_leftovers
 
 MiB = 1 << 20
 

@@ -553,8 +553,13 @@ def test_decorators_and_values_are_their_own_kinds() -> None:
         return Block(norm=nn.LayerNorm, dtype=torch.float32)
     """
     found = sites_of(code)
-    assert [s.name for s in found.sites if s.kind == "decorator"] == ["jax.jit", "tensorflow.function", "torch.jit.ignore"]
-    assert [s.name for s in found.sites if s.kind == "value"] == ["jax.numpy.array", "torch.nn.GELU", "torch.nn.LayerNorm"]
+    decorators = [s.name for s in found.sites if s.kind == "decorator"]
+    assert decorators == ["jax.jit", "tensorflow.function", "torch.jit.ignore"]
+    assert [s.name for s in found.sites if s.kind == "value"] == [
+        "jax.numpy.array",
+        "torch.nn.GELU",
+        "torch.nn.LayerNorm",
+    ]
     assert [s.name for s in found.sites if s.kind == "call"] == ["jax.tree.map", "torch.no_grad"]
 
 
@@ -574,10 +579,15 @@ def test_flax_and_standalone_keras_are_followed_to_the_framework() -> None:
     """
     jax_sites = sites_of(code, frameworks=("jax",)).sites
     assert [(s.name, s.resolution) for s in jax_sites if s.kind == "call"] == [
-        ("jax.nn.relu", "reexport"), ("jax.nn.gelu", "reexport"), ("jax.nn.initializers.lecun_normal", "reexport")]
+        ("jax.nn.relu", "reexport"),
+        ("jax.nn.gelu", "reexport"),
+        ("jax.nn.initializers.lecun_normal", "reexport"),
+    ]
     tf_sites = sites_of(code, frameworks=("tensorflow",)).sites
     assert [s.name for s in tf_sites if s.kind == "call"] == [
-        "tensorflow.keras.layers.Dense", "tensorflow.keras.layers.Conv2D"]
+        "tensorflow.keras.layers.Dense",
+        "tensorflow.keras.layers.Conv2D",
+    ]
 
 
 def test_tensorflow_aliases_are_canonical_and_prefixes_not_doubled() -> None:
@@ -590,8 +600,13 @@ def test_tensorflow_aliases_are_canonical_and_prefixes_not_doubled() -> None:
     tf1.compat.v1.placeholder(tf.float32)
     tf.compat.v2.cast(x, tf.int32)
     """
-    assert names(code) == ["tensorflow.math.reduce_sum", "tensorflow.math.reduce_sum", "tensorflow.math.add",
-                           "tensorflow.compat.v1.placeholder", "tensorflow.cast"]
+    assert names(code) == [
+        "tensorflow.math.reduce_sum",
+        "tensorflow.math.reduce_sum",
+        "tensorflow.math.add",
+        "tensorflow.compat.v1.placeholder",
+        "tensorflow.cast",
+    ]
 
 
 def test_star_imports_resolve_through_the_listing() -> None:
@@ -615,7 +630,10 @@ def test_getattr_with_a_literal() -> None:
     getattr(torch, "__version__")
     """
     found = sites_of(code).sites
-    assert [(s.name, s.resolution) for s in found] == [("torch.cumsum", "getattr"), ("torch.nn.functional.gelu", "getattr")]
+    assert [(s.name, s.resolution) for s in found] == [
+        ("torch.cumsum", "getattr"),
+        ("torch.nn.functional.gelu", "getattr"),
+    ]
 
 
 def test_method_calls_are_linked_when_the_receiver_type_is_known_or_likely() -> None:
@@ -655,10 +673,18 @@ def test_settings_and_device_strings_are_found() -> None:
     """
     found = sites_of(code)
     assert [(s.name, s.value) for s in found.settings] == [
-        ("torch.backends.cudnn.allow_tf32", "False"), ("torch.set_float32_matmul_precision", "'high'"),
-        ("jax_enable_x64", "True"), ("tensorflow.config.set_soft_device_placement", "True"),
-        ("tensorflow.keras.mixed_precision.set_global_policy", "'mixed_bfloat16'")]
-    assert [d.device for d in found.devices] == ["cuda:1", ".cuda()", "tpu", "/job:worker/replica:0/task:0/device:GPU:1"]
+        ("torch.backends.cudnn.allow_tf32", "False"),
+        ("torch.set_float32_matmul_precision", "'high'"),
+        ("jax_enable_x64", "True"),
+        ("tensorflow.config.set_soft_device_placement", "True"),
+        ("tensorflow.keras.mixed_precision.set_global_policy", "'mixed_bfloat16'"),
+    ]
+    assert [d.device for d in found.devices] == [
+        "cuda:1",
+        ".cuda()",
+        "tpu",
+        "/job:worker/replica:0/task:0/device:GPU:1",
+    ]
 
 
 def test_indirect_uses_are_counted_apart_in_the_frequency_table(tmp_path: Path) -> None:
@@ -675,8 +701,12 @@ def test_indirect_uses_are_counted_apart_in_the_frequency_table(tmp_path: Path) 
 
 def test_process_pool_gives_the_same_counts_as_one_process(tmp_path: Path) -> None:
     for i in range(150):  # more than two chunks of 64 files
-        write(tmp_path, f"pkg/m{i:03d}.py", f"import torch\nimport torch.nn.functional as F\n"
-                                           f"def f{i}(x):\n    return F.relu(x).sum() + torch.ones({i}).mean()\n")
+        write(
+            tmp_path,
+            f"pkg/m{i:03d}.py",
+            f"import torch\nimport torch.nn.functional as F\n"
+            f"def f{i}(x):\n    return F.relu(x).sum() + torch.ones({i}).mean()\n",
+        )
     write(tmp_path, "pkg/broken.py", "def (:\n")
     one = mine_sources("torch", [str(tmp_path / "pkg")], workers=1)
     done: list[int] = []

@@ -10,8 +10,8 @@ from portabench.cli import build_parser
 from portabench.commands.options import case_options, selection, split_list
 from portabench.errors import PortabenchError
 from portabench.frameworks import get_framework
+from portabench.frameworks.timer import TimingConfig
 from portabench.runner.session import RunRequest
-from portabench.runner.timing import TimingConfig
 from portabench.sampling import preset_manifest
 from portabench.selection import Selection
 from portabench.study import request_for

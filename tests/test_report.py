@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-from report_fixtures import add_run, build_demo_store, case
 
 from portabench.analysis import build_tables
 from portabench.errors import PortabenchError
@@ -15,6 +14,7 @@ from portabench.report import compare, render_compare_markdown, render_json, ren
 from portabench.report.compare import change
 from portabench.report.formatting import markdown_table
 from portabench.store import Store
+from report_fixtures import add_run, build_demo_store, case
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +28,19 @@ def demo(tmp_path_factory):
 def test_markdown_contains_every_table(demo):
     _, t = demo
     md = render_markdown(t)
-    for heading in ("# portabench report", "## Environment", "## Portability",
-                    "## Failure categories", "## Slowdowns", "### Largest slowdowns: torch 2.11 cpu eager → torch 2.11 cuda eager",
-                    "## Broken cases", "## Failing functions",
-                    "## Numerical errors", "## Dtype support", "## Notes"):
+    for heading in (
+        "# portabench report",
+        "## Environment",
+        "## Portability",
+        "## Failure categories",
+        "## Slowdowns",
+        "### Largest slowdowns: torch 2.11 cpu eager → torch 2.11 cuda eager",
+        "## Broken cases",
+        "## Failing functions",
+        "## Numerical errors",
+        "## Dtype support",
+        "## Notes",
+    ):
         assert heading in md, heading
     # one portability table holds every framework, side by side
     portability = md.split("## Portability")[1].split("## Broken cases")[0]
@@ -41,7 +50,9 @@ def test_markdown_contains_every_table(demo):
     assert "| torch-cuda" in md and "NVIDIA H100 80GB HBM3" in md and "cudnn_benchmark" in md
     # portability cell: share [lo, hi] (n), computed from the table itself
     row = t.portability[t.portability["device"] == "cuda"].iloc[0]
-    cell = f"{100 * row.portable_share:.1f}% [{100 * row.portable_lo:.1f}, {100 * row.portable_hi:.1f}] ({row.portable_n})"
+    cell = (
+        f"{100 * row.portable_share:.1f}% [{100 * row.portable_lo:.1f}, {100 * row.portable_hi:.1f}] ({row.portable_n})"
+    )
     assert cell in md
     assert "| numerical_mismatch" in md
     assert "torch has runs of versions 2.11 and 2.13: shown separately" in md
@@ -92,8 +103,18 @@ def test_json_round_trips_and_is_complete(demo):
     for name, df in t.frames().items():
         assert len(tables[name]) == len(df), name
     cuda = next(r for r in tables["portability"] if r["device"] == "cuda")
-    for key in ("framework", "framework_version", "device", "mode", "n_functions", "portable_n",
-                "portable_share", "portable_lo", "portable_hi", "failing_share"):
+    for key in (
+        "framework",
+        "framework_version",
+        "device",
+        "mode",
+        "n_functions",
+        "portable_n",
+        "portable_share",
+        "portable_lo",
+        "portable_hi",
+        "failing_share",
+    ):
         assert key in cuda
     ref = t.portability[t.portability["device"] == "cuda"].iloc[0]
     assert cuda["portable_lo"] == pytest.approx(ref.portable_lo) and cuda["n_functions"] == ref.n_functions
@@ -121,12 +142,20 @@ def _two_stores(tmp_path):
     a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
     with Store(a) as s:
         add_run(s, [case(f) for f in ("f.fix", "f.break", "f.ok", "f.bad", "f.gone")], version="2.11")
-        add_run(s, [case("f.fix", "failed"), case("f.break"), case("f.ok"), case("f.bad", "failed"), case("f.gone")],
-                device="cuda:0", version="2.11")
+        add_run(
+            s,
+            [case("f.fix", "failed"), case("f.break"), case("f.ok"), case("f.bad", "failed"), case("f.gone")],
+            device="cuda:0",
+            version="2.11",
+        )
     with Store(b) as s:
         add_run(s, [case(f) for f in ("f.fix", "f.break", "f.ok", "f.bad", "f.new")], version="2.13")
-        add_run(s, [case("f.fix"), case("f.break", "failed"), case("f.ok"), case("f.bad", "failed"), case("f.new")],
-                device="cuda:0", version="2.13")
+        add_run(
+            s,
+            [case("f.fix"), case("f.break", "failed"), case("f.ok"), case("f.bad", "failed"), case("f.new")],
+            device="cuda:0",
+            version="2.13",
+        )
     return a, b
 
 
@@ -135,8 +164,12 @@ def test_compare_two_stores(tmp_path):
     df = compare(a, b)
     cuda = df[df["device"] == "cuda"].set_index("function")
     assert cuda["change"].to_dict() == {
-        "f.fix": "fixed", "f.break": "broke", "f.ok": "still portable", "f.bad": "still failing",
-        "f.new": "new", "f.gone": "gone",
+        "f.fix": "fixed",
+        "f.break": "broke",
+        "f.ok": "still portable",
+        "f.bad": "still failing",
+        "f.new": "new",
+        "f.gone": "gone",
     }
     assert cuda.loc["f.break", "status_a"] == "portable" and cuda.loc["f.break", "status_b"] == "complete"
     assert set(cuda["column_a"]) <= {"torch 2.11 cuda eager", "(absent)"}
@@ -229,13 +262,34 @@ def test_compare_command(tmp_path):
 def _soft_and_hard_store(path):
     with Store(path) as s:
         claimed = {"tf.a": {"cpu": ["float32", "bfloat16"], "gpu": ["float32", "float16", "bfloat16"]}}
-        add_run(s, [case("tf.a"), case("tf.a", dtype="float16"), case("tf.b")], framework="tensorflow",
-                claimed=claimed, numerics={"soft_device_placement": False})
-        add_run(s, [case("tf.a", "failed", category="not_implemented", message="No registered 'Foo' OpKernel for 'GPU'"),
-                    case("tf.a", dtype="float16"), case("tf.b")],
-                framework="tensorflow", device="gpu", claimed=claimed, numerics={"soft_device_placement": False})
-        add_run(s, [case("tf.a"), case("tf.a", dtype="float16"), case("tf.b")], framework="tensorflow",
-                device="gpu+soft", device_kind="gpu", claimed=claimed, numerics={"soft_device_placement": True})
+        add_run(
+            s,
+            [case("tf.a"), case("tf.a", dtype="float16"), case("tf.b")],
+            framework="tensorflow",
+            claimed=claimed,
+            numerics={"soft_device_placement": False},
+        )
+        add_run(
+            s,
+            [
+                case("tf.a", "failed", category="not_implemented", message="No registered 'Foo' OpKernel for 'GPU'"),
+                case("tf.a", dtype="float16"),
+                case("tf.b"),
+            ],
+            framework="tensorflow",
+            device="gpu",
+            claimed=claimed,
+            numerics={"soft_device_placement": False},
+        )
+        add_run(
+            s,
+            [case("tf.a"), case("tf.a", dtype="float16"), case("tf.b")],
+            framework="tensorflow",
+            device="gpu+soft",
+            device_kind="gpu",
+            claimed=claimed,
+            numerics={"soft_device_placement": True},
+        )
     return path
 
 
@@ -275,11 +329,16 @@ def test_json_has_variant_broken_and_other_tables(tmp_path):
 def test_notes_state_each_fact_once_with_one_advice():
     from portabench.report.formatting import distinct_notes
 
-    analysis = ("jax 0.10 eager: only cpu runs, no target device to compare; to add it, run "
-                "`portabench run --framework jax --device <device>` on a machine that has it, then "
-                "`portabench merge this.sqlite that.sqlite -o both.sqlite`")
-    study = ("jax: targets not available on this machine: gpu, tpu. To add one, run `portabench study --framework jax "
-             "--devices cpu,<device>` on a machine that has it, then `portabench merge this.sqlite that.sqlite -o both.sqlite`.")
+    analysis = (
+        "jax 0.10 eager: only cpu runs, no target device to compare; to add it, run "
+        "`portabench run --framework jax --device <device>` on a machine that has it, then "
+        "`portabench merge this.sqlite that.sqlite -o both.sqlite`"
+    )
+    study = (
+        "jax: targets not available on this machine: gpu, tpu. To add one, run `portabench study --framework jax "
+        "--devices cpu,<device>` on a machine that has it, then "
+        "`portabench merge this.sqlite that.sqlite -o both.sqlite`."
+    )
     other = "torch: targets not available on this machine: cuda, mps, xla."
     assert distinct_notes([analysis, study, other, other]) == [analysis, other]
     tpu = "jax 0.10 eager: no tpu run in the store: targets not available; to add it, run ..."

@@ -12,15 +12,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_fixtures import build_demo_store
 
 from portabench.analysis import build_tables
 from portabench.report import compare, write_html
 from portabench.store import Store
+from report_fixtures import build_demo_store
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), shutil.which("google-chrome")) if p), None)
+CHROMIUM = next(
+    (p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), shutil.which("google-chrome")) if p), None
+)
 DRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or DRIVER is None,
@@ -44,10 +46,19 @@ def browser(tmp_path_factory):
 
     opts = Options()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
@@ -92,8 +103,9 @@ def test_report_in_headless_chromium(report, browser, tmp_path):
     box.clear()
     box.send_keys("no-such-function")
     assert _visible_rows(browser) == 0
-    browser.execute_script("var i = document.getElementById('function-search'); i.value = '';"
-                           " i.dispatchEvent(new Event('input'));")
+    browser.execute_script(
+        "var i = document.getElementById('function-search'); i.value = ''; i.dispatchEvent(new Event('input'));"
+    )
     assert _visible_rows(browser) == total
     browser.find_element(By.ID, "failing-only").click()
     assert 0 < _visible_rows(browser) < total
@@ -123,17 +135,36 @@ def wide_report(tmp_path_factory) -> Path:
     from report_fixtures import add_run, case
 
     tmp = tmp_path_factory.mktemp("wide")
-    numerics = {f"cuda.matmul.allow_{k}_reduced_precision_reduction": True for k in ("bf16", "fp16", "tf32", "fp8")}
-    numerics.update({"float32_matmul_precision": "highest", "deterministic_algorithms": False, "num_threads": 2,
-                     "cudnn.benchmark": False, "cudnn.deterministic": False, "cuda_version": None})
+    numerics: dict[str, object] = {
+        f"cuda.matmul.allow_{k}_reduced_precision_reduction": True for k in ("bf16", "fp16", "tf32", "fp8")
+    }
+    numerics.update(
+        {
+            "float32_matmul_precision": "highest",
+            "deterministic_algorithms": False,
+            "num_threads": 2,
+            "cudnn.benchmark": False,
+            "cudnn.deterministic": False,
+            "cuda_version": None,
+        }
+    )
     dts = ["float32", "float16", "bfloat16", "float64", "int64", "int32", "bool", "complex64", "complex128", "uint8"]
     with Store(tmp / "wide.sqlite") as s:
         for dev in ("cpu", "cuda:0", "xla:0"):
             fns = [f"torch.nn.functional.scaled_dot_product_attention_{i}" for i in range(12)]
             claimed = {f: {dev.split(":")[0]: dts} for f in fns}
-            add_run(s, [case(f, dtype=d) for f in fns for d in dts[:7]], device=dev, numerics=numerics,
-                    device_name={"cpu": "AMD EPYC 9654 96-Core Processor", "cuda:0": "NVIDIA H100 80GB HBM3"}.get(dev, "TPU v5 lite"),
-                    host="a-rather-long-host-name.example.internal", claimed=claimed, version="2.13.0+cu126")
+            add_run(
+                s,
+                [case(f, dtype=d) for f in fns for d in dts[:7]],
+                device=dev,
+                numerics=numerics,
+                device_name={"cpu": "AMD EPYC 9654 96-Core Processor", "cuda:0": "NVIDIA H100 80GB HBM3"}.get(
+                    dev, "TPU v5 lite"
+                ),
+                host="a-rather-long-host-name.example.internal",
+                claimed=claimed,
+                version="2.13.0+cu126",
+            )
         tables = build_tables(s)
     return write_html(tables, tmp / "report")
 
@@ -147,17 +178,23 @@ def test_environment_and_dtype_tables_are_not_cramped(wide_report, browser):
     clipped = browser.execute_script(
         "var out = [];"
         "document.querySelectorAll('#environment-table th, #environment-table td, #dtype-table th, #dtype-table td')"
-        ".forEach(function (c) { if (c.scrollWidth > c.clientWidth + 1) { out.push(c.textContent.trim().slice(0, 40)); } });"
-        "return out;")
+        ".forEach(function (c) { if (c.scrollWidth > c.clientWidth + 1) {"
+        " out.push(c.textContent.trim().slice(0, 40)); } });"
+        "return out;"
+    )
     assert clipped == []
     tall_heads = browser.execute_script(
         "var out = []; document.querySelectorAll('#dtype-table thead th').forEach(function (c) {"
         " var lh = parseFloat(getComputedStyle(c).lineHeight) || 20;"
-        " if (c.clientHeight > 2.2 * lh) { out.push(c.textContent); } }); return out;")
+        " if (c.clientHeight > 2.2 * lh) { out.push(c.textContent); } }); return out;"
+    )
     assert tall_heads == []
     squeezed = browser.execute_script(
-        "var out = []; document.querySelectorAll('#environment-table tbody td.short, #environment-table tbody td.nowrap')"
+        "var out = [];"
+        " document.querySelectorAll('#environment-table tbody td.short, #environment-table tbody td.nowrap')"
         ".forEach(function (c) { var r = document.createRange(); r.selectNodeContents(c.firstElementChild || c);"
-        " var lines = new Set(Array.prototype.map.call(r.getClientRects(), function (x) { return Math.round(x.top); }));"
-        " if (lines.size > 3) { out.push(c.textContent.trim().slice(0, 40)); } }); return out;")
+        " var lines = new Set(Array.prototype.map.call(r.getClientRects(),"
+        " function (x) { return Math.round(x.top); }));"
+        " if (lines.size > 3) { out.push(c.textContent.trim().slice(0, 40)); } }); return out;"
+    )
     assert squeezed == []

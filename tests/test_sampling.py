@@ -160,7 +160,8 @@ def test_malformed_manifests_are_rejected(tmp_path: Path, content: str, message:
 
 def test_listed_manifest() -> None:
     table = make_table("tensorflow", n=5, methods={"Tensor.numpy": 4})
-    manifest = listed_manifest("tf", [" tf.f001", "tensorflow.f001", "", "tensorflow.Tensor.numpy", "tensorflow.zz"], table)
+    names = [" tf.f001", "tensorflow.f001", "", "tensorflow.Tensor.numpy", "tensorflow.zz"]
+    manifest = listed_manifest("tf", names, table)
     assert manifest.name == "listed" and manifest.framework == "tensorflow" and manifest.seed is None
     assert manifest.functions == [
         SampledFunction("tensorflow.f001", 4, "listed"),
@@ -245,7 +246,9 @@ def test_draw_is_among_all_used_functions_whatever_has_cases() -> None:
     table = make_table(n=120)
     with_cases = {f"torch.f{i:03d}" for i in range(0, 120, 2)}  # every other function has cases
     plain = sample_functions("torch", table, per_decile=3, top=20, seed=5, include_methods=False)
-    informed = sample_functions("torch", table, per_decile=3, top=20, seed=5, include_methods=False, with_cases=with_cases)
+    informed = sample_functions(
+        "torch", table, per_decile=3, top=20, seed=5, include_methods=False, with_cases=with_cases
+    )
     assert informed.names() == plain.names()  # knowing the cases never changes the draw
     without = [n for n in informed.names() if n not in with_cases]
     assert without and informed.params["drawn_without_cases"] == without
@@ -275,7 +278,10 @@ def test_preset_all_with_counts_lists_functions_most_used_first() -> None:
     manifest = preset_manifest("torch", "all", table, case_counts=counts)
     assert manifest.name == "all"
     assert [(f.function, f.frequency, f.cases) for f in manifest.functions] == [
-        ("torch.f000", 5, 2), ("torch.f003", 2, 4), ("torch.zzz_not_in_table", 0, 1)]
+        ("torch.f000", 5, 2),
+        ("torch.f003", 2, 4),
+        ("torch.zzz_not_in_table", 0, 1),
+    ]
     assert manifest.params["cases"] == 7
 
 
@@ -301,7 +307,9 @@ def test_application_tables_ship_with_sources_and_versions(framework: str) -> No
     table = load_frequency_table(path)
     assert table["framework"] == framework and "--apps" in table["generated_by"]
     assert table["sources"] and all(s["name"] and s["version"] for s in table["sources"])
-    assert {s["name"] for s in table["sources"]}.isdisjoint({s["name"] for s in load_frequency_table(framework)["sources"]})
+    assert {s["name"] for s in table["sources"]}.isdisjoint(
+        {s["name"] for s in load_frequency_table(framework)["sources"]}
+    )
     assert resolve_table(None) is None and resolve_table("no/such.json") == "no/such.json"
 
 
@@ -317,6 +325,9 @@ def test_sample_command_reports_coverage_and_case_counts(tmp_path: Path) -> None
     manifest = load_manifest(out)
     without = manifest.params["drawn_without_cases"]
     assert manifest.params["with_cases"] == len(manifest.functions) - len(without)
-    assert f"jax sampled manifest: {manifest.params['with_cases']} of {len(manifest.functions)} functions have cases" in proc.stderr
+    assert (
+        f"jax sampled manifest: {manifest.params['with_cases']} of {len(manifest.functions)} functions have cases"
+        in proc.stderr
+    )
     assert all(name in proc.stderr for name in without)
     assert manifest.params["table_sources"][0]["name"] == "d2l"

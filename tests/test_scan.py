@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from report_fixtures import add_run, case
 
 from portabench.cli import main
 from portabench.scan import ScanOptions, scan
@@ -16,6 +15,7 @@ from portabench.scan.jsonout import scan_json
 from portabench.scan.sarif import scan_sarif
 from portabench.scan.text import render_text
 from portabench.store import Store
+from report_fixtures import add_run, case
 
 DATA = Path(__file__).parent / "data"
 PROJECT = DATA / "scan_project"
@@ -97,7 +97,9 @@ def test_call_sites_of_the_example_project(result) -> None:
     assert not any("__version__" in n or "FLAGS" in n or "flax" in n for n in names)
     assert not any(n.startswith("jax.random.random") for n in names)  # import random inside init() shadows
     # F is a parameter of predict(): its call is not torch.nn.functional.relu
-    assert ("vision/model.py", 41) not in {(s.path, s.line) for s in result.sites if s.name == "torch.nn.functional.relu"}
+    assert ("vision/model.py", 41) not in {
+        (s.path, s.line) for s in result.sites if s.name == "torch.nn.functional.relu"
+    }
     site = next(s for s in result.sites if s.name == "torch.Tensor.transpose")
     assert site.covers == ("torch.Tensor.transpose", "torch.transpose") and site.column == 16
     assert result.frameworks == ["torch", "jax", "tensorflow"]
@@ -113,8 +115,13 @@ def test_settings_and_device_strings(result) -> None:
         ("tf_pipeline.py", 5, "tensorflow.config.set_soft_device_placement", "True"),
     }
     devices = {(d.path, d.line, d.device) for d in result.device_strings}
-    assert devices == {("vision/train.py", 8, "cuda"), ("vision/train.py", 16, ".cuda()"),
-                       ("vision/model.py", 38, "cuda"), ("jaxnet/mlp.py", 29, "gpu"), ("tf_pipeline.py", 20, "/GPU:0")}
+    assert devices == {
+        ("vision/train.py", 8, "cuda"),
+        ("vision/train.py", 16, ".cuda()"),
+        ("vision/model.py", 38, "cuda"),
+        ("jaxnet/mlp.py", 29, "gpu"),
+        ("tf_pipeline.py", 20, "/GPU:0"),
+    }
 
 
 def test_statuses_from_the_fixture_store(result) -> None:
@@ -145,9 +152,13 @@ def test_text_summary_answers_first(result) -> None:
     assert lines[0].startswith(f"{len(result.functions())} distinct functions at ")
     assert "in 6 files (torch, jax, tensorflow)" in lines[0]
     # each device is reported for the frameworks with runs on it: torch's functions on cuda
-    assert lines[1] == "cuda (torch): 4 tested (2 portable, 1 partial, 1 failing), 1 broken case, 11 untested, 1 no cases"
-    assert ('  failing  torch.nn.functional.adaptive_avg_pool2d (not_implemented) at vision/model.py:33: '
-            '"NotImplementedError: adaptive_avg_pool2d is not implemented for this device"') in lines
+    assert (
+        lines[1] == "cuda (torch): 4 tested (2 portable, 1 partial, 1 failing), 1 broken case, 11 untested, 1 no cases"
+    )
+    assert (
+        "  failing  torch.nn.functional.adaptive_avg_pool2d (not_implemented) at vision/model.py:33: "
+        '"NotImplementedError: adaptive_avg_pool2d is not implemented for this device"'
+    ) in lines
     assert "  vision/train.py:7  torch.backends.cuda.matmul.allow_tf32 = True" in text
 
 
@@ -159,8 +170,14 @@ def test_json_lists_every_site_with_its_status(result) -> None:
     assert gelu["status"]["cuda"]["status"] == "failing" and gelu["line"] == 33
     assert all("status" not in s for s in data["sites"] if s["resolution"] == "unresolved")
     assert data["summary"]["cuda"]["failing"] == 1 and data["summary"]["tpu"]["failing"] == 1
-    assert data["summary"]["gpu"] == {"failing": 0, "partial": 0, "broken case": 0, "untested": 8, "no cases": 0,
-                                      "portable": 1}
+    assert data["summary"]["gpu"] == {
+        "failing": 0,
+        "partial": 0,
+        "broken case": 0,
+        "untested": 8,
+        "no cases": 0,
+        "portable": 1,
+    }
     assert set(gelu["status"]) == {"cuda"} and data["device_frameworks"]["tpu"] == ["jax"]
 
 
@@ -185,9 +202,13 @@ def test_sarif_has_what_github_code_scanning_requires(result) -> None:
     _check_github_fields(log)
     results = log["runs"][0]["results"]
     failing = [r for r in results if r["ruleId"] == "portability/failing"]
-    assert {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-             r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in failing} == {
-        ("vision/model.py", 33), ("jaxnet/mlp.py", 22)}
+    assert {
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in failing
+    } == {("vision/model.py", 33), ("jaxnet/mlp.py", 22)}
     assert all(r["level"] == "error" for r in failing)
     assert any(r["ruleId"] == "portability/setting" for r in results)
     fingerprints = [json.dumps(r["partialFingerprints"]) + json.dumps(r["locations"]) for r in results]
@@ -210,7 +231,7 @@ def test_html_page(result) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert "torch.nn.functional.adaptive_avg_pool2d" in page and 'class="badge s-complete">failing' in page
     assert "vision/model.py:33:" in page and "jax_enable_x64" in page
-    assert "<script src" not in page and "<link rel=\"stylesheet\"" not in page
+    assert "<script src" not in page and '<link rel="stylesheet"' not in page
 
 
 def test_cli_formats_and_fail_on_exit_codes(store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -230,13 +251,16 @@ def test_cli_formats_and_fail_on_exit_codes(store_path: str, tmp_path: Path, cap
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["scan", "nowhere/"], "nowhere/: no such file or directory"),
-    (["scan", ".", "--store", "missing.sqlite"], "store missing.sqlite does not exist"),
-    (["scan", ".", "--framework", "mxnet"], "unknown framework 'mxnet'"),
-    (["scan", ".", "--listing", "torch"], "expected FRAMEWORK=PATH"),
-    (["scan", "README.md"], "not a Python file"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["scan", "nowhere/"], "nowhere/: no such file or directory"),
+        (["scan", ".", "--store", "missing.sqlite"], "store missing.sqlite does not exist"),
+        (["scan", ".", "--framework", "mxnet"], "unknown framework 'mxnet'"),
+        (["scan", ".", "--listing", "torch"], "expected FRAMEWORK=PATH"),
+        (["scan", "README.md"], "not a Python file"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture) -> None:
     assert main([*argv, *LISTING_ARGS]) == 2
     err = capsys.readouterr().err
@@ -246,8 +270,14 @@ def test_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, capsys:
 def test_several_stores_combine_per_device(store_path: str, tmp_path: Path) -> None:
     other = tmp_path / "paper.sqlite"
     with Store(other) as store:
-        add_run(store, [case("torch.nn.functional.relu", "failed", category="wrong_device", message="ran on cpu")],
-                framework="torch", version="2.0", device="cuda", origin="paper")
+        add_run(
+            store,
+            [case("torch.nn.functional.relu", "failed", category="wrong_device", message="ran on cpu")],
+            framework="torch",
+            version="2.0",
+            device="cuda",
+            origin="paper",
+        )
     both = scan(ScanOptions(paths=["vision"], stores=[store_path, str(other)], listings=LISTINGS, workers=1))
     verdict = both.function_status(("torch", "torch.nn.functional.relu"), "cuda")
     assert verdict.status == "partial" and verdict.category == "wrong_device" and len(verdict.columns) == 2
@@ -260,8 +290,25 @@ def test_run_executes_the_untested_functions(tmp_path: Path, capsys: pytest.Capt
     (project / "m.py").write_text("import torch\n\ndef f(x):\n    return torch.abs(torch.neg(x))\n")
     store = tmp_path / "own.sqlite"
     os.chdir(tmp_path)
-    code = main(["scan", "proj", "--framework", "torch", "--store", str(store), "--listing",
-                 f"torch={LISTINGS['torch']}", "--run", "--devices", "cpu", "--format", "json", "--fail-on", "untested"])
+    code = main(
+        [
+            "scan",
+            "proj",
+            "--framework",
+            "torch",
+            "--store",
+            str(store),
+            "--listing",
+            f"torch={LISTINGS['torch']}",
+            "--run",
+            "--devices",
+            "cpu",
+            "--format",
+            "json",
+            "--fail-on",
+            "untested",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     statuses = {f["name"]: f["status"]["cpu"]["status"] for f in data["functions"]}
     assert statuses == {"torch.abs": "portable", "torch.neg": "portable"}

@@ -6,8 +6,8 @@ import pytest
 
 from portabench.cases import DEFAULT_DTYPES, dtype_list
 from portabench.errors import PortabenchError
-from portabench.runner.install_hint import install_hint
 from portabench.frameworks import get_framework
+from portabench.runner.install_hint import install_hint
 from portabench.selection import no_cases_note, unknown_names_error
 
 KNOWN = ["torch.add", "torch.addmm", "torch.nn.Linear", "torch.nn.functional.relu", "torch.sum"]

@@ -19,7 +19,9 @@ def _meta(run_id: str, device: str = "cpu", status: str = "running", **kw) -> Ru
 
 
 def _result(case: str, outcome: str = "passed", **kw) -> CaseResult:
-    return CaseResult(case_id=case, function=case.split("|")[0], source="s", dtype="float32", sample=0, outcome=outcome, **kw)
+    return CaseResult(
+        case_id=case, function=case.split("|")[0], source="s", dtype="float32", sample=0, outcome=outcome, **kw
+    )
 
 
 def test_new_store_has_current_schema_version(tmp_path: Path) -> None:
@@ -45,7 +47,8 @@ def test_find_resumable_picks_newest_unfinished_run(tmp_path: Path) -> None:
         store.begin_run(_meta("r1", status="complete"))
         store.begin_run(_meta("r22", status="interrupted"))
         store.begin_run(_meta("r333", device="meta", status="interrupted"))
-        assert store.find_resumable("torch", "cpu", "eager").run_id == "r22"
+        resumable = store.find_resumable("torch", "cpu", "eager")
+        assert resumable is not None and resumable.run_id == "r22"
         assert store.find_resumable("torch", "cuda", "eager") is None
 
 

@@ -28,7 +28,9 @@ def _meta(run_id: str, device: str = "cpu", status: str = "complete") -> RunMeta
 
 
 def _result(case: str) -> CaseResult:
-    return CaseResult(case_id=case, function=case.split("|")[0], source="s", dtype="float32", sample=0, outcome="passed")
+    return CaseResult(
+        case_id=case, function=case.split("|")[0], source="s", dtype="float32", sample=0, outcome="passed"
+    )
 
 
 def _store_with(path: Path, run_id: str, cases: int = 2, device: str = "cpu") -> Path:
@@ -39,7 +41,9 @@ def _store_with(path: Path, run_id: str, cases: int = 2, device: str = "cpu") ->
     return path
 
 
-def _foreign(path: Path, user_version: int = 0, application_id: int = 0, tables: str = "CREATE TABLE notes (x)") -> Path:
+def _foreign(
+    path: Path, user_version: int = 0, application_id: int = 0, tables: str = "CREATE TABLE notes (x)"
+) -> Path:
     with sqlite3.connect(path) as conn:
         conn.executescript(tables)
         conn.execute(f"PRAGMA user_version = {user_version}")
@@ -51,18 +55,25 @@ def _foreign(path: Path, user_version: int = 0, application_id: int = 0, tables:
 V1_TABLES = ";".join(f"CREATE TABLE {t} (x)" for t in ("runs", "results", "functions", "claimed_dtypes"))
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: _foreign(p, user_version=1), "another application \\(user_version 1\\)"),
-    (lambda p: _foreign(p, user_version=SCHEMA_VERSION), "another application"),
-    (lambda p: _foreign(p, user_version=1, tables=V1_TABLES), "another application"),  # our table names, not our columns
-    (lambda p: _foreign(p, user_version=7, application_id=12345), "application_id 12345"),
-    (lambda p: _foreign(p, user_version=0), "not a portabench store"),
-    (lambda p: _foreign(p, user_version=SCHEMA_VERSION + 1, tables=""), "schema version"),
-    (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\x00" * 84 + b"junk" * 100), "not a readable SQLite file"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: _foreign(p, user_version=1), "another application \\(user_version 1\\)"),
+        (lambda p: _foreign(p, user_version=SCHEMA_VERSION), "another application"),
+        (
+            lambda p: _foreign(p, user_version=1, tables=V1_TABLES),
+            "another application",
+        ),  # our table names, not our columns
+        (lambda p: _foreign(p, user_version=7, application_id=12345), "application_id 12345"),
+        (lambda p: _foreign(p, user_version=0), "not a portabench store"),
+        (lambda p: _foreign(p, user_version=SCHEMA_VERSION + 1, tables=""), "schema version"),
+        (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\x00" * 84 + b"junk" * 100), "not a readable SQLite file"),
+    ],
+)
 @pytest.mark.parametrize("create", [True, False])
-def test_files_that_are_not_portabench_stores_are_refused_byte_identical(tmp_path: Path, make, message: str,
-                                                                         create: bool) -> None:
+def test_files_that_are_not_portabench_stores_are_refused_byte_identical(
+    tmp_path: Path, make, message: str, create: bool
+) -> None:
     path = tmp_path / "other.db"
     make(path)
     before = path.read_bytes()
@@ -108,8 +119,9 @@ def test_a_read_only_store_is_refused_for_writing_in_one_line(tmp_path: Path, mo
     path.chmod(0o444)
     real_access = os.access
     # root may write a 0444 file: make the permission check see what any other user sees
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == path and mode & os.W_OK
-                        else real_access(p, mode, **kw))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if Path(p) == path and mode & os.W_OK else real_access(p, mode, **kw)
+    )
     before = path.read_bytes()
     with pytest.raises(PortabenchError, match="is read-only: portabench cannot write results into it"):
         Store(path)
@@ -119,35 +131,49 @@ def test_a_read_only_store_is_refused_for_writing_in_one_line(tmp_path: Path, mo
         merge_stores([_store_with(tmp_path / "b.sqlite", "r2")], path)
     assert path.read_bytes() == before
     path.chmod(0o644)
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == tmp_path and mode & os.W_OK
-                        else real_access(p, mode, **kw))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode, **kw: False if Path(p) == tmp_path and mode & os.W_OK else real_access(p, mode, **kw),
+    )
     with pytest.raises(PortabenchError, match="in a read-only folder"):
         Store(path)
     assert path.read_bytes() == before
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or sys.executable.startswith("/root"),
-                    reason="needs root and a Python an unprivileged user can run")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or sys.executable.startswith("/root"),
+    reason="needs root and a Python an unprivileged user can run",
+)
 def test_a_read_only_store_in_a_read_only_folder_is_readable(tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("ro")
     path = _store_with(folder / "ro.sqlite", "r1")
     path.chmod(0o444)
     folder.chmod(0o555)
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    read = subprocess.run([sys.executable, "-c", f"from portabench.store import Store; "
-                           f"print(len(Store({str(path)!r}, create=False).results_frame()))"],
-                          env=env, capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.setuid(65534))
+    read = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from portabench.store import Store; print(len(Store({str(path)!r}, create=False).results_frame()))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.setuid(65534),
+    )
     folder.chmod(0o755)
     assert read.returncode == 0 and read.stdout.strip() == "2", read.stderr
 
 
-def _open_and_write(path: str, run_id: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+def _open_and_write(path: str, run_id: str, barrier, results) -> None:
     barrier.wait()  # every process is up and waiting: they open the store at the same instant
     try:
         with Store(path) as store:
             store.begin_run(_meta(run_id))
         results.put("ok")
-    except Exception as exc:  # noqa: BLE001 - reported to the test
+    except Exception as exc:
         results.put(f"{type(exc).__name__}: {exc}")
 
 

@@ -199,7 +199,8 @@ def test_missing_device_is_not_a_missing_kernel() -> None:
 
 def test_exception_rules_beat_flags() -> None:
     ev = _evidence(_fx("torch-fft-half"))
-    assert classify(FailureEvidence(exc_type=ev.exc_type, message=ev.message, mismatch=True, wrong_device=True)) == DTYPE_UNSUPPORTED
+    flagged = FailureEvidence(exc_type=ev.exc_type, message=ev.message, mismatch=True, wrong_device=True)
+    assert classify(flagged) == DTYPE_UNSUPPORTED
 
 
 def test_flags() -> None:
@@ -213,12 +214,19 @@ def test_flags() -> None:
 
 
 def test_type_only_matching_and_qualified_names() -> None:
-    for t in ("torch.OutOfMemoryError", "torch.cuda.OutOfMemoryError", "OutOfMemoryError",
-              "<class 'torch.cuda.OutOfMemoryError'>"):
+    for t in (
+        "torch.OutOfMemoryError",
+        "torch.cuda.OutOfMemoryError",
+        "OutOfMemoryError",
+        "<class 'torch.cuda.OutOfMemoryError'>",
+    ):
         assert classify(FailureEvidence(exc_type=t)) == MEMORY, t
     assert classify(FailureEvidence(exc_type="builtins.MemoryError")) == MEMORY
     assert classify(FailureEvidence(exc_type="NotImplementedError", message=None)) == NOT_IMPLEMENTED
-    assert classify(FailureEvidence(exc_type="tensorflow.python.framework.errors_impl.UnimplementedError")) == NOT_IMPLEMENTED
+    assert (
+        classify(FailureEvidence(exc_type="tensorflow.python.framework.errors_impl.UnimplementedError"))
+        == NOT_IMPLEMENTED
+    )
     # a type pattern must match a whole name component, not a substring
     assert classify(FailureEvidence(exc_type="MyNotImplementedErrorWrapper", message="x")) == OTHER
 
@@ -234,8 +242,11 @@ def test_explain_names_the_rule() -> None:
 
 
 @given(
-    exc_type=st.one_of(st.none(), st.text(max_size=40), st.sampled_from(
-        ["RuntimeError", "NotImplementedError", "torch.OutOfMemoryError", "AssertionError", "Failed"])),
+    exc_type=st.one_of(
+        st.none(),
+        st.text(max_size=40),
+        st.sampled_from(["RuntimeError", "NotImplementedError", "torch.OutOfMemoryError", "AssertionError", "Failed"]),
+    ),
     message=st.one_of(st.none(), st.text(max_size=300), st.sampled_from([f.get("message") for f in FIXTURES])),
     timed_out=st.booleans(),
     exit_status=st.one_of(st.none(), st.integers(-64, 300)),
@@ -273,16 +284,24 @@ def test_evidence_from_exception_text() -> None:
     assert evidence_from_exception_text("AssertionError: \nNot equal").message == "Not equal"
     ev = evidence_from_exception_text("see http://example.org: nothing")
     assert ev.exc_type is None and ev.message == "see http://example.org: nothing"
+    # A bare type (`raise NotImplementedError` prints no colon) is a type, as the paper importer reads it.
+    ev = evidence_from_exception_text("NotImplementedError")
+    assert ev == FailureEvidence(exc_type="NotImplementedError") and classify(ev) == NOT_IMPLEMENTED
+    assert evidence_from_exception_text("Failed: Timeout >1020.0s").timed_out
 
 
 def test_iter_pytest_report_failures() -> None:
-    report = {"tests": [
-        {"nodeid": "a", "outcome": "passed"},
-        {"nodeid": "b", "outcome": "failed", "call": {"outcome": "failed",
-                                                      "crash": {"message": "MemoryError: x"}}},
-        {"nodeid": "c", "outcome": "failed", "call": {"outcome": "failed",
-                                                      "longrepr": "foo\nE   NotImplementedError: nope\nbar"}},
-    ]}
+    report = {
+        "tests": [
+            {"nodeid": "a", "outcome": "passed"},
+            {"nodeid": "b", "outcome": "failed", "call": {"outcome": "failed", "crash": {"message": "MemoryError: x"}}},
+            {
+                "nodeid": "c",
+                "outcome": "failed",
+                "call": {"outcome": "failed", "longrepr": "foo\nE   NotImplementedError: nope\nbar"},
+            },
+        ]
+    }
     got = [(n, classify(e)) for n, e in tx.iter_pytest_report_failures(report)]
     assert got == [("b", MEMORY), ("c", NOT_IMPLEMENTED)]
 
@@ -315,7 +334,9 @@ def test_live_torch_messages_still_classify() -> None:
     torch = pytest.importorskip("torch")
     calls = {
         "torch-no-meta-kernel": lambda: torch.unique(torch.ones(3, device="meta")),
-        "torch-dtype-dispatch": lambda: torch.matmul(torch.ones(2, 2, dtype=torch.bool), torch.ones(2, 2, dtype=torch.bool)),
+        "torch-dtype-dispatch": lambda: torch.matmul(
+            torch.ones(2, 2, dtype=torch.bool), torch.ones(2, 2, dtype=torch.bool)
+        ),
         "dtype-kind-required": lambda: torch.linalg.inv(torch.ones(2, 2, dtype=torch.int64)),
         "torch-missing-backend-kernel": lambda: torch.ones(2, device="mps"),
     }
@@ -330,3 +351,9 @@ def test_data_dependent_call_on_meta_is_not_implemented() -> None:
     # torch 2.13: torch.distributions.VonMises(...).sample() on the meta device (portabench run --device meta)
     evidence = FailureEvidence(exc_type="RuntimeError", message="Tensor.item() cannot be called on meta tensors")
     assert classify(evidence) == "not_implemented"
+
+
+def test_cudnn_without_an_integer_type_is_a_dtype_gap() -> None:
+    """torch conv2d int64 on the H200 (results/torch-h200-compile-paper.sqlite) was `other`."""
+    message = "getCudnnDataTypeFromScalarType() not supported for Long"
+    assert classify(FailureEvidence(exc_type="RuntimeError", message=message)) == DTYPE_UNSUPPORTED

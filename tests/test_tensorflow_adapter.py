@@ -12,15 +12,18 @@ import pytest
 tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (pip install 'portabench[tensorflow]')")
 
 from conftest import run_cli  # noqa: E402
-
 from portabench.frameworks import get_framework  # noqa: E402
 from portabench.frameworks.base import DeviceUnavailable, HostLeaf  # noqa: E402
-from portabench.frameworks.tensorflow_adapter import TensorFlowAdapter, TFPrepared, placement_fallback  # noqa: E402
-from portabench.frameworks.tensorflow_adapter import generated  # noqa: E402
+from portabench.frameworks.tensorflow_adapter import (  # noqa: E402
+    TensorFlowAdapter,
+    TFPrepared,
+    generated,
+    placement_fallback,
+)
 from portabench.frameworks.tensorflow_adapter.devices import TFDevice, parse_device  # noqa: E402
-from portabench.runner.execute import run_case  # noqa: E402
-from portabench.runner.timing import TimingConfig  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 from portabench.taxonomy import FailureEvidence, classify  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
 
 HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
 FAST = TimingConfig(warmup=0, min_repeats=1, budget_s=0.0)
@@ -201,10 +204,10 @@ def test_xla_mode_compiles_and_unsupported_ops_are_not_implemented() -> None:
     adapter = TensorFlowAdapter("cpu", "xla", None)
     listing = adapter.list_cases(["tensorflow.math.exp", "tensorflow.io.decode_raw"], ["float32"], [], 1)
     results = {c.function: run_case(adapter, c, FAST) for c in listing.cases}
-    assert results["tensorflow.math.exp"]["outcome"] == "passed" and "compile_ns" in results["tensorflow.math.exp"]
+    assert results["tensorflow.math.exp"].outcome == "passed" and results["tensorflow.math.exp"].compile_ns is not None
     bad = results["tensorflow.io.decode_raw"]
-    assert bad["outcome"] == "failed" and "XLA" in bad["message"]
-    assert classify(FailureEvidence(exc_type=bad["exc_type"], message=bad["message"])) == "not_implemented"
+    assert bad.outcome == "failed" and "XLA" in bad.message
+    assert classify(FailureEvidence(exc_type=bad.exc_type, message=bad.message)) == "not_implemented"
 
 
 def test_graph_mode_specs_run_eagerly_only() -> None:
@@ -212,7 +215,7 @@ def test_graph_mode_specs_run_eagerly_only() -> None:
     assert TensorFlowAdapter("cpu", "function", None).list_cases(names, ["float32"], [], 5).no_cases == names
     adapter = TensorFlowAdapter("cpu", "eager", None)
     listing = adapter.list_cases(names, ["float32"], [], 5)
-    assert listing.cases and all(run_case(adapter, c, FAST)["outcome"] == "passed" for c in listing.cases)
+    assert listing.cases and all(run_case(adapter, c, FAST).outcome == "passed" for c in listing.cases)
 
 
 def test_comparison_with_reference_runs_in_every_mode() -> None:
@@ -223,11 +226,11 @@ def test_comparison_with_reference_runs_in_every_mode() -> None:
             r = run_case(adapter, case, FAST)
             if case.function == "tensorflow.random.gamma" and mode == "xla":
                 # the reference runs eagerly in every mode: XLA's missing RandomGamma kernel fails the target
-                assert r["outcome"] == "failed" and "RandomGamma" in r["message"], r
-                assert classify(FailureEvidence(exc_type=r["exc_type"], message=r["message"])) == "not_implemented"
+                assert r.outcome == "failed" and "RandomGamma" in r.message, r
+                assert classify(FailureEvidence(exc_type=r.exc_type, message=r.message)) == "not_implemented"
                 continue
-            assert r["outcome"] == "passed", r
-            assert r["check"] == ("properties" if case.function == "tensorflow.random.gamma" else "values")
+            assert r.outcome == "passed", r
+            assert r.check == ("properties" if case.function == "tensorflow.random.gamma" else "values")
 
 
 # -- host conversion -------------------------------------------------------------------------------
@@ -287,5 +290,5 @@ def test_formerly_broken_cases_pass_on_the_cpu_reference() -> None:
              "tensorflow.experimental.numpy.arccos", "tensorflow.experimental.numpy.around"]
     listing = adapter.list_cases(names, ["float32", "bfloat16", "int64", "bool"], [], 2)
     assert {c.function for c in listing.cases} == set(names)
-    failed = {c.case_id: r.get("message") for c in listing.cases if (r := run_case(adapter, c, FAST))["outcome"] != "passed"}
+    failed = {c.case_id: r.message for c in listing.cases if (r := run_case(adapter, c, FAST)).outcome != "passed"}
     assert failed == {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portabench.runner.timing import TimingConfig, measure, summarize
+from portabench.frameworks.timer import TimingConfig, measure, summarize
 
 
 class FakeTimer:

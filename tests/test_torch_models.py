@@ -25,8 +25,9 @@ from portabench.frameworks.torch_adapter.models.case import model_descriptors, p
 from portabench.frameworks.torch_adapter.models.localise import RaisingModule, first_diverging, same_weights  # noqa: E402
 from portabench.frameworks.torch_adapter.models.sources import ModelNotFound, build_model, tiny_hf_config  # noqa: E402
 from portabench.models.details import parse_details  # noqa: E402
-from portabench.runner.execute import run_case  # noqa: E402
-from portabench.runner.timing import TimingConfig  # noqa: E402
+from portabench.protocol import CaseReply  # noqa: E402
+from portabench.worker.execute import run_case  # noqa: E402
+from portabench.frameworks.timer import TimingConfig  # noqa: E402
 
 FAST = TimingConfig(min_repeats=2, budget_s=0.01)
 HAS_TRANSFORMERS = importlib.util.find_spec("transformers") is not None
@@ -39,7 +40,7 @@ def adapter():
     sys.path.remove(str(DATA))
 
 
-def _run(adapter, name: str, step: str = "forward") -> dict:
+def _run(adapter, name: str, step: str = "forward") -> CaseReply:
     case = next(c for c in model_descriptors([name], (8, 32), 8) if c.source == f"model:{step}@8")
     return run_case(adapter, case, FAST)
 
@@ -65,16 +66,16 @@ def test_same_weights_and_inputs_on_every_build(adapter) -> None:
 def test_healthy_model_passes_forward_and_train_step_and_is_timed(adapter) -> None:
     for step in ("forward", "train"):
         result = _run(adapter, "py:model_faults:healthy", step)
-        assert result["outcome"] == PASSED and result["check"] == "values", result
-        assert result["max_rel_err"] == 0.0 and result["time_median_ns"] > 0
-        assert parse_details(result["message"])["step"] == step
+        assert result.outcome == PASSED and result.check == "values", result
+        assert result.max_rel_err == 0.0 and result.time_median_ns > 0
+        assert parse_details(result.message)["step"] == step
 
 
 def test_differing_layer_fails_names_the_layer_and_float64_blames_the_device(adapter) -> None:
     for step in ("forward", "train"):
         result = _run(adapter, "py:model_faults:differs", step)
-        details = parse_details(result["message"])
-        assert result["outcome"] == FAILED and result["mismatch"], result
+        details = parse_details(result.message)
+        assert result.outcome == FAILED and result.mismatch, result
         assert details["layer"]["path"] == "block.1" and details["layer"]["type"] == "Faulty"
         assert details["layer"]["how"] == "re-run alone"
         assert "torch.tanh" in details["layer"]["functions"]  # the torch functions the layer calls
@@ -84,21 +85,21 @@ def test_differing_layer_fails_names_the_layer_and_float64_blames_the_device(ada
 
 def test_float64_arbiter_clears_the_device_when_the_reference_is_further_from_exact(adapter) -> None:
     result = _run(adapter, "py:model_faults:reference_off")
-    details = parse_details(result["message"])
-    assert result["outcome"] == PASSED and result["check"] == "values-f64", result
+    details = parse_details(result.message)
+    assert result.outcome == PASSED and result.check == "values-f64", result
     assert details["f64"]["further"] == "reference" and details["err_ratio"] > 1
 
 
 def test_layer_that_raises_on_the_device_is_named(adapter) -> None:
     result = _run(adapter, "py:model_faults:raises")
-    assert result["outcome"] == FAILED and "no kernel" in result["message"]
-    assert parse_details(result["message"])["layer"] == {
+    assert result.outcome == FAILED and "no kernel" in result.message
+    assert parse_details(result.message)["layer"] == {
         "path": "block.1", "type": "Faulty", "functions": [], "local_err": None, "how": "raised"}
 
 
 def test_unbuildable_model_is_not_a_portability_failure(adapter) -> None:
     result = _run(adapter, "py:model_faults:nosuchfactory")
-    assert result["outcome"] == REFERENCE_FAILED and "could not be built" in result["message"]
+    assert result.outcome == REFERENCE_FAILED and "could not be built" in result.message
 
 
 def test_localisation_names_the_local_culprit_not_the_layers_that_inherit_its_error() -> None:
@@ -135,22 +136,22 @@ def test_tiny_transformers_models_run_end_to_end(adapter, model_type: str) -> No
     assert getattr(config, "num_hidden_layers", getattr(config, "num_layers", 2)) <= 2
     for step in ("forward", "train"):
         result = _run(adapter, f"hf:{model_type}", step)
-        assert result["outcome"] == PASSED and result["check"] == "values", result
-        assert result["time_median_ns"] > 0
+        assert result.outcome == PASSED and result.check == "values", result
+        assert result.time_median_ns > 0
 
 
 @pytest.mark.skipif(importlib.util.find_spec("timm") is None, reason="timm is not installed here (it needs torchvision)")
 def test_timm_architecture_builds_with_its_input_size(adapter) -> None:
     built = build_model("timm:resnet18")
     assert built.make_inputs(2)[0][0].shape == (2, 3, 224, 224)
-    assert _run(adapter, "timm:resnet18")["outcome"] == PASSED
+    assert _run(adapter, "timm:resnet18").outcome == PASSED
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torchvision") is None,
                     reason="torchvision is not installed here (PyPI's wheel would replace the shared torch build)")
 def test_torchvision_architecture_builds(adapter) -> None:
     assert build_model("tv:resnet18").make_inputs(2)[0][0].shape == (2, 3, 224, 224)
-    assert _run(adapter, "tv:resnet18")["outcome"] == PASSED
+    assert _run(adapter, "tv:resnet18").outcome == PASSED
 
 
 def test_catalog_lists_installed_sources(adapter) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portabench.cases import DEFAULT_DTYPES, DEFAULT_MAX_SAMPLES
-from portabench.runner.timing import TimingConfig
+from portabench.frameworks.timer import TimingConfig
 
 #: seconds a case may take before its worker is killed (``--timeout``)
 DEFAULT_TIMEOUT_S = 60.0

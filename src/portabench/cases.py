@@ -63,7 +63,10 @@ PASSED = "passed"  # ran on the device and matched the reference (or ran, on the
 FAILED = "failed"  # a portability failure; ``category`` says why
 REFERENCE_FAILED = "reference_failed"  # broken on the reference device too: not a portability failure
 UNKNOWN = "unknown"  # imported timing-only data: the case ran, its outcome was not recorded
-OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED, UNKNOWN)
+#: an internal error (an adapter bug, a worker reply not understood): no data about the framework, counted
+#: apart and never part of a portability share
+ERROR = "error"
+OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED, UNKNOWN, ERROR)
 
 DEFAULT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "bool", "complex64")
 #: input samples per function, case source and dtype (``--max-samples``); the one place this default is written

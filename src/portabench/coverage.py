@@ -23,12 +23,15 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portabench.case_options import DEFAULT_CASE_OPTIONS, CaseOptions
 from portabench.errors import PortabenchError
 from portabench.frameworks import get_framework
 from portabench.mining import validate_frequency_table
+
+if TYPE_CHECKING:
+    from portabench.protocol import ListingReply
 
 COVERED, MARKED, UNCOVERED = "covered", "marked", "uncovered"
 MARKS_FILE = "not_device_dependent.toml"
@@ -168,10 +171,11 @@ def measure_coverage(framework: str, table: dict[str, Any], with_cases: set[str]
 
 def functions_with_cases(framework: str, specs: list[str] | None = None) -> set[str]:
     """The names with at least one case, asked of a CPU worker (built-in cases plus ``specs`` files)."""
+    from portabench.protocol import CoverageRequest
     from portabench.runner.session import query_worker
 
-    reply = query_worker(get_framework(framework).name, "cpu", "coverage", specs=list(specs or []))
-    return set(reply["with_cases"])
+    reply = query_worker(get_framework(framework).name, "cpu", CoverageRequest(specs=list(specs or [])))
+    return set(reply.with_cases)
 
 
 def framework_coverage(framework: str, table_path: str | None = None, specs: list[str] | None = None,
@@ -205,22 +209,23 @@ def manifest_coverage_lines(manifest: Any) -> list[str]:
 
 
 def case_listing(framework: str, functions: list[str] | None, options: CaseOptions = DEFAULT_CASE_OPTIONS, *,
-                 device: str = "cpu", mode: str | None = None) -> dict[str, Any]:
+                 device: str = "cpu", mode: str | None = None) -> ListingReply:
     """A worker's case listing (``functions`` None: every function with cases) on ``device`` in ``mode``
-    with the options' dtypes, specs and max samples: ``{cases: [descriptor JSON], missing, no_cases,
-    claimed}``, as a run lists its cases."""
+    with the options' dtypes, specs and max samples, as a run lists its cases."""
+    from portabench.protocol import ListCasesRequest
     from portabench.runner.session import query_worker
 
-    return query_worker(get_framework(framework).name, device, "list_cases", mode=mode, functions=functions,
-                        dtypes=list(options.dtypes), specs=list(options.specs), max_samples=options.max_samples)
+    return query_worker(get_framework(framework).name, device, ListCasesRequest(
+        functions=functions, dtypes=list(options.dtypes), specs=list(options.specs),
+        max_samples=options.max_samples), mode=mode)
 
 
 def case_counts(framework: str, functions: list[str] | None,
                 options: CaseOptions = DEFAULT_CASE_OPTIONS) -> dict[str, int]:
     """Number of cases per function (``None``: every function with cases), as a CPU worker lists them."""
     counts: dict[str, int] = {}
-    for case in case_listing(framework, functions, options)["cases"]:
-        counts[case["function"]] = counts.get(case["function"], 0) + 1
+    for case in case_listing(framework, functions, options).cases:
+        counts[case.function] = counts.get(case.function, 0) + 1
     return counts
 
 

@@ -92,11 +92,13 @@ class Manifest:
 
     def with_case_counts(self, counts: dict[str, int]) -> Manifest:
         """A copy whose functions carry ``counts[name]`` cases (0 for a name absent from ``counts``)."""
-        functions = [SampledFunction(f.function, f.frequency, f.bucket, counts.get(f.function, 0)) for f in self.functions]
+        functions = [
+            SampledFunction(f.function, f.frequency, f.bucket, counts.get(f.function, 0)) for f in self.functions
+        ]
         return Manifest(self.framework, self.name, self.seed, functions, dict(self.params))
 
     @classmethod
-    def from_json(cls, data: Any) -> "Manifest":
+    def from_json(cls, data: Any) -> Manifest:
         """Rebuild a manifest from :meth:`to_json` output; malformed data raises PortabenchError."""
         if not isinstance(data, dict):
             raise PortabenchError("manifest: expected a JSON object")
@@ -116,20 +118,28 @@ class Manifest:
         raw = data.get("functions")
         if not isinstance(raw, list):
             raise PortabenchError("manifest: 'functions' must be a list")
-        functions: list[SampledFunction] = []
-        for i, item in enumerate(raw):
-            if not isinstance(item, dict) or not isinstance(item.get("function"), str) or not item["function"]:
-                raise PortabenchError(f"manifest: functions[{i}] must be an object with a 'function' name")
-            frequency, bucket = item.get("frequency", 0), item.get("bucket", "listed")
-            if not isinstance(frequency, int) or isinstance(frequency, bool) or frequency < 0:
-                raise PortabenchError(f"manifest: functions[{i}].frequency must be a non-negative integer")
-            if bucket not in BUCKETS:
-                raise PortabenchError(f"manifest: functions[{i}].bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
-            cases = item.get("cases")
-            if cases is not None and (not isinstance(cases, int) or isinstance(cases, bool) or cases < 0):
-                raise PortabenchError(f"manifest: functions[{i}].cases must be a non-negative integer")
-            functions.append(SampledFunction(item["function"], frequency, bucket, cases))
+        functions = [_sampled_function(i, item) for i, item in enumerate(raw)]
         return cls(framework=framework, name=name, seed=seed, functions=functions, params=params)
+
+
+def _is_count(x: Any) -> bool:
+    """A non-negative int (not a bool)."""
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def _sampled_function(i: int, item: Any) -> SampledFunction:
+    """Entry ``i`` of a manifest's ``functions`` list; malformed entries raise PortabenchError."""
+    if not isinstance(item, dict) or not isinstance(item.get("function"), str) or not item["function"]:
+        raise PortabenchError(f"manifest: functions[{i}] must be an object with a 'function' name")
+    frequency, bucket = item.get("frequency", 0), item.get("bucket", "listed")
+    if not _is_count(frequency):
+        raise PortabenchError(f"manifest: functions[{i}].frequency must be a non-negative integer")
+    if bucket not in BUCKETS:
+        raise PortabenchError(f"manifest: functions[{i}].bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
+    cases = item.get("cases")
+    if cases is not None and not _is_count(cases):
+        raise PortabenchError(f"manifest: functions[{i}].cases must be a non-negative integer")
+    return SampledFunction(item["function"], frequency, bucket, cases)
 
 
 def _root(framework: str) -> str:
@@ -234,8 +244,9 @@ def _frequency_lookup(framework: str, table: dict[str, Any] | None) -> dict[str,
     return dict(ranked_frequencies(framework, table, include_methods=True))
 
 
-def preset_manifest(framework: str, preset: str, table: dict[str, Any] | None = None,
-                    case_counts: dict[str, int] | None = None) -> Manifest:
+def preset_manifest(
+    framework: str, preset: str, table: dict[str, Any] | None = None, case_counts: dict[str, int] | None = None
+) -> Manifest:
     """A named preset: ``"paper"`` (the paper's sampled functions, bucket ``"preset"``) or
     ``"all"`` (every function that has cases). For ``"all"`` without ``case_counts`` the
     manifest is empty (the runner resolves it); with ``case_counts`` (function -> number
@@ -250,8 +261,13 @@ def preset_manifest(framework: str, preset: str, table: dict[str, Any] | None = 
         frequencies = _frequency_lookup(entry.name, table)
         names = sorted((n for n, c in case_counts.items() if c > 0), key=lambda n: (-frequencies.get(n, 0), n))
         functions = [SampledFunction(n, frequencies.get(n, 0), "preset", case_counts[n]) for n in names]
-        return Manifest(framework=entry.name, name="all", seed=None, functions=functions,
-                        params={"cases": sum(f.cases or 0 for f in functions)})
+        return Manifest(
+            framework=entry.name,
+            name="all",
+            seed=None,
+            functions=functions,
+            params={"cases": sum(f.cases or 0 for f in functions)},
+        )
     if preset != "paper":
         raise PortabenchError(f"unknown preset {preset!r} (choose from paper, all)")
     frequencies = _frequency_lookup(entry.name, table)

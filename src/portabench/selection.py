@@ -63,11 +63,12 @@ def check_listed_names(entry: FrameworkEntry, names: list[str], specs: list[str]
                        warn: Callable[[str], None] | None = None) -> None:
     """Ask a worker which functions exist and have cases; unknown ``names`` raise PortabenchError with the
     closest real names, names without cases are passed to ``warn``."""
+    from portabench.protocol import CoverageRequest
     from portabench.runner.session import query_worker
 
-    coverage = query_worker(entry.name, "cpu", "coverage", specs=list(specs or []))
-    with_cases = set(coverage["with_cases"])
-    known = set(coverage["api"]) | with_cases
+    coverage = query_worker(entry.name, "cpu", CoverageRequest(specs=list(specs or [])))
+    with_cases = set(coverage.with_cases)
+    known = set(coverage.api) | with_cases
     unknown = [n for n in names if n not in known]
     if unknown:
         raise unknown_names_error(entry.name, unknown, known)
@@ -112,13 +113,13 @@ def resolve_manifest(entry: FrameworkEntry, selection: Selection, specs: list[st
             check_listed_names(entry, manifest.names(), specs, warn=check_names)
         return manifest
     if preset in (None, "default"):
+        from portabench.protocol import CoverageRequest
         from portabench.runner.session import query_worker
 
-        coverage = query_worker(entry.name, "cpu", "coverage", specs=list(specs or []))
+        coverage = query_worker(entry.name, "cpu", CoverageRequest(specs=list(specs or [])))
         return sampling.sample_functions(entry.name, table, per_decile=selection.per_decile, top=selection.top,
-                                         seed=seed,
-                                         known=set(coverage["api"]) | set(coverage["with_cases"]),
-                                         with_cases=set(coverage["with_cases"]))
+                                         seed=seed, known=set(coverage.api) | set(coverage.with_cases),
+                                         with_cases=set(coverage.with_cases))
     if preset in ("paper", "all"):
         return sampling.preset_manifest(entry.name, preset, table)
     raise PortabenchError(f"unknown preset {preset!r} (choose paper, all, default, models or models-all)")

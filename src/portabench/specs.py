@@ -190,10 +190,10 @@ def _typed(table: dict[str, Any], where: str, **types: type | tuple[type, ...]) 
 
 def _framework_modes(framework: str) -> tuple[str, ...] | None:
     """The registry's modes of ``framework`` (None for a framework the registry does not know)."""
-    from portabench.frameworks import ALIASES, FRAMEWORKS
+    from portabench.frameworks import canonical_name, get_framework
 
-    entry = FRAMEWORKS.get(ALIASES.get(framework.lower(), framework.lower()))
-    return entry.modes if entry is not None else None
+    name = canonical_name(framework)
+    return get_framework(name).modes if name is not None else None
 
 
 def _modes(table: dict[str, Any], known: tuple[str, ...] | None, where: str) -> None:

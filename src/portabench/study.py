@@ -19,13 +19,11 @@ from portabench.case_options import CaseOptions
 from portabench.cluster.options import ClusterOptions
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
+from portabench.protocol import DevicesRequest
 from portabench.runner.session import RunRequest, RunSummary, execute_run, find_complete_run, query_worker
 from portabench.selection import Selection, resolve_manifest
 from portabench.store import Store
 from portabench.study_plan import mode_columns_note, plan_runs
-
-#: accelerator kinds a framework can target, named in reports when absent here
-EXPECTED_TARGETS = {"torch": ["cuda", "mps", "xla"], "jax": ["gpu", "tpu"], "tensorflow": ["gpu", "tpu"]}
 
 
 @dataclass(frozen=True)
@@ -107,17 +105,22 @@ class StudyResult:
 
 
 def plan_devices(entry: FrameworkEntry, devices: list[str] | tuple[str, ...] | None) -> tuple[list[str], list[str]]:
-    """(devices to run, expected targets not available). The reference ``cpu`` always comes first."""
-    available = query_worker(entry.name, "cpu", "devices")["devices"]
-    kinds = {d.split(":")[0] for d in available}
-    if devices is None:  # one run per kind ("cuda", not "cuda:0", "cuda:1"): its cases spread over every device
-        chosen = ["cpu"] + list(dict.fromkeys(d.split(":")[0] for d in available if d != "cpu"))
-        missing = [k for k in EXPECTED_TARGETS.get(entry.name, []) if k not in kinds]
+    """(devices to run, expected targets not available). The reference ``cpu`` always comes first.
+
+    Device strings are read by the registry (``gpu+soft`` is a ``gpu``); a malformed one is an error.
+    """
+    wanted = [entry.parse_device(d) for d in devices] if devices is not None else None
+    available = query_worker(entry.name, "cpu", DevicesRequest()).devices
+    kinds = {entry.device_kind(d) for d in available}
+    if wanted is None:  # one run per kind ("cuda", not "cuda:0", "cuda:1"): its cases spread over every device
+        chosen = ["cpu"] + list(dict.fromkeys(entry.device_kind(d) for d in available if d != "cpu"))
+        missing = [k for k in entry.expected_targets if k not in kinds]
         return chosen, missing
+    study_kinds = {entry.device_kind(d) for d in entry.study_devices}  # torch meta: there on any machine
     chosen, missing = [], []
-    for d in devices:
-        kind = d.split(":")[0]
-        if d == "cpu" or d in available or kind in kinds or kind == "meta":
+    for spec in wanted:
+        d = spec.text
+        if d == "cpu" or d in available or spec.kind in kinds or spec.kind in study_kinds:
             chosen.append(d)
         else:
             missing.append(d)

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portabench.pytest_text import PytestFailure, iter_failures, split_exception
+
 __all__ = [
     "COMPILE_FAILED",
     "NOT_IMPLEMENTED",
@@ -51,6 +53,7 @@ __all__ = [
     "explain",
     "match_rule",
     "evidence_from_exception_text",
+    "evidence_from_pytest_failure",
     "iter_pytest_report_failures",
     "survey_pytest_reports",
 ]
@@ -251,7 +254,8 @@ RULES: tuple[Rule, ...] = (
     R("dynamo-unsupported", COMPILE_FAILED, r"Unsupported|UncapturedHigherOrderOpError|FullgraphFallback", None,
       "Dynamo cannot trace it (a graph break under fullgraph, an unsupported construct or output); "
       "FullgraphFallback: portabench's --fullgraph found a (partly) eager run"),
-    R("dynamo-recompile-limit", COMPILE_FAILED, r"FailOnRecompileLimitHit|RecompileLimitExceeded|CacheLimitExceeded", None,
+    R("dynamo-recompile-limit", COMPILE_FAILED,
+      r"FailOnRecompileLimitHit|RecompileLimitExceeded|CacheLimitExceeded", None,
       "Dynamo recompiled more often than its limit allows (portabench makes this an error)"),
     R("dynamo-trace-error", COMPILE_FAILED, r"TorchRuntimeError|InternalTorchDynamoError", None,
       "Dynamo failed while tracing (fake-tensor propagation, an internal error)"),
@@ -286,6 +290,7 @@ RULES: tuple[Rule, ...] = (
       r"|to have one of the following scalar types"
       r"|but got a tensor of scalar type"
       r"|ScalarType \w+ is not supported"
+      r"|getCudnnDataTypeFromScalarType\(\) not supported for \w+"
       r"|does not accept dtype"
       r"|dtype argument to `\w+` must be"
       r"|JAX only supports number, bool, and string dtypes"
@@ -465,10 +470,10 @@ def _decide(evidence: FailureEvidence) -> tuple[str, str]:
 
     rule = match_rule(evidence)
     if rule is not None:
-        m = rule.search_message(evidence.message)
+        found = rule.search_message(evidence.message)
         what = (
-            f"message has {_snippet(m.group(0))!r}"
-            if isinstance(m, re.Match)
+            f"message has {_snippet(found.group(0))!r}"
+            if isinstance(found, re.Match)
             else f"exception type {_normalise_type(evidence.exc_type or '')}"
         )
         return rule.category, f"rule {rule.name!r}: {rule.description} ({what})"
@@ -501,40 +506,26 @@ def explain(evidence: FailureEvidence) -> str:
 
 # --------------------------------------------------------------------------- reading reports
 
-_EXC_HEAD = re.compile(
-    r"(?P<type>[A-Za-z_][\w.]*?(?:Error|Exception|Exit|Interrupt|Warning|Failure|Failed)|Failed)"
-    r":(?:[ \t]|$)(?P<msg>.*)",
-    re.DOTALL,
-)
+
+def evidence_from_pytest_failure(failure: PytestFailure) -> FailureEvidence:
+    """Evidence of one failure read by :mod:`portabench.pytest_text` (the reader the paper importer
+    uses too): its exception type and message, and ``timed_out`` when pytest-timeout stopped the test."""
+    return FailureEvidence(exc_type=failure.exc_type, message=failure.message or None, timed_out=failure.timed_out)
 
 
 def evidence_from_exception_text(text: str) -> FailureEvidence:
-    """Evidence from a ``"Type: message"`` line as printed by Python/pytest
-    (e.g. pytest-json-report's ``crash.message``). Text without a recognisable
-    exception-class prefix becomes the message with ``exc_type=None``."""
-    m = _EXC_HEAD.match(text.lstrip())
-    if m:
-        return FailureEvidence(exc_type=m.group("type"), message=m.group("msg").strip("\n ") or None)
-    return FailureEvidence(message=text)
+    """Evidence from a ``"Type: message"`` line (or a bare ``"Type"``) as printed by Python/pytest
+    (e.g. pytest-json-report's ``crash.message``), split by :func:`portabench.pytest_text.split_exception`.
+    Text without a recognisable exception-class prefix becomes the message with ``exc_type=None``."""
+    exc_type, message = split_exception(text)
+    return evidence_from_pytest_failure(PytestFailure(nodeid="?", stage=None, exc_type=exc_type, message=message))
 
 
 def iter_pytest_report_failures(report: Mapping[str, Any]) -> Iterator[tuple[str, FailureEvidence]]:
-    """(nodeid, evidence) for every failed phase of a pytest-json-report report.
-
-    Uses ``<phase>.crash.message``; falls back to the last ``E   `` line of
-    ``<phase>.longrepr``."""
-    for test in report.get("tests", ()):
-        if test.get("outcome") not in ("failed", "error"):
-            continue
-        for phase in ("setup", "call", "teardown"):
-            p = test.get(phase) or {}
-            if p.get("outcome") != "failed":
-                continue
-            text = (p.get("crash") or {}).get("message")
-            if not text:
-                lines = [ln[4:] for ln in str(p.get("longrepr") or "").splitlines() if ln.startswith("E   ")]
-                text = "\n".join(lines) if lines else str(p.get("longrepr") or "")
-            yield test.get("nodeid", "?"), evidence_from_exception_text(text)
+    """(nodeid, evidence) for every failed test of a pytest-json-report report: its first failing
+    stage, read by :func:`portabench.pytest_text.iter_failures`."""
+    for failure in iter_failures(report):
+        yield failure.nodeid, evidence_from_pytest_failure(failure)
 
 
 def survey_pytest_reports(paths: Iterable[str | Path]) -> dict[str, Counter[str]]:

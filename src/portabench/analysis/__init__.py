@@ -16,20 +16,21 @@ Public API: :func:`build_tables` -> :class:`StudyTables`. Definitions are in
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
-from portabench.analysis.models import is_model_result, model_tables
-from portabench.models.names import is_model_name
 from portabench.analysis import columns as _columns
+from portabench.analysis.broken import broken_summary, internal_error_counts, mark_broken, split_internal_errors
 from portabench.analysis.compiled import CompiledTables, build_compiled
 from portabench.analysis.coverage import coverage_table
-from portabench.analysis.broken import broken_summary, mark_broken
 from portabench.analysis.messages import other_messages
+from portabench.analysis.models import is_model_result, model_tables
 from portabench.analysis.portability import categories_table, failures_table, per_function, portability_table
 from portabench.analysis.slowdown import slowdown_tables
 from portabench.analysis.tables import dtype_matrix, environment, numerical_errors
+from portabench.models.names import is_model_name
 from portabench.store import Store
 
 __all__ = ["StudyTables", "build_tables", "analyse_frames"]
@@ -61,6 +62,8 @@ class StudyTables:
         broken_summary: per group: cases, broken cases and their share.
         other_messages: unexplained (``other``) failure messages grouped by pattern.
         error_summary: per column, quantiles of the numerical errors.
+        internal_errors: per column, cases of outcome ``error`` (adapter bugs, worker replies not understood):
+            counted apart, never in a share.
         source: where the tables came from (the store path).
         generated_at: ISO timestamp (UTC) of the analysis.
         baseline, targets: the device selectors requested (None: defaults).
@@ -81,6 +84,7 @@ class StudyTables:
     broken_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     other_messages: pd.DataFrame = field(default_factory=pd.DataFrame)
     error_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    internal_errors: pd.DataFrame = field(default_factory=pd.DataFrame)  # outcome ``error`` per column (broken.py)
     model_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # whole models: see analysis/models.py
     model_categories: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_layers: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -91,7 +95,8 @@ class StudyTables:
     generated_at: str = ""
     baseline: str | None = None
     targets: list[str] | None = None
-    compiled: CompiledTables = field(default_factory=CompiledTables)  # modes as columns, compilers (analysis/compiled.py)
+    # modes as columns, compilers (analysis/compiled.py)
+    compiled: CompiledTables = field(default_factory=CompiledTables)
     coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -99,8 +104,9 @@ class StudyTables:
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), pd.DataFrame)}
 
 
-def build_tables(store: Store, baseline: str | None = None, targets: list[str] | None = None,
-                 pool_hardware: bool = False) -> StudyTables:
+def build_tables(
+    store: Store, baseline: str | None = None, targets: list[str] | None = None, pool_hardware: bool = False
+) -> StudyTables:
     """Analyse every run of ``store``.
 
     Args:
@@ -140,7 +146,11 @@ def analyse_frames(
     Passing a subset of runs and their results analyses just those runs
     (used by :func:`portabench.report.compare` for run-id comparisons).
     """
-    functions = functions if functions is not None else pd.DataFrame(columns=["run_id", "function", "status", "frequency", "bucket"])
+    functions = (
+        functions
+        if functions is not None
+        else pd.DataFrame(columns=["run_id", "function", "status", "frequency", "bucket"])
+    )
     claimed = claimed if claimed is not None else pd.DataFrame(columns=["run_id", "function", "device_type", "dtypes"])
     targets = list(targets) if targets else None
     notes: list[str] = []
@@ -149,6 +159,11 @@ def analyse_frames(
         notes.append("the store holds no runs: run `portabench run --framework F --device D` first")
     results = results[results["run_id"].isin(runs["run_id"])] if not results.empty else results
     pooled, pooling = _columns.pool_results(results, runs)
+    pooled, internal = split_internal_errors(pooled)  # adapter bugs, protocol errors: no data, out of every table
+    internal_errors = internal_error_counts(internal)
+    for r in internal_errors.itertuples():
+        notes.append(f"{r.column}: {r.n_errors} cases ended in an internal error (an adapter bug or a worker reply "
+                     f"not understood; listed in their own section): excluded from every share")
     models = model_tables(pooled, runs)  # whole models have their own tables; the rest is about functions
     pooled = pooled[~is_model_result(pooled)] if not pooled.empty else pooled
     functions = functions[~functions["function"].map(is_model_name)] if not functions.empty else functions
@@ -165,12 +180,15 @@ def analyse_frames(
         if r.n_broken:
             notes.append(
                 f"{_group_text(r)}: {r.n_broken} of {r.n_cases} cases are broken (they fail on the reference device, "
-                f"or in imported data the test code itself fails; listed in their own section): excluded from every share"
+                "or in imported data the test code itself fails; listed in their own section): "
+                "excluded from every share"
             )
     for r in portability.itertuples():
         if r.cases_unknown:
-            notes.append(f"{r.column}: {r.cases_unknown} cases have no recorded outcome (timing-only data): "
-                         f"used for slowdowns, excluded from failure shares")
+            notes.append(
+                f"{r.column}: {r.cases_unknown} cases have no recorded outcome (timing-only data): "
+                f"used for slowdowns, excluded from failure shares"
+            )
     sd_functions, sd_summary, sd_top, sd_notes = slowdown_tables(pooled, runs, baseline, targets)
     notes += sd_notes
     errors, error_summary = numerical_errors(pooled)
@@ -190,10 +208,15 @@ def analyse_frames(
         broken_summary=b_summary,
         other_messages=other_messages(pooled),
         error_summary=error_summary,
-        model_summary=models.summary, model_categories=models.categories, model_layers=models.layers,
-        model_slowdowns=models.slowdowns, model_ratios=models.ratios, model_table=models.table,
+        internal_errors=internal_errors,
+        model_summary=models.summary,
+        model_categories=models.categories,
+        model_layers=models.layers,
+        model_slowdowns=models.slowdowns,
+        model_ratios=models.ratios,
+        model_table=models.table,
         source=source,
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=baseline,
         targets=targets,
         compiled=build_compiled(pooled, portability),
@@ -201,6 +224,6 @@ def analyse_frames(
     )
 
 
-def _group_text(r: object) -> str:
+def _group_text(r: Any) -> str:
     origin = "" if r.origin == "portabench" else f" [{r.origin}]"
     return f"{r.framework} {r.framework_version} {r.mode}{origin}"

@@ -15,6 +15,11 @@ portability share; :func:`broken_tables` lists them with function, dtype and
 message, and counts them per group. Imported data without a reference device
 (the paper's runs) has no reference column: its CPU failures stay failures, as
 the paper counted them.
+
+Internal errors (outcome ``error``: an adapter bug, a worker reply not understood)
+are no data about the framework at all: :func:`split_internal_errors` takes them
+out before anything else (they are not evidence of a broken case either) and
+:func:`internal_error_counts` counts them per column for the report.
 """
 
 from __future__ import annotations
@@ -23,10 +28,34 @@ import pandas as pd
 
 from portabench.analysis.columns import GROUP
 from portabench.analysis.intervals import share, wilson_interval
-from portabench.cases import FAILED, REFERENCE_FAILED, UNKNOWN
+from portabench.cases import ERROR, FAILED, REFERENCE_FAILED, UNKNOWN
+from portabench.frameworks import device_kind
 
 BROKEN_COLUMNS = GROUP + ["function", "case_id", "source", "dtype", "category", "exc_type", "message", "seen_in"]
 SUMMARY_COLUMNS = GROUP + ["n_cases", "n_broken", "broken_share", "broken_lo", "broken_hi", "n_functions_broken"]
+INTERNAL_ERROR_COLUMNS = ["column", "n_errors", "n_functions", "exc_types", "example_function", "example_message"]
+
+
+def split_internal_errors(pooled: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(pooled without internal errors, the internal errors)``: rows of outcome ``error`` never enter a share."""
+    if pooled.empty or "outcome" not in pooled:
+        return pooled, pooled.iloc[0:0]
+    is_error = pooled["outcome"] == ERROR
+    return pooled[~is_error], pooled[is_error]
+
+
+def internal_error_counts(errors: pd.DataFrame) -> pd.DataFrame:
+    """Per column: internal errors, functions hit, exception types, and one example (:data:`INTERNAL_ERROR_COLUMNS`)."""
+    if errors.empty:
+        return pd.DataFrame(columns=INTERNAL_ERROR_COLUMNS)
+    rows = []
+    for column, grp in errors.groupby("column", sort=True):
+        first = grp.sort_values(["function", "case_id"]).iloc[0]
+        types = sorted({str(t) for t in grp["exc_type"] if isinstance(t, str) and t})
+        rows.append({"column": column, "n_errors": len(grp), "n_functions": int(grp["function"].nunique()),
+                     "exc_types": ", ".join(types), "example_function": first["function"],
+                     "example_message": first["message"]})
+    return pd.DataFrame(rows, columns=INTERNAL_ERROR_COLUMNS)
 
 
 def reference_columns(runs: pd.DataFrame) -> set[str]:
@@ -35,7 +64,7 @@ def reference_columns(runs: pd.DataFrame) -> set[str]:
     if runs.empty:
         return out
     for _, grp in runs.groupby(GROUP, sort=False):
-        refs = {str(r).split("+")[0].split(":")[0] for r in grp["reference_device"] if isinstance(r, str) and r}
+        refs = {device_kind(r) for r in grp["reference_device"] if isinstance(r, str) and r}
         own = grp[(grp["role"] == "reference") & (grp["origin"] == "portabench")]
         out.update(own["column"])
         out.update(grp[grp["device"].isin(refs) & (grp["role"] == "reference")]["column"])
@@ -87,10 +116,10 @@ def broken_summary(pooled: pd.DataFrame, broken: pd.DataFrame) -> pd.DataFrame:
     for key, grp in pooled.groupby(GROUP, sort=True):
         n = int(grp["case_id"].nunique())
         b = broken
-        for col, val in zip(GROUP, key):
+        for col, val in zip(GROUP, key, strict=False):
             b = b[b[col] == val]
         k = len(b)
         lo, hi = wilson_interval(k, n)
-        rows.append({**dict(zip(GROUP, key)), "n_cases": n, "n_broken": k, "broken_share": share(k, n),
+        rows.append({**dict(zip(GROUP, key, strict=False)), "n_cases": n, "n_broken": k, "broken_share": share(k, n),
                      "broken_lo": lo, "broken_hi": hi, "n_functions_broken": int(b["function"].nunique())})
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from portabench.frameworks import device_kind as kind_of_device
+
 BASE_KEY = ["framework", "framework_version", "device", "mode", "origin"]
 """A column's key without its configuration variant."""
 
@@ -48,7 +50,7 @@ def device_label(device_kind: object, device: object) -> str:
     kind = str(device_kind or "").strip()
     if kind:
         return kind
-    return str(device or "").split("+")[0].split(":")[0] or "unknown"
+    return kind_of_device(str(device or ""))
 
 
 def json_object(value: Any) -> dict:
@@ -158,11 +160,11 @@ def runs_with_columns(runs: pd.DataFrame, pool_hardware: bool = False) -> pd.Dat
         return out
     out = runs.copy()
     out["run_device"] = out["device"]
-    out["device"] = [device_label(k, d) for k, d in zip(out["device_kind"], out["run_device"])]
+    out["device"] = [device_label(k, d) for k, d in zip(out["device_kind"], out["run_device"], strict=True)]
     out["origin"] = out["origin"].fillna("portabench").replace("", "portabench")
     out["role"] = ["reference" if (r is None or pd.isna(r) or r == "") else "target" for r in out["reference_device"]]
     records = out.to_dict("records")
-    for rec, run_device in zip(records, out["run_device"]):
+    for rec, run_device in zip(records, out["run_device"], strict=True):
         rec["device"] = run_device  # the +soft suffix lives on the requested device
     sigs = [run_signature(r, pool_hardware) for r in records]
     out["soft"] = [s.soft for s in sigs]
@@ -181,7 +183,6 @@ def runs_with_columns(runs: pd.DataFrame, pool_hardware: bool = False) -> pd.Dat
 class Pooling:
     """What pooling did: per column, cases recorded by several runs and those whose outcomes disagree."""
 
-    superseded: int = 0
     repeated: dict[str, int] = field(default_factory=dict)  # column -> cases recorded by several runs
     disagreeing: dict[str, int] = field(default_factory=dict)  # column -> of those, cases with different outcomes
 
@@ -196,15 +197,15 @@ def pool_results(results: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFram
     Returns:
         ``(pooled, pooling)``: one row per (column, case_id) with ``device``
         replaced by the column's device (the run's requested device is kept as
-        ``run_device``), ``variant`` and ``column``; ``pooling`` counts the results
-        dropped because a newer run of the same column recorded the same case, and,
-        per column, the cases recorded several times and those whose outcomes disagree.
+        ``run_device``), ``variant`` and ``column``; ``pooling`` counts, per column, the
+        cases recorded several times (the newest run's result is kept) and those whose outcomes disagree.
     """
     if results.empty:
         cols = list(results.columns) + ["run_device", "variant", "column", "role", "started_at"]
         return pd.DataFrame(columns=list(dict.fromkeys(cols))), Pooling()
     meta = runs[["run_id", "device", "origin", "variant", "column", "role", "started_at", "run_device"]]
-    df = results.drop(columns=[c for c in ("device", "origin") if c in results.columns]).merge(meta, on="run_id", how="inner")
+    own = results.drop(columns=[c for c in ("device", "origin") if c in results.columns])
+    df = own.merge(meta, on="run_id", how="inner")
     df = df.sort_values(["started_at", "run_id"], kind="stable")
     pooling = Pooling()
     dup = df[df.duplicated(subset=["column", "case_id"], keep=False)]
@@ -212,15 +213,13 @@ def pool_results(results: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFram
         per_case = dup.groupby(["column", "case_id"])["outcome"].nunique()
         pooling.repeated = per_case.groupby(level=0).size().astype(int).to_dict()
         pooling.disagreeing = (per_case > 1).groupby(level=0).sum().astype(int).to_dict()
-    before = len(df)
     df = df.drop_duplicates(subset=["column", "case_id"], keep="last").reset_index(drop=True)
-    pooling.superseded = before - len(df)
     return df, pooling
 
 
 def version_notes(runs: pd.DataFrame) -> list[str]:
     """One note per framework (and origin) whose runs have several framework versions."""
-    notes = []
+    notes: list[str] = []
     if runs.empty:
         return notes
     for (fw, origin), grp in runs.groupby(["framework", "origin"], sort=True):
@@ -237,7 +236,7 @@ def version_notes(runs: pd.DataFrame) -> list[str]:
 def pooling_notes(runs: pd.DataFrame, pooling: Pooling) -> list[str]:
     """Notes on columns that pool several runs (and how many repeated cases disagree), and on
     configurations kept apart (soft placement, numerics switches, hardware)."""
-    notes = []
+    notes: list[str] = []
     if runs.empty:
         return notes
     for column, grp in runs.groupby("column", sort=True):
@@ -249,15 +248,19 @@ def pooling_notes(runs: pd.DataFrame, pooling: Pooling) -> list[str]:
             text += f" from hosts {', '.join(hosts)}"
         repeated = pooling.repeated.get(column, 0)
         if repeated:
-            text += (f"; {repeated} case(s) were recorded by several of them, {pooling.disagreeing.get(column, 0)} "
-                     f"with different outcomes (the newest run's result is shown)")
+            text += (
+                f"; {repeated} case(s) were recorded by several of them, {pooling.disagreeing.get(column, 0)} "
+                f"with different outcomes (the newest run's result is shown)"
+            )
         notes.append(text)
     for key, grp in runs.groupby(BASE_KEY, sort=True):
         variants = sorted(set(grp["variant"]))
         if len(variants) > 1:
             shown = "; ".join(f"'{c}'" for c in sorted(set(grp["column"])))
-            notes.append(f"{len(variants)} configurations of {key[0]} {key[1]} {key[2]} {key[3]} are kept apart "
-                         f"(runs pool only when soft placement, numerics switches and hardware agree): {shown}")
+            notes.append(
+                f"{len(variants)} configurations of {key[0]} {key[1]} {key[2]} {key[3]} are kept apart "
+                f"(runs pool only when soft placement, numerics switches and hardware agree): {shown}"
+            )
     return notes
 
 

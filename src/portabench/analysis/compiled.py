@@ -35,7 +35,7 @@ import pandas as pd
 from portabench.analysis.columns import KEY, json_object
 from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
 from portabench.cases import FAILED, PASSED
-from portabench.frameworks import FRAMEWORKS
+from portabench.frameworks import FRAMEWORKS, device_kind
 
 COMPILE_FAILED = "compile_failed"
 NUMERICAL_MISMATCH = "numerical_mismatch"
@@ -90,7 +90,7 @@ def build_compiled(pooled: pd.DataFrame, portability: pd.DataFrame) -> CompiledT
     out.by_mode = _by_mode(portability)
     if pooled.empty or "graph_breaks" not in pooled.columns:
         return out
-    compiled = pooled[[is_compiled(f, m) for f, m in zip(pooled["framework"], pooled["mode"])]]
+    compiled = pooled[[is_compiled(f, m) for f, m in zip(pooled["framework"], pooled["mode"], strict=True)]]
     if compiled.empty:
         return out
     out.compile_summary = _summary(compiled)
@@ -102,7 +102,7 @@ def build_compiled(pooled: pd.DataFrame, portability: pd.DataFrame) -> CompiledT
 def _by_mode(port: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in port.itertuples():
-        refs = {str(x).split(":")[0] for x in str(r.reference_device or "").split(", ") if x}
+        refs = {device_kind(x) for x in str(r.reference_device or "").split(", ") if x}
         rows.append({
             **{k: getattr(r, k) for k in KEY}, "column": r.column,
             "kind": column_kind(r.framework, r.mode, r.device, r.role, refs),
@@ -112,7 +112,11 @@ def _by_mode(port: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=BY_MODE_COLUMNS)
     order = {"reference": 0, "device": 1, "mode": 2}
     df["_o"] = df["kind"].map(order)
-    return df.sort_values(["framework", "framework_version", "origin", "_o", "device", "mode"]).drop(columns="_o").reset_index(drop=True)
+    return (
+        df.sort_values(["framework", "framework_version", "origin", "_o", "device", "mode"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
 
 
 def _summary(compiled: pd.DataFrame) -> pd.DataFrame:
@@ -123,18 +127,24 @@ def _summary(compiled: pd.DataFrame) -> pd.DataFrame:
         mism = grp[(grp["outcome"] == FAILED) & (grp["category"] == NUMERICAL_MISMATCH)]
         eager_ok = [_eager_ok(info) for info in mism["compile_info"]]
         device_differs = sum(1 for ok in eager_ok if ok is False)
-        rows.append({
-            **dict(zip(KEY + ["column"], key)), "n_cases": len(grp), "n_compiled": int(len(times)),
-            "compile_median_ns": float(times.median()) if len(times) else np.nan,
-            "compile_p90_ns": float(times.quantile(0.9)) if len(times) else np.nan,
-            "compile_max_ns": float(times.max()) if len(times) else np.nan,
-            "break_cases": int((breaks > 0).sum()), "graph_breaks": int(breaks.sum()),
-            "fallback_cases": int(pd.to_numeric(grp["fallback"], errors="coerce").fillna(0).astype(bool).sum()),
-            "recompile_cases": int((pd.to_numeric(grp["recompiles"], errors="coerce").fillna(0) > 0).sum()),
-            "compile_failed": int((grp["category"] == COMPILE_FAILED).sum()),
-            "mismatches": len(mism), "device_differs": device_differs,
-            "compiler_differs": int(sum(1 for ok in eager_ok if ok is True)),
-        })
+        rows.append(
+            {
+                **dict(zip(KEY + ["column"], key, strict=False)),
+                "n_cases": len(grp),
+                "n_compiled": int(len(times)),
+                "compile_median_ns": float(times.median()) if len(times) else np.nan,
+                "compile_p90_ns": float(times.quantile(0.9)) if len(times) else np.nan,
+                "compile_max_ns": float(times.max()) if len(times) else np.nan,
+                "break_cases": int((breaks > 0).sum()),
+                "graph_breaks": int(breaks.sum()),
+                "fallback_cases": int(pd.to_numeric(grp["fallback"], errors="coerce").fillna(0).astype(bool).sum()),
+                "recompile_cases": int((pd.to_numeric(grp["recompiles"], errors="coerce").fillna(0) > 0).sum()),
+                "compile_failed": int((grp["category"] == COMPILE_FAILED).sum()),
+                "mismatches": len(mism),
+                "device_differs": device_differs,
+                "compiler_differs": int(sum(1 for ok in eager_ok if ok is True)),
+            }
+        )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -155,7 +165,9 @@ def _slowdown(pooled: pd.DataFrame) -> pd.DataFrame:
             continue
         eager_t = eager.set_index("case_id")["time_median_ns"].astype(float)
         for mode, comp in grp[grp["mode"] != default_mode(key[0])].groupby("mode", sort=True):
-            paired = comp.set_index("case_id")[["function", "time_median_ns"]].join(eager_t.rename("eager_ns"), how="inner")
+            paired = comp.set_index("case_id")[["function", "time_median_ns"]].join(
+                eager_t.rename("eager_ns"), how="inner"
+            )
             if paired.empty:
                 continue
             paired["ratio"] = paired["time_median_ns"].astype(float) / paired["eager_ns"]
@@ -164,14 +176,26 @@ def _slowdown(pooled: pd.DataFrame) -> pd.DataFrame:
             lo, hi = median_ci(values)
             faster = int((values < 1).sum())
             flo, fhi = wilson_interval(faster, len(values))
-            rows.append({
-                **dict(zip(base_key, key)), "mode": mode, "column": comp["column"].iloc[0],
-                "eager_column": eager["column"].iloc[0], "n_functions": len(values), "n_cases": len(paired),
-                "median": float(np.median(values)), "median_lo": lo, "median_hi": hi,
-                "p90": float(np.percentile(values, 90)), "max": float(values.max()),
-                "geomean": geometric_mean(values.tolist()), "faster_n": faster,
-                "faster_share": share(faster, len(values)), "faster_lo": flo, "faster_hi": fhi,
-            })
+            rows.append(
+                {
+                    **dict(zip(base_key, key, strict=False)),
+                    "mode": mode,
+                    "column": comp["column"].iloc[0],
+                    "eager_column": eager["column"].iloc[0],
+                    "n_functions": len(values),
+                    "n_cases": len(paired),
+                    "median": float(np.median(values)),
+                    "median_lo": lo,
+                    "median_hi": hi,
+                    "p90": float(np.percentile(values, 90)),
+                    "max": float(values.max()),
+                    "geomean": geometric_mean(values.tolist()),
+                    "faster_n": faster,
+                    "faster_share": share(faster, len(values)),
+                    "faster_lo": flo,
+                    "faster_hi": fhi,
+                }
+            )
     return pd.DataFrame(rows, columns=SLOWDOWN_COLUMNS)
 
 
@@ -183,5 +207,5 @@ def _reasons(compiled: pd.DataFrame) -> pd.DataFrame:
             for reason in set(json_object(info).get("break_reasons") or []):
                 counts[reason] = counts.get(reason, 0) + 1
         for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            rows.append({**dict(zip(KEY + ["column"], key)), "reason": reason, "cases": n})
+            rows.append({**dict(zip(KEY + ["column"], key, strict=False)), "reason": reason, "cases": n})
     return pd.DataFrame(rows, columns=REASON_COLUMNS)

@@ -16,13 +16,30 @@ import pandas as pd
 
 from portabench.analysis.columns import json_object
 
-COVERAGE_COLUMNS = ["framework", "manifest", "seed", "table_sources", "calls", "names", "covered_volume", "marked_volume",
-                    "covered_names", "marked_names", "top", "covered_top", "marked_top", "uncovered_top",
-                    "sample_functions", "sample_with_cases", "sample_without_cases"]
+COVERAGE_COLUMNS = [
+    "framework",
+    "manifest",
+    "seed",
+    "table_sources",
+    "calls",
+    "names",
+    "covered_volume",
+    "marked_volume",
+    "covered_names",
+    "marked_names",
+    "top",
+    "covered_top",
+    "marked_top",
+    "uncovered_top",
+    "sample_functions",
+    "sample_with_cases",
+    "sample_without_cases",
+]
 
 
 def _sample_counts(manifest: dict[str, Any]) -> tuple[int | None, list[str] | None]:
-    """(functions with cases, names without) from a manifest's params or per-function counts; (None, None) if unknown."""
+    """(functions with cases, names without) from a manifest's params or per-function counts;
+    (None, None) if unknown."""
     params, functions = manifest.get("params") or {}, manifest.get("functions") or []
     if functions and all(isinstance(f, dict) and f.get("cases") is not None for f in functions):
         return sum(1 for f in functions if f["cases"]), [f["function"] for f in functions if not f["cases"]]
@@ -49,13 +66,22 @@ def coverage_table(runs: pd.DataFrame) -> pd.DataFrame:
         with_cases, without = _sample_counts(manifest)
         key = (run["framework"], manifest.get("name"), manifest.get("seed"))
         rows[key] = {
-            "framework": run["framework"], "manifest": manifest.get("name"), "seed": manifest.get("seed"),
-            "table_sources": ", ".join(cov.get("table_sources", [])), "calls": cov.get("calls"), "names": cov.get("names"),
-            "covered_volume": cov.get("covered_volume"), "marked_volume": cov.get("marked_volume"),
-            "covered_names": cov.get("covered_names"), "marked_names": cov.get("marked_names"), "top": cov.get("top"),
-            "covered_top": cov.get("covered_top"), "marked_top": cov.get("marked_top"),
+            "framework": run["framework"],
+            "manifest": manifest.get("name"),
+            "seed": manifest.get("seed"),
+            "table_sources": ", ".join(cov.get("table_sources", [])),
+            "calls": cov.get("calls"),
+            "names": cov.get("names"),
+            "covered_volume": cov.get("covered_volume"),
+            "marked_volume": cov.get("marked_volume"),
+            "covered_names": cov.get("covered_names"),
+            "marked_names": cov.get("marked_names"),
+            "top": cov.get("top"),
+            "covered_top": cov.get("covered_top"),
+            "marked_top": cov.get("marked_top"),
             "uncovered_top": ", ".join(f"{n} ({c})" for n, c in cov.get("uncovered_top_names", [])),
-            "sample_functions": len(manifest.get("functions") or []), "sample_with_cases": with_cases,
+            "sample_functions": len(manifest.get("functions") or []),
+            "sample_with_cases": with_cases,
             "sample_without_cases": None if without is None else ", ".join(without),
         }
     return pd.DataFrame([rows[k] for k in sorted(rows, key=str)], columns=COVERAGE_COLUMNS)

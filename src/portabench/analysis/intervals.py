@@ -53,11 +53,11 @@ def median_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[float,
     if n == 0:
         return (NAN, NAN)
     tail = (1 - confidence) / 2
-    l = int(binom.ppf(tail, n, 0.5))  # smallest k with P(B <= k) >= tail, so P(B <= l-1) < tail
-    if l < 1:
+    lo = int(binom.ppf(tail, n, 0.5))  # smallest k with P(B <= k) >= tail, so P(B <= lo-1) < tail
+    if lo < 1:
         return (NAN, NAN)
-    u = n - l + 1
-    return (float(x[l - 1]), float(x[u - 1]))
+    hi = n - lo + 1
+    return (float(x[lo - 1]), float(x[hi - 1]))
 
 
 def geometric_mean(values: Iterable[float]) -> float:

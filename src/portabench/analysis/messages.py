@@ -18,6 +18,9 @@ UNEXPLAINED = ("other", "uncategorised")
 """Categories that say nothing about the failure."""
 
 PATTERN_LIMIT = 120
+"""Characters kept of a message pattern."""
+EXAMPLE_CHARS = 400
+"""Characters kept of a pattern's example message."""
 OTHER_COLUMNS = ["framework", "exc_type", "pattern", "cases", "functions", "columns", "example_function", "example"]
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
@@ -49,6 +52,6 @@ def other_messages(pooled: pd.DataFrame) -> pd.DataFrame:
         first = g.iloc[0]
         rows.append({"framework": fw, "exc_type": exc, "pattern": pattern, "cases": len(g),
                      "functions": int(g["function"].nunique()), "columns": "; ".join(sorted(set(g["column"]))),
-                     "example_function": first["function"], "example": str(first["message"] or "")[:400]})
+                     "example_function": first["function"], "example": str(first["message"] or "")[:EXAMPLE_CHARS]})
     out = pd.DataFrame(rows, columns=OTHER_COLUMNS)
     return out.sort_values(["framework", "cases", "pattern"], ascending=[True, False, True]).reset_index(drop=True)

@@ -31,6 +31,7 @@ import pandas as pd
 from portabench.analysis.columns import GROUP, KEY, column_label
 from portabench.analysis.intervals import median_ci, share, wilson_interval
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED
+from portabench.frameworks import device_kind
 from portabench.models.details import human_message, parse_details
 from portabench.models.names import MODEL_CASE_PREFIX
 
@@ -64,9 +65,27 @@ class ModelTables:
     table: pd.DataFrame
 
 
-TABLE_COLUMNS = KEY + ["column", "model", "step", "batch", "has_reference", "outcome", "category", "err", "f64_device_err",
-                       "f64_reference_err", "further", "layer_path", "layer_type", "layer_functions", "layer_how",
-                       "time_median_ns", "message"]
+MESSAGE_CHARS = 300
+"""Characters kept of a model case's message in the model table."""
+TABLE_COLUMNS = KEY + [
+    "column",
+    "model",
+    "step",
+    "batch",
+    "has_reference",
+    "outcome",
+    "category",
+    "err",
+    "f64_device_err",
+    "f64_reference_err",
+    "further",
+    "layer_path",
+    "layer_type",
+    "layer_functions",
+    "layer_how",
+    "time_median_ns",
+    "message",
+]
 
 
 def model_table(pooled: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
@@ -74,8 +93,9 @@ def model_table(pooled: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     rows = pooled[is_model_result(pooled)] if not pooled.empty else pooled
     if rows.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    device_of = dict(zip(runs["run_id"], runs["device"]))
-    reference_of = {k: v for k, v in zip(runs["run_id"], runs["reference_device"]) if isinstance(v, str) and v}
+    device_of = dict(zip(runs["run_id"], runs["device"], strict=True))
+    pairs = zip(runs["run_id"], runs["reference_device"], strict=True)
+    reference_of = {k: v for k, v in pairs if isinstance(v, str) and v}
     out = []
     for r in rows.itertuples():
         d = parse_details(r.message)
@@ -87,14 +107,24 @@ def model_table(pooled: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         row["variant"] = getattr(r, "variant", "") or ""  # configuration variant of the column (analysis/columns.py)
         row["device"] = device_of.get(r.run_id, r.device)
         row["column"] = getattr(r, "column", None) or column_label(row)
-        row.update(model=r.function, step=step, batch=int(batch or 0), has_reference=bool(reference_of.get(r.run_id)),
-                   outcome=r.outcome, category=r.category, err=d.get("err"),
-                   f64_device_err=f64.get("device_err"), f64_reference_err=f64.get("reference_err"),
-                   further=f64.get("further"),
-                   layer_path=layer.get("path") or (frame and f"(crashed in {frame})"),
-                   layer_type=layer.get("type"), layer_functions=", ".join(layer.get("functions") or []),
-                   layer_how=layer.get("how") or ("crash dump" if frame else None),
-                   time_median_ns=r.time_median_ns, message=human_message(r.message)[:300])
+        row.update(
+            model=r.function,
+            step=step,
+            batch=int(batch or 0),
+            has_reference=bool(reference_of.get(r.run_id)),
+            outcome=r.outcome,
+            category=r.category,
+            err=d.get("err"),
+            f64_device_err=f64.get("device_err"),
+            f64_reference_err=f64.get("reference_err"),
+            further=f64.get("further"),
+            layer_path=layer.get("path") or (frame and f"(crashed in {frame})"),
+            layer_type=layer.get("type"),
+            layer_functions=", ".join(layer.get("functions") or []),
+            layer_how=layer.get("how") or ("crash dump" if frame else None),
+            time_median_ns=r.time_median_ns,
+            message=human_message(r.message)[:MESSAGE_CHARS],
+        )
         out.append(row)
     return pd.DataFrame(out, columns=TABLE_COLUMNS)
 
@@ -106,8 +136,19 @@ def _compared(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def model_summary(table: pd.DataFrame) -> pd.DataFrame:
-    cols = KEY + ["column", "n_models", "not_built", "running_n", "running_share", "running_lo", "running_hi",
-                  "matching_n", "matching_share", "matching_lo", "matching_hi"]
+    cols = KEY + [
+        "column",
+        "n_models",
+        "not_built",
+        "running_n",
+        "running_share",
+        "running_lo",
+        "running_hi",
+        "matching_n",
+        "matching_share",
+        "matching_lo",
+        "matching_hi",
+    ]
     if table.empty:
         return pd.DataFrame(columns=cols)
     out = []
@@ -119,7 +160,7 @@ def model_summary(table: pd.DataFrame) -> pd.DataFrame:
         ran = lambda g: ((g["outcome"] == PASSED) | (g["category"] == "numerical_mismatch")).all()  # noqa: E731
         running = sum(bool(ran(g)) for g in judged)
         matching = sum(bool((g["outcome"] == PASSED).all()) for g in judged)
-        row = dict(zip(KEY, key))
+        row = dict(zip(KEY, key, strict=False))
         row["column"] = grp["column"].iloc[0]
         row.update(n_models=n, not_built=len(broken), running_n=running, running_share=share(running, n))
         row["running_lo"], row["running_hi"] = wilson_interval(running, n)
@@ -150,9 +191,21 @@ def model_layers(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for (column, layer_type, how), grp in named.groupby(["column", "layer_type", "layer_how"], sort=True):
         first = grp.iloc[0]
-        out.append({"column": column, "layer_type": layer_type, "how": how, "cases": len(grp),
-                    "models": grp["model"].nunique(), "example": f"{first['model']} {first['layer_path']}"})
-    return pd.DataFrame(out, columns=cols).sort_values(["column", "cases"], ascending=[True, False], kind="stable").reset_index(drop=True)
+        out.append(
+            {
+                "column": column,
+                "layer_type": layer_type,
+                "how": how,
+                "cases": len(grp),
+                "models": grp["model"].nunique(),
+                "example": f"{first['model']} {first['layer_path']}",
+            }
+        )
+    return (
+        pd.DataFrame(out, columns=cols)
+        .sort_values(["column", "cases"], ascending=[True, False], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 RATIO_COLUMNS = GROUP + ["baseline", "target", "model", "step", "batch", "ratio", "baseline_ns", "target_ns"]
@@ -166,16 +219,26 @@ def model_ratios(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     out = []
     for key, grp in timed.groupby(GROUP, sort=True):
         group_runs = runs[(runs[GROUP] == pd.Series(key, index=GROUP)).all(axis=1)]
-        refs = [str(r).split(":")[0] for r in group_runs["reference_device"] if isinstance(r, str) and r]
+        refs = [device_kind(r) for r in group_runs["reference_device"] if isinstance(r, str) and r]
         baseline = max(set(refs), key=refs.count) if refs else "cpu"
         base = grp[grp["device"] == baseline].set_index(["model", "step", "batch"])["time_median_ns"]
         for target, tgrp in grp[grp["device"] != baseline].groupby("device"):
             tt = tgrp.set_index(["model", "step", "batch"])["time_median_ns"]
             paired = pd.concat([base.rename("b"), tt.rename("t")], axis=1, join="inner")
             for (model, step, batch), p in paired.iterrows():
-                out.append({**dict(zip(GROUP, key)), "baseline": baseline, "target": target, "model": model,
-                            "step": step, "batch": int(batch), "ratio": float(p["t"] / p["b"]),
-                            "baseline_ns": float(p["b"]), "target_ns": float(p["t"])})
+                out.append(
+                    {
+                        **dict(zip(GROUP, key, strict=False)),
+                        "baseline": baseline,
+                        "target": target,
+                        "model": model,
+                        "step": step,
+                        "batch": int(batch),
+                        "ratio": float(p["t"] / p["b"]),
+                        "baseline_ns": float(p["b"]),
+                        "target_ns": float(p["t"]),
+                    }
+                )
     frame = pd.DataFrame(out, columns=RATIO_COLUMNS)
     return frame.sort_values("ratio", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -189,9 +252,15 @@ def model_slowdowns(ratios: pd.DataFrame) -> pd.DataFrame:
     for key, grp in ratios.groupby(GROUP + ["baseline", "target", "step", "batch"], sort=True):
         values = grp["ratio"].to_numpy(dtype=float)
         lo, hi = median_ci(values)
-        row = dict(zip(GROUP + ["baseline", "target", "step", "batch"], key))
-        row.update(n_models=len(values), median=float(np.median(values)), median_lo=lo, median_hi=hi,
-                   p90=float(np.percentile(values, 90)), max=float(values.max()))
+        row = dict(zip(GROUP + ["baseline", "target", "step", "batch"], key, strict=False))
+        row.update(
+            n_models=len(values),
+            median=float(np.median(values)),
+            median_lo=lo,
+            median_hi=hi,
+            p90=float(np.percentile(values, 90)),
+            max=float(values.max()),
+        )
         out.append(row)
     return pd.DataFrame(out, columns=cols)
 
@@ -200,5 +269,6 @@ def model_tables(pooled: pd.DataFrame, runs: pd.DataFrame) -> ModelTables:
     """Every model table of the pooled results (empty frames when there is no model case)."""
     table = model_table(pooled, runs)
     ratios = model_ratios(table, runs)
-    return ModelTables(model_summary(table), model_categories(table), model_layers(table),
-                       model_slowdowns(ratios), ratios, table)
+    return ModelTables(
+        model_summary(table), model_categories(table), model_layers(table), model_slowdowns(ratios), ratios, table
+    )

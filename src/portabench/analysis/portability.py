@@ -71,20 +71,28 @@ def per_function(pooled: pd.DataFrame, runs: pd.DataFrame, functions: pd.DataFra
         for rec in cat_counts.itertuples(index=False, name=None):
             cats.setdefault(tuple(rec[: len(keys)]), []).append((rec[-2], int(rec[-1])))
         msgs = fails[fails["message"].notna()].groupby(keys)["message"].first().to_dict()
-        for key, rec in zip(counts.index, counts.itertuples(index=False)):
-            c = dict(zip(counts.columns, rec))
+        for key, rec in zip(counts.index, counts.itertuples(index=False), strict=True):
+            c = dict(zip(counts.columns, rec, strict=True))
             n_p, n_f, n_r = int(c.get(PASSED, 0)), int(c.get(FAILED, 0)), int(c.get(REFERENCE_FAILED, 0))
             n_u = int(c.get(UNKNOWN, 0))
             fc = cats.get(key, [])
             info = freq.get((key[-2], key[-1]), {})
-            rows.append({
-                **dict(zip(keys, key)),
-                "status": classify(n_p, n_f, n_r, n_u), "n_cases": int(sum(c.values())), "n_passed": n_p, "n_failed": n_f,
-                "n_reference_failed": n_r, "n_unknown": n_u, "main_category": fc[0][0] if fc else None,
-                "categories": ", ".join(f"{cat}: {n}" for cat, n in fc),
-                "message": str(msgs[key]) if key in msgs else None,
-                "frequency": info.get("frequency"), "bucket": info.get("bucket"),
-            })
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=False)),
+                    "status": classify(n_p, n_f, n_r, n_u),
+                    "n_cases": int(sum(c.values())),
+                    "n_passed": n_p,
+                    "n_failed": n_f,
+                    "n_reference_failed": n_r,
+                    "n_unknown": n_u,
+                    "main_category": fc[0][0] if fc else None,
+                    "categories": ", ".join(f"{cat}: {n}" for cat, n in fc),
+                    "message": str(msgs[key]) if key in msgs else None,
+                    "frequency": info.get("frequency"),
+                    "bucket": info.get("bucket"),
+                }
+            )
     seen = {(r["column"], r["function"]) for r in rows}
     # functions of the sample without results in the column: no_cases / missing
     if not functions.empty and not runs.empty:
@@ -94,13 +102,24 @@ def per_function(pooled: pd.DataFrame, runs: pd.DataFrame, functions: pd.DataFra
             if (r["column"], r["function"]) in seen:
                 continue
             seen.add((r["column"], r["function"]))
-            rows.append({
-                **{k: r[k] for k in KEY}, "column": r["column"], "function": r["function"], "status": r["status"],
-                "n_cases": 0, "n_passed": 0, "n_failed": 0, "n_reference_failed": 0, "n_unknown": 0, "main_category": None,
-                "categories": "", "message": None,
-                "frequency": None if pd.isna(r["frequency"]) else int(r["frequency"]),
-                "bucket": r["bucket"] if isinstance(r["bucket"], str) else None,
-            })
+            rows.append(
+                {
+                    **{k: r[k] for k in KEY},
+                    "column": r["column"],
+                    "function": r["function"],
+                    "status": r["status"],
+                    "n_cases": 0,
+                    "n_passed": 0,
+                    "n_failed": 0,
+                    "n_reference_failed": 0,
+                    "n_unknown": 0,
+                    "main_category": None,
+                    "categories": "",
+                    "message": None,
+                    "frequency": None if pd.isna(r["frequency"]) else int(r["frequency"]),
+                    "bucket": r["bucket"] if isinstance(r["bucket"], str) else None,
+                }
+            )
     out = pd.DataFrame(rows, columns=PER_FUNCTION_COLUMNS)
     return out.sort_values(["column", "function"], kind="stable").reset_index(drop=True)
 
@@ -111,7 +130,8 @@ def _function_info(functions: pd.DataFrame, runs: pd.DataFrame) -> dict[tuple[st
     if functions.empty or runs.empty:
         return info
     fr = functions.merge(runs[["run_id", "column"]], on="run_id")
-    for column, function, frequency, bucket in zip(fr["column"], fr["function"], fr["frequency"], fr["bucket"]):
+    rows = zip(fr["column"], fr["function"], fr["frequency"], fr["bucket"], strict=True)
+    for column, function, frequency, bucket in rows:
         info[(column, function)] = {
             "frequency": None if pd.isna(frequency) else int(frequency),
             "bucket": bucket if isinstance(bucket, str) else None,
@@ -119,8 +139,9 @@ def _function_info(functions: pd.DataFrame, runs: pd.DataFrame) -> dict[tuple[st
     return info
 
 
-def portability_table(per_fn: pd.DataFrame, runs: pd.DataFrame, pooled: pd.DataFrame,
-                      disagreeing: dict[str, int] | None = None) -> pd.DataFrame:
+def portability_table(
+    per_fn: pd.DataFrame, runs: pd.DataFrame, pooled: pd.DataFrame, disagreeing: dict[str, int] | None = None
+) -> pd.DataFrame:
     """One row per column: counts and shares (with 95% Wilson intervals) of function statuses.
 
     ``n_functions`` counts measured functions (portable + partial + complete);
@@ -139,36 +160,59 @@ def portability_table(per_fn: pd.DataFrame, runs: pd.DataFrame, pooled: pd.DataF
         roles = sorted(set(grp["role"]))
         refs = sorted({str(r) for r in grp["reference_device"] if isinstance(r, str) and r})
         row = {
-            **dict(zip(KEY + ["column"], key)),
+            **dict(zip(KEY + ["column"], key, strict=False)),
             "role": roles[0] if len(roles) == 1 else "mixed",
             "reference_device": ", ".join(refs) or None,
             "device_name": "; ".join(sorted({str(x) for x in grp["device_name"] if str(x)})),
-            "runs": ", ".join(grp["run_id"]), "n_runs": len(grp), "n_functions": n,
+            "runs": ", ".join(grp["run_id"]),
+            "n_runs": len(grp),
+            "n_functions": n,
         }
-        for status, k in [(PORTABLE, int(counts.get(PORTABLE, 0))), (PARTIAL, int(counts.get(PARTIAL, 0))),
-                          (COMPLETE, int(counts.get(COMPLETE, 0))),
-                          ("failing", int(counts.get(PARTIAL, 0) + counts.get(COMPLETE, 0)))]:
+        for status, k in [
+            (PORTABLE, int(counts.get(PORTABLE, 0))),
+            (PARTIAL, int(counts.get(PARTIAL, 0))),
+            (COMPLETE, int(counts.get(COMPLETE, 0))),
+            ("failing", int(counts.get(PARTIAL, 0) + counts.get(COMPLETE, 0))),
+        ]:
             lo, hi = wilson_interval(k, n)
             row.update({f"{status}_n": k, f"{status}_share": share(k, n), f"{status}_lo": lo, f"{status}_hi": hi})
-        row.update({
-            "reference_broken": int(counts.get(REFERENCE_BROKEN, 0)),
-            "outcome_unknown": int(counts.get(OUTCOME_UNKNOWN, 0)), "no_cases": int(counts.get(NO_CASES, 0)),
-            "missing": int(counts.get(MISSING, 0)), "n_cases": len(cases),
-            "cases_passed": int((cases["outcome"] == PASSED).sum()) if len(cases) else 0,
-            "cases_failed": int((cases["outcome"] == FAILED).sum()) if len(cases) else 0,
-            "cases_reference_failed": int((cases["outcome"] == REFERENCE_FAILED).sum()) if len(cases) else 0,
-            "cases_unknown": int((cases["outcome"] == UNKNOWN).sum()) if len(cases) else 0,
-            "cases_disagreeing": int((disagreeing or {}).get(key[-1], 0)),
-            "soft": bool(grp["soft"].any()) if "soft" in grp else False,
-        })
+        row.update(
+            {
+                "reference_broken": int(counts.get(REFERENCE_BROKEN, 0)),
+                "outcome_unknown": int(counts.get(OUTCOME_UNKNOWN, 0)),
+                "no_cases": int(counts.get(NO_CASES, 0)),
+                "missing": int(counts.get(MISSING, 0)),
+                "n_cases": len(cases),
+                "cases_passed": int((cases["outcome"] == PASSED).sum()) if len(cases) else 0,
+                "cases_failed": int((cases["outcome"] == FAILED).sum()) if len(cases) else 0,
+                "cases_reference_failed": int((cases["outcome"] == REFERENCE_FAILED).sum()) if len(cases) else 0,
+                "cases_unknown": int((cases["outcome"] == UNKNOWN).sum()) if len(cases) else 0,
+                "cases_disagreeing": int((disagreeing or {}).get(key[-1], 0)),
+                "soft": bool(grp["soft"].any()) if "soft" in grp else False,
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows, columns=_PORTABILITY_COLUMNS)
 
 
-_PORTABILITY_COLUMNS = KEY + ["column", "role", "reference_device", "device_name", "runs", "n_runs", "n_functions"] + [
-    f"{s}_{x}" for s in (PORTABLE, PARTIAL, COMPLETE, "failing") for x in ("n", "share", "lo", "hi")
-] + ["reference_broken", "outcome_unknown", "no_cases", "missing", "n_cases", "cases_passed", "cases_failed",
-      "cases_reference_failed", "cases_unknown", "cases_disagreeing", "soft"]
+_PORTABILITY_COLUMNS = (
+    KEY
+    + ["column", "role", "reference_device", "device_name", "runs", "n_runs", "n_functions"]
+    + [f"{s}_{x}" for s in (PORTABLE, PARTIAL, COMPLETE, "failing") for x in ("n", "share", "lo", "hi")]
+    + [
+        "reference_broken",
+        "outcome_unknown",
+        "no_cases",
+        "missing",
+        "n_cases",
+        "cases_passed",
+        "cases_failed",
+        "cases_reference_failed",
+        "cases_unknown",
+        "cases_disagreeing",
+        "soft",
+    ]
+)
 
 
 def categories_table(pooled: pd.DataFrame, per_fn: pd.DataFrame) -> pd.DataFrame:
@@ -191,15 +235,31 @@ def categories_table(pooled: pd.DataFrame, per_fn: pd.DataFrame) -> pd.DataFrame
     if out.empty:
         return pd.DataFrame(columns=cols)
     out["cases_share"] = out["cases"] / out.groupby("column")["cases"].transform("sum").replace(0, float("nan"))
-    out["functions_share"] = out["functions"] / out.groupby("column")["functions"].transform("sum").replace(0, float("nan"))
+    out["functions_share"] = out["functions"] / out.groupby("column")["functions"].transform("sum").replace(
+        0, float("nan")
+    )
     out = out.sort_values(["column", "functions", "cases", "category"], ascending=[True, False, False, True])
     return out[cols].reset_index(drop=True)
 
 
 def failures_table(pooled: pd.DataFrame) -> pd.DataFrame:
     """Every failing case (pooled) with its evidence, sorted by column, function, case_id."""
-    cols = KEY + ["column", "function", "case_id", "source", "dtype", "sample", "category", "exc_type",
-                  "message", "exit_status", "stderr_tail", "max_abs_err", "max_rel_err", "run_id"]
+    cols = KEY + [
+        "column",
+        "function",
+        "case_id",
+        "source",
+        "dtype",
+        "sample",
+        "category",
+        "exc_type",
+        "message",
+        "exit_status",
+        "stderr_tail",
+        "max_abs_err",
+        "max_rel_err",
+        "run_id",
+    ]
     if pooled.empty:
         return pd.DataFrame(columns=cols)
     f = pooled[pooled["outcome"] == FAILED].copy()

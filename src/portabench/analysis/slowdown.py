@@ -3,8 +3,8 @@
 For a baseline column B and a target column T of one group (framework,
 framework_version, mode, origin), the paired cases are those that passed on both
 (or, for imported timing-only data, ran with outcome ``unknown``) with a positive
-``time_median_ns``; devices that do no computation (torch ``meta``) are left out. Per function, the slowdown is the geometric
-mean over its paired cases of ``time_T / time_B`` (> 1: slower on T). The
+``time_median_ns``; devices that do no computation (torch ``meta``) are left out. Per function, the slowdown is the
+geometric mean over its paired cases of ``time_T / time_B`` (> 1: slower on T). The
 distribution over functions is summarised by its median (with a
 distribution-free 95% CI), 90th percentile (linear interpolation), maximum and
 the share of functions faster on T (ratio < 1, with a Wilson interval).
@@ -13,6 +13,7 @@ the share of functions faster on T (ratio < 1, with a Wilson interval).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 from portabench.analysis.columns import GROUP
 from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
 from portabench.cases import PASSED, UNKNOWN
-from portabench.frameworks import timeless_devices
+from portabench.frameworks import device_kind, timeless_devices
 
 TOP_N = 10
 TIMED_OUTCOMES = (PASSED, UNKNOWN)
@@ -29,10 +30,25 @@ TIMED_OUTCOMES = (PASSED, UNKNOWN)
 
 PAIR = ["baseline", "target", "baseline_column", "target_column"]
 FUNCTION_COLUMNS = GROUP + PAIR + ["function", "n_cases", "ratio", "baseline_ns", "target_ns"]
-SUMMARY_COLUMNS = GROUP + PAIR + [
-    "n_functions", "n_cases", "median", "median_lo", "median_hi", "p90", "max",
-    "geomean", "faster_n", "faster_share", "faster_lo", "faster_hi", "slower_share",
-]
+SUMMARY_COLUMNS = (
+    GROUP
+    + PAIR
+    + [
+        "n_functions",
+        "n_cases",
+        "median",
+        "median_lo",
+        "median_hi",
+        "p90",
+        "max",
+        "geomean",
+        "faster_n",
+        "faster_share",
+        "faster_lo",
+        "faster_hi",
+        "slower_share",
+    ]
+)
 TOP_COLUMNS = GROUP + PAIR + ["rank", "function", "ratio", "n_cases", "baseline_ns", "target_ns"]
 
 
@@ -41,14 +57,14 @@ def _group_label(key: tuple) -> str:
     return f"{fw} {version} {mode}" + ("" if origin == "portabench" else f" [{origin}]")
 
 
-def _matches(selector: str, column_device: str, run_devices: set[str]) -> bool:
+def _matches(selector: str, column_device: str, run_devices: Set[str]) -> bool:
     return selector == column_device or selector in run_devices
 
 
 def default_baseline(group_runs: pd.DataFrame) -> str:
     """The reference device kind of a group: most common ``reference_device`` of its target runs
     (index stripped), else ``cpu`` when the group has a cpu column, else the most common device of its runs."""
-    refs = [str(r).split("+")[0].split(":")[0] for r in group_runs["reference_device"] if isinstance(r, str) and r]
+    refs = [device_kind(r) for r in group_runs["reference_device"] if isinstance(r, str) and r]
     if refs:
         return Counter(refs).most_common(1)[0][0]
     if (group_runs["device"] == "cpu").any() or group_runs.empty:
@@ -70,8 +86,15 @@ class Column:
 def _columns_of(grp: pd.DataFrame) -> list[Column]:
     out = []
     for label, g in grp.groupby("column", sort=True):
-        out.append(Column(label=label, device=str(g["device"].iloc[0]), soft=bool(g["soft"].any()) if "soft" in g else False,
-                          run_devices=frozenset(map(str, g["run_device"])), hosts=frozenset(map(str, g["host"]))))
+        out.append(
+            Column(
+                label=label,
+                device=str(g["device"].iloc[0]),
+                soft=bool(g["soft"].any()) if "soft" in g else False,
+                run_devices=frozenset(map(str, g["run_device"])),
+                hosts=frozenset(map(str, g["host"])),
+            )
+        )
     return out
 
 
@@ -110,8 +133,10 @@ def plan_pairs(runs: pd.DataFrame, baseline: str | None, targets: list[str] | No
         bases = [c for c in cols if _matches(base_sel, c.device, c.run_devices)]
         if not bases:
             if cols:
-                notes.append(f"{label}: no {base_sel} (baseline) run in the store: slowdowns not available; "
-                             + _how_to_add(fw, base_sel))
+                notes.append(
+                    f"{label}: no {base_sel} (baseline) run in the store: slowdowns not available; "
+                    + _how_to_add(fw, base_sel)
+                )
             continue
         base_devices = {c.device for c in bases}
         others = [c for c in cols if c.device not in base_devices]
@@ -125,8 +150,10 @@ def plan_pairs(runs: pd.DataFrame, baseline: str | None, targets: list[str] | No
         else:
             chosen = others
             if not chosen:
-                notes.append(f"{label}: only {', '.join(sorted(base_devices))} runs, no target device to compare; "
-                             + _how_to_add(fw, None))
+                notes.append(
+                    f"{label}: only {', '.join(sorted(base_devices))} runs, no target device to compare; "
+                    + _how_to_add(fw, None)
+                )
         for t in chosen:
             pairs += [(key, b, t) for b in _baselines_for(t, bases)]
     return pairs, notes
@@ -135,8 +162,10 @@ def plan_pairs(runs: pd.DataFrame, baseline: str | None, targets: list[str] | No
 def _how_to_add(framework: str, device: str | None) -> str:
     """The one advice for a device missing from the store (the same wording in every note)."""
     dev = device or "<device>"
-    return (f"to add it, run `portabench run --framework {framework} --device {dev}` on a machine that has it, "
-            f"then `portabench merge this.sqlite that.sqlite -o both.sqlite`")
+    return (
+        f"to add it, run `portabench run --framework {framework} --device {dev}` on a machine that has it, "
+        f"then `portabench merge this.sqlite that.sqlite -o both.sqlite`"
+    )
 
 
 def slowdown_tables(
@@ -152,8 +181,11 @@ def slowdown_tables(
     fn_rows: list[pd.DataFrame] = []
     summary_rows: list[dict] = []
     top_rows: list[pd.DataFrame] = []
-    timed = pooled[pooled["outcome"].isin(TIMED_OUTCOMES) & (pd.to_numeric(pooled["time_median_ns"], errors="coerce") > 0)] \
-        if not pooled.empty else pooled
+    timed = (
+        pooled[pooled["outcome"].isin(TIMED_OUTCOMES) & (pd.to_numeric(pooled["time_median_ns"], errors="coerce") > 0)]
+        if not pooled.empty
+        else pooled
+    )
     for key, bcol, tcol in pairs:
         b, t = bcol.device, tcol.device
         pair = {"baseline": b, "target": t, "baseline_column": bcol.label, "target_column": tcol.label}
@@ -164,13 +196,17 @@ def slowdown_tables(
             notes.append(f"{bcol.label} → {tcol.label}: no case passed with a timing on both: no slowdown")
             continue
         paired["ratio"] = paired["time_median_ns_t"].astype(float) / paired["time_median_ns_b"].astype(float)
-        per_fn = paired.groupby("function").agg(
-            n_cases=("ratio", "size"),
-            ratio=("ratio", geometric_mean),
-            baseline_ns=("time_median_ns_b", geometric_mean),
-            target_ns=("time_median_ns_t", geometric_mean),
-        ).reset_index()
-        for col, val in zip(GROUP, key):
+        per_fn = (
+            paired.groupby("function")
+            .agg(
+                n_cases=("ratio", "size"),
+                ratio=("ratio", geometric_mean),
+                baseline_ns=("time_median_ns_b", geometric_mean),
+                target_ns=("time_median_ns_t", geometric_mean),
+            )
+            .reset_index()
+        )
+        for col, val in zip(GROUP, key, strict=False):
             per_fn[col] = val
         for col, val in pair.items():
             per_fn[col] = val
@@ -181,13 +217,25 @@ def slowdown_tables(
         faster = int((ratios < 1).sum())
         lo, hi = median_ci(ratios)
         f_lo, f_hi = wilson_interval(faster, n)
-        summary_rows.append({
-            **dict(zip(GROUP, key)), **pair, "n_functions": n, "n_cases": len(paired),
-            "median": float(np.median(ratios)), "median_lo": lo, "median_hi": hi,
-            "p90": float(np.percentile(ratios, 90)), "max": float(ratios.max()), "geomean": geometric_mean(ratios),
-            "faster_n": faster, "faster_share": share(faster, n), "faster_lo": f_lo, "faster_hi": f_hi,
-            "slower_share": share(int((ratios > 1).sum()), n),
-        })
+        summary_rows.append(
+            {
+                **dict(zip(GROUP, key, strict=False)),
+                **pair,
+                "n_functions": n,
+                "n_cases": len(paired),
+                "median": float(np.median(ratios)),
+                "median_lo": lo,
+                "median_hi": hi,
+                "p90": float(np.percentile(ratios, 90)),
+                "max": float(ratios.max()),
+                "geomean": geometric_mean(ratios),
+                "faster_n": faster,
+                "faster_share": share(faster, n),
+                "faster_lo": f_lo,
+                "faster_hi": f_hi,
+                "slower_share": share(int((ratios > 1).sum()), n),
+            }
+        )
         top = per_fn.head(TOP_N).copy()
         top["rank"] = range(1, len(top) + 1)
         top_rows.append(top[TOP_COLUMNS])

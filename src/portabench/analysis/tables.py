@@ -9,6 +9,7 @@ import pandas as pd
 
 from portabench.analysis.columns import KEY
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, UNKNOWN
+from portabench.frameworks import device_kind
 
 NUMERICAL_CATEGORIES = frozenset({"numerical_mismatch"})
 """Failure categories whose cases carry a numerical error (``max_abs_err`` / ``max_rel_err``)."""
@@ -20,9 +21,34 @@ DTYPE_COLUMNS = KEY + ["column", "function", "claimed", "tested", "observed", "c
 ERROR_COLUMNS = KEY + ["column", "function", "case_id", "dtype", "category", "max_abs_err", "max_rel_err"]
 ERROR_SUMMARY_COLUMNS = KEY + ["column", "n_cases", "n_functions", "abs_median", "abs_p90", "abs_max",
                                "rel_median", "rel_p90", "rel_max"]
-ENV_COLUMNS = ["run_id", "column", "framework", "framework_version", "device", "run_device", "device_name", "mode",
-               "variant", "role", "reference_device", "origin", "host", "platform", "python", "portabench_version", "numerics",
-               "config", "status", "started_at", "ended_at", "n_cases", "n_passed", "n_failed", "n_reference_failed", "n_unknown"]
+ENV_COLUMNS = [
+    "run_id",
+    "column",
+    "framework",
+    "framework_version",
+    "device",
+    "run_device",
+    "device_name",
+    "mode",
+    "variant",
+    "role",
+    "reference_device",
+    "origin",
+    "host",
+    "platform",
+    "python",
+    "portabench_version",
+    "numerics",
+    "config",
+    "status",
+    "started_at",
+    "ended_at",
+    "n_cases",
+    "n_passed",
+    "n_failed",
+    "n_reference_failed",
+    "n_unknown",
+]
 
 
 def dtype_matrix(pooled: pd.DataFrame, runs: pd.DataFrame, claimed: pd.DataFrame) -> pd.DataFrame:
@@ -48,9 +74,17 @@ def dtype_matrix(pooled: pd.DataFrame, runs: pd.DataFrame, claimed: pd.DataFrame
         return pd.DataFrame(columns=DTYPE_COLUMNS)
     claims: dict[tuple, set[str]] = {}
     if not claimed.empty and not runs.empty:
-        cr = claimed.merge(runs[["run_id", "framework", "framework_version", "origin"]].drop_duplicates("run_id"), on="run_id")
+        cr = claimed.merge(
+            runs[["run_id", "framework", "framework_version", "origin"]].drop_duplicates("run_id"), on="run_id"
+        )
         for _, r in cr.iterrows():
-            k = (r["framework"], r["framework_version"], r["origin"], str(r["device_type"]).split(":")[0], r["function"])
+            k = (
+                r["framework"],
+                r["framework_version"],
+                r["origin"],
+                device_kind(str(r["device_type"])),
+                r["function"],
+            )
             claims.setdefault(k, set()).update(json.loads(r["dtypes"]) if isinstance(r["dtypes"], str) else r["dtypes"])
     keys = KEY + ["column", "function"]
     df = pooled[(pooled["dtype"] != NO_DTYPE) & pooled["outcome"].isin([PASSED, FAILED])]
@@ -61,10 +95,18 @@ def dtype_matrix(pooled: pd.DataFrame, runs: pd.DataFrame, claimed: pd.DataFrame
     for key in pooled[keys].drop_duplicates().sort_values(keys).itertuples(index=False, name=None):
         tested = tested_by.get(key, [])
         observed = observed_by.get(key, [])
-        rec = dict(zip(keys, key))
+        rec = dict(zip(keys, key, strict=False))
         c = claims.get((rec["framework"], rec["framework_version"], rec["origin"], rec["device"], rec["function"]))
-        row = {**rec, "claimed": sorted(c) if c is not None else None, "tested": tested, "observed": observed,
-               "claimed_not_tested": None, "claimed_not_observed": None, "observed_not_claimed": None, "agree": None}
+        row = {
+            **rec,
+            "claimed": sorted(c) if c is not None else None,
+            "tested": tested,
+            "observed": observed,
+            "claimed_not_tested": None,
+            "claimed_not_observed": None,
+            "observed_not_claimed": None,
+            "agree": None,
+        }
         if c is not None:
             t, o = set(tested), set(observed)
             row["claimed_not_tested"] = sorted(c - t)
@@ -90,7 +132,8 @@ def numerical_errors(pooled: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     errs = errs.sort_values(["column", "function", "case_id"]).reset_index(drop=True)
     rows = []
     for key, grp in errs.groupby(KEY + ["column"], sort=True):
-        row = {**dict(zip(KEY + ["column"], key)), "n_cases": len(grp), "n_functions": grp["function"].nunique()}
+        row = {**dict(zip(KEY + ["column"], key, strict=False)), "n_cases": len(grp),
+               "n_functions": grp["function"].nunique()}
         for name, col in (("abs", "max_abs_err"), ("rel", "max_rel_err")):
             v = pd.to_numeric(grp[col], errors="coerce").dropna().to_numpy(dtype=float)
             row[f"{name}_median"] = float(np.median(v)) if len(v) else float("nan")
@@ -109,13 +152,17 @@ def environment(runs: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     if results.empty:
         counts = pd.DataFrame(columns=["run_id", "n_cases", "n_passed", "n_failed", "n_reference_failed", "n_unknown"])
     else:
-        counts = results.groupby("run_id").agg(
-            n_cases=("case_id", "size"),
-            n_passed=("outcome", lambda s: int((s == PASSED).sum())),
-            n_failed=("outcome", lambda s: int((s == FAILED).sum())),
-            n_reference_failed=("outcome", lambda s: int((s == REFERENCE_FAILED).sum())),
-            n_unknown=("outcome", lambda s: int((s == UNKNOWN).sum())),
-        ).reset_index()
+        counts = (
+            results.groupby("run_id")
+            .agg(
+                n_cases=("case_id", "size"),
+                n_passed=("outcome", lambda s: int((s == PASSED).sum())),
+                n_failed=("outcome", lambda s: int((s == FAILED).sum())),
+                n_reference_failed=("outcome", lambda s: int((s == REFERENCE_FAILED).sum())),
+                n_unknown=("outcome", lambda s: int((s == UNKNOWN).sum())),
+            )
+            .reset_index()
+        )
     env = env.merge(counts, on="run_id", how="left")
     for c in ("n_cases", "n_passed", "n_failed", "n_reference_failed", "n_unknown"):
         env[c] = env[c].fillna(0).astype(int)

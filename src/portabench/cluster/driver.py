@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from portabench.cases import CaseDescriptor
@@ -33,6 +33,7 @@ from portabench.cluster.node import run_shard
 from portabench.cluster.options import ClusterOptions
 from portabench.cluster.plan import RunUnit, config_without_cluster, shard_cases
 from portabench.errors import PortabenchError
+from portabench.protocol import ListingReply
 from portabench.runner.session import RunSummary, _function_rows, run_config
 from portabench.store import RunMeta, Store
 
@@ -43,17 +44,19 @@ POLL_S = 0.2
 OFFER_CHECK_S = 5.0
 #: seconds a run may wait for a node offering its resources (an autoscaler's new node) before it is given up
 NO_NODE_GRACE_S = 300.0
+#: seconds past the budget and a case's deadline before the driver cancels the tasks still running
+OVERRUN_GRACE_S = 60.0
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
 class _Task:
     spec: ShardTask
     ref: Any
-    run: "_Run"
+    run: _Run
     assigned: set[str] | None = None  # case ids; None for an opening task until its listing arrives
 
 
@@ -63,7 +66,7 @@ class _Run:
     previous: RunMeta | None
     run_id: str | None = None
     cases: list[CaseDescriptor] = field(default_factory=list)
-    listing: dict[str, Any] = field(default_factory=dict)
+    listing: ListingReply = field(default_factory=lambda: ListingReply(cases=[]))
     recorded: set[str] = field(default_factory=set)
     expect: dict[str, str] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
@@ -82,7 +85,8 @@ def find_complete_cluster_run(store: Store, unit: RunUnit) -> RunMeta | None:
     config = run_config(unit.request)
     reference = unit.request.reference if unit.request.reference != unit.device else None
     for run in reversed(store.runs()):
-        if (run.framework, run.device, run.mode, run.status, run.origin) == (unit.framework, unit.device, unit.mode, "complete", "portabench") \
+        wanted = (unit.framework, unit.device, unit.mode, "complete", "portabench")
+        if (run.framework, run.device, run.mode, run.status, run.origin) == wanted \
                 and run.reference_device == reference and config_without_cluster(run.config) == config:
             return run
     return None
@@ -221,24 +225,27 @@ class ClusterDriver:
             task.assigned = {c.case_id for c in shares[0]}
             for share in shares[1:]:
                 if share and not self._over_budget():
-                    self._submit(run, ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in share],
-                                                expect=dict(run.expect)), assigned={c.case_id for c in share})
+                    shard = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in share],
+                                      expect=dict(run.expect))
+                    self._submit(run, shard, assigned={c.case_id for c in share})
         self._add_node(run, message.facts)
         self.say(f"{run.unit.label}: task {message.task_id} started on {message.facts.host} "
                  f"({message.facts.ip}, node {message.facts.node_id[:8]}, {message.facts.device_name})")
 
-    def _begin(self, run: _Run, facts: NodeFacts, listing: dict[str, Any]) -> None:
+    def _begin(self, run: _Run, facts: NodeFacts, listing: ListingReply) -> None:
         unit, request = run.unit, run.unit.request
         run.listing = listing
-        run.cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
+        run.cases = list(listing.cases)
         run.expect = {"framework_version": facts.framework_version, "device_name": facts.device_name,
                       "portabench_version": facts.portabench_version}
         self._total_cases += len(run.cases)
         cluster = {"address": self.options.address, "shards": self.options.shards, "nodes": []}
         if run.previous is not None:
             if run.previous.framework_version != facts.framework_version:
-                raise PortabenchError(f"cannot resume run {run.previous.run_id}: it used {unit.framework} "
-                                      f"{run.previous.framework_version}, node {facts.host} has {facts.framework_version}")
+                raise PortabenchError(
+                    f"cannot resume run {run.previous.run_id}: it used {unit.framework} "
+                    f"{run.previous.framework_version}, node {facts.host} has {facts.framework_version}"
+                )
             run.run_id = run.previous.run_id
             run.config = dict(run.previous.config)
             run.config.setdefault("cluster", cluster)
@@ -255,7 +262,7 @@ class ClusterDriver:
             reference_device=reference, host=facts.host, platform=facts.platform, python=facts.python,
             portabench_version=facts.portabench_version, numerics=facts.numerics, config=run.config,
             sample=request.sample, started_at=_now(),
-        ), claimed=listing.get("claimed", {}), functions=_function_rows(request, run.cases, listing))
+        ), claimed=listing.claimed, functions=_function_rows(request, run.cases, listing))
 
     def _add_node(self, run: _Run, facts: NodeFacts) -> None:
         nodes = run.config["cluster"].setdefault("nodes", [])
@@ -287,7 +294,8 @@ class ClusterDriver:
             if not todo:
                 return
             left = f"{len(todo)} unfinished cases"
-            spec = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in todo], expect=dict(run.expect))
+            spec = ShardTask(task_id="", request=run.unit.request, cases=[c.to_json() for c in todo],
+                             expect=dict(run.expect))
             assigned = {c.case_id for c in todo}
         reason = type(error).__name__
         if self._over_budget():
@@ -329,7 +337,7 @@ class ClusterDriver:
         """Past the budget, tasks stop handing out cases; past it by a case's deadline and a minute, cancel them."""
         if self.deadline is None or not self.tasks:
             return
-        grace = max(t.spec.request.timeout_s for t in self.tasks.values()) + 60.0
+        grace = max(t.spec.request.timeout_s for t in self.tasks.values()) + OVERRUN_GRACE_S
         if time.monotonic() < self.deadline + grace:
             return
         self.say("the time budget is spent: stopping the tasks still running (their runs stay resumable)")
@@ -361,6 +369,6 @@ class ClusterDriver:
             out.append((run.unit, RunSummary(
                 run_id=run.run_id, status="complete" if run.complete else "interrupted", counts=dict(run.counts),
                 total_cases=len(run.cases), resumed=run.previous is not None,
-                missing=list(run.listing.get("missing", [])), no_cases=list(run.listing.get("no_cases", [])),
+                missing=list(run.listing.missing), no_cases=list(run.listing.no_cases),
             )))
         return out

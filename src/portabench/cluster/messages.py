@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from portabench.protocol import ListingReply
 from portabench.runner.session import RunRequest
 from portabench.store import CaseResult
 
@@ -66,7 +67,7 @@ class Opened:
 
     task_id: str
     facts: NodeFacts
-    listing: dict[str, Any] | None = None
+    listing: ListingReply | None = None
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,12 @@ from portabench.cluster.messages import NodeFacts, Opened, Results, ShardTask
 from portabench.cluster.plan import shard_cases
 from portabench.errors import PortabenchError
 from portabench.frameworks import get_framework
-from portabench.runner.pool import WorkerError, WorkerFailure
+from portabench.protocol import ListCasesRequest, ListingReply, WorkerInfo
+from portabench.runner.process import WorkerError, WorkerFailure
 from portabench.runner.session import _dispatcher, _start_worker, effective_reference
 
 
-def node_facts(info: dict[str, Any]) -> NodeFacts:
+def node_facts(info: WorkerInfo) -> NodeFacts:
     """This node's facts, from a worker's ``hello`` reply."""
     import ray
 
@@ -38,8 +39,9 @@ def node_facts(info: dict[str, Any]) -> NodeFacts:
     return NodeFacts(
         node_id=context.get_node_id(), host=socket.gethostname(), ip=ray.util.get_node_ip_address(),
         platform=platform.platform(), python=platform.python_version(), portabench_version=portabench.__version__,
-        framework_version=str(info["framework_version"]), device_kind=str(info["device_kind"]),
-        device_name=str(info["device_name"]), omp_num_threads=os.environ.get("OMP_NUM_THREADS"), numerics=dict(info.get("numerics") or {}),
+        framework_version=info.framework_version, device_kind=info.device_kind,
+        device_name=info.device_name, omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
+        numerics=dict(info.numerics),
     )
 
 
@@ -49,7 +51,8 @@ def _check(facts: NodeFacts, expect: dict[str, str]) -> None:
         if have != wanted:
             raise PortabenchError(
                 f"node {facts.host} ({facts.ip}) has {key} {have!r} where the run has {wanted!r}: a run is never "
-                f"spread over different versions or device models (give such nodes their own resources, docs/cluster.md)"
+                "spread over different versions or device models (give such nodes their own resources, "
+                "docs/cluster.md)"
             )
 
 
@@ -67,12 +70,12 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
     try:
         facts = node_facts(info)
         _check(facts, task.expect)
-        listing = None
+        listing: ListingReply | None = None
         if task.cases is None:
-            listing = worker.request("list_cases", request.startup_timeout_s, functions=request.functions,
-                                     dtypes=request.dtypes, specs=request.specs, max_samples=request.max_samples)
-            cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
-            todo = shard_cases(cases, task.skip, task.shards)[task.shard]
+            listing = worker.request(ListCasesRequest(
+                functions=request.functions, dtypes=request.dtypes, specs=request.specs, max_samples=request.max_samples,
+            ), request.startup_timeout_s)
+            todo = shard_cases(listing.cases, task.skip, task.shards)[task.shard]
         else:
             todo = [CaseDescriptor.from_json(c) for c in task.cases]
     except (WorkerError, WorkerFailure) as exc:
@@ -100,7 +103,7 @@ def run_shard(task: ShardTask, mailbox: Any) -> int:
             sent += len(batch)
     except BaseException:  # cancelled, or the mailbox is gone (driver stopped): kill the workers, send nothing more
         dispatcher.kill()
-        results.close()  # type: ignore[attr-defined]  # a generator, as in runner.session
+        results.close()  # a generator, as in runner.session
         raise
     return sent
 

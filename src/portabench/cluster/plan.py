@@ -54,28 +54,31 @@ def shard_cases(
     return [todo[i::shards] for i in range(shards)]
 
 
-def cluster_devices(entry: FrameworkEntry, devices: Sequence[str] | None, offered: Callable[[str], bool],
-                    expected: Mapping[str, list[str]]) -> tuple[list[str], list[str]]:
-    """(device kinds to run, kinds asked for or expected that no node offers); ``cpu`` first.
+def cluster_devices(entry: FrameworkEntry, devices: Sequence[str] | None,
+                    offered: Callable[[str], bool]) -> tuple[list[str], list[str]]:
+    """(devices to run, devices asked for or expected that no node offers); ``cpu`` first.
 
-    In a cluster a device is a kind (``cuda``): each node task sees the devices
-    Ray gives it, so an index (``cuda:1``) would name a device of one node only.
+    In a cluster a device is a kind (``cuda``, or with flags ``gpu+soft``): each node task sees
+    the devices Ray gives it, so an index (``cuda:1``) would name a device of one node only.
+    ``offered`` is asked about the kind (the registry reads the string: ``gpu+soft`` is a ``gpu``).
+    Without ``devices``, the framework's expected targets (registry) are wanted.
     """
     if devices is not None:
-        indexed = [d for d in devices if ":" in d]
+        specs = [entry.parse_device(d) for d in devices]
+        indexed = [s.text for s in specs if s.indexed]
         if indexed:
             raise PortabenchError(f"a cluster study names device kinds, not single devices ({', '.join(indexed)}); "
                                   "Ray decides which device of a node a task gets")
         wanted = list(dict.fromkeys(["cpu", *devices]))
     else:
-        wanted = ["cpu", *expected.get(entry.name, [])]
-    chosen = [d for d in wanted if offered(d)]
-    missing = [d for d in wanted if not offered(d)]
+        wanted = ["cpu", *entry.expected_targets]
+    chosen = [d for d in wanted if offered(entry.device_kind(d))]
+    missing = [d for d in wanted if not offered(entry.device_kind(d))]
     return chosen, missing
 
 
 def plan_units(study: StudyOptions, options: ClusterOptions, totals: Mapping[str, float],
-               expected: Mapping[str, list[str]], request_for: Callable[..., RunRequest]) -> ClusterPlan:
+               request_for: Callable[..., RunRequest]) -> ClusterPlan:
     """Every run of the study, for the cluster whose resource totals are ``totals``.
 
     ``request_for`` is :func:`portabench.study.request_for` (shared with local
@@ -105,7 +108,7 @@ def plan_units(study: StudyOptions, options: ClusterOptions, totals: Mapping[str
                 raise
             plan.skipped[entry.name] = str(exc)
             continue
-        chosen, missing = cluster_devices(entry, devices, offered, expected)
+        chosen, missing = cluster_devices(entry, devices, offered)
         plan.unavailable[entry.name] = missing
         if "cpu" not in chosen:
             raise PortabenchError(f"no node of the cluster offers the reference device cpu "
@@ -115,7 +118,7 @@ def plan_units(study: StudyOptions, options: ClusterOptions, totals: Mapping[str
             for device in chosen:
                 request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
                                       study.cases, resume=not study.fresh)
-                plan.units.append(RunUnit(entry.name, device, mode, request, placements[device]))
+                plan.units.append(RunUnit(entry.name, device, mode, request, placements[entry.device_kind(device)]))
     return plan
 
 

@@ -40,7 +40,8 @@ class Placement:
     resources: Mapping[str, float] = field(default_factory=dict)
 
     def ray_options(self) -> dict[str, Any]:
-        """Keyword arguments of ``remote_function.options()``: ``GPU`` goes to ``num_gpus``, the rest to ``resources``."""
+        """Keyword arguments of ``remote_function.options()``: ``GPU`` goes to ``num_gpus``, the rest to
+        ``resources``."""
         rest = {k: v for k, v in self.resources.items() if k not in ("GPU", "CPU")}
         options: dict[str, Any] = {"num_cpus": self.resources.get("CPU", TASK_CPUS), "resources": rest}
         if "GPU" in self.resources:
@@ -48,7 +49,8 @@ class Placement:
         return options
 
     def offered_by(self, totals: Mapping[str, float]) -> bool:
-        """True when some node could hold the task, judged from the cluster's resource totals (``ray.cluster_resources()``)."""
+        """True when some node could hold the task, judged from the cluster's resource totals
+        (``ray.cluster_resources()``)."""
         return all(totals.get(name, 0.0) >= amount for name, amount in self.resources.items())
 
     def describe(self) -> str:
@@ -64,11 +66,6 @@ def placement_for(kind: str, overrides: Mapping[str, Mapping[str, float]] | None
     """The placement of a device kind (``cuda``, never ``cuda:1``)."""
     resources = dict((overrides or {}).get(kind) or default_resources(kind))
     return Placement(kind=kind, resources=resources)
-
-
-def custom_kinds(totals: Mapping[str, float]) -> list[str]:
-    """Device kinds the cluster advertises through ``portabench_device_<kind>`` resources."""
-    return sorted(name[len(CUSTOM_PREFIX):] for name in totals if name.startswith(CUSTOM_PREFIX))
 
 
 def parse_place(texts: list[str]) -> dict[str, dict[str, float]]:

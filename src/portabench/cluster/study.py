@@ -45,7 +45,7 @@ def connect(ray: Any, address: str) -> bool:
 def run_cluster_study(store: Store, study: StudyOptions, progress_for: Callable[[str], Any],
                       say: Callable[[str], None]) -> Any:
     """Run the study's runs on the Ray cluster at ``study.cluster.address``; returns a :class:`StudyResult`."""
-    from portabench.study import EXPECTED_TARGETS, StudyResult, request_for, summary_line
+    from portabench.study import StudyResult, request_for, summary_line
 
     options = study.cluster
     if options is None:
@@ -54,7 +54,7 @@ def run_cluster_study(store: Store, study: StudyOptions, progress_for: Callable[
     deadline = None if study.budget_s is None else time.monotonic() + study.budget_s
     connected = connect(ray, options.address)
     try:
-        plan = plan_units(study, options, ray.cluster_resources(), EXPECTED_TARGETS, request_for)
+        plan = plan_units(study, options, ray.cluster_resources(), request_for)
         result = StudyResult(skipped=plan.skipped, unavailable=plan.unavailable)
         for framework, why in plan.skipped.items():
             say(f"{framework} skipped: {why}")

@@ -8,6 +8,7 @@ import json
 from portabench.commands.options import add_framework
 from portabench.commands.output import check_output_file, write_output
 from portabench.frameworks import get_framework
+from portabench.protocol import ApiRequest, HelloRequest
 from portabench.runner.session import query_worker
 
 
@@ -21,9 +22,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def handle(args: argparse.Namespace) -> int:
     entry = get_framework(args.framework)
     output = check_output_file(args.output) if args.output else None
-    info = query_worker(entry.name, "cpu", "hello")
-    functions = query_worker(entry.name, "cpu", "api")["functions"]
-    text = json.dumps({"framework": entry.name, "version": info["framework_version"], "functions": functions}, indent=1)
+    info = query_worker(entry.name, "cpu", HelloRequest())
+    functions = query_worker(entry.name, "cpu", ApiRequest()).functions
+    text = json.dumps({"framework": entry.name, "version": info.framework_version, "functions": functions}, indent=1)
     if output is not None:
         write_output(output, text)
     else:

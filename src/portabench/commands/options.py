@@ -18,7 +18,7 @@ from portabench.cluster.options import ClusterOptions
 from portabench.cluster.resources import parse_place
 from portabench.errors import PortabenchError
 from portabench.frameworks import FRAMEWORKS
-from portabench.runner.timing import TimingConfig
+from portabench.frameworks.timer import TimingConfig
 from portabench.sampling import DEFAULT_PER_DECILE, DEFAULT_TOP
 from portabench.selection import Selection
 

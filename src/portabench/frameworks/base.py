@@ -41,7 +41,7 @@ import numpy as np
 
 from portabench.cases import DEFAULT_MAX_SAMPLES, CaseDescriptor
 from portabench.frameworks.spec_cases import spec_descriptors
-from portabench.runner.timing import Timer
+from portabench.frameworks.timer import Timer
 from portabench.specs import SpecFunction, builtin_spec_files, load_specs
 
 

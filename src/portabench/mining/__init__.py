@@ -19,6 +19,7 @@ See docs/mining.md for the resolution rules and their limits.
 """
 
 from portabench.mining.listing import ApiListing, fetch_listing
+from portabench.mining.methods import METHOD_OWNER
 from portabench.mining.miner import mine_sources
 from portabench.mining.sites import (
     CallSite,
@@ -29,7 +30,6 @@ from portabench.mining.sites import (
 )
 from portabench.mining.table import (
     FORMAT,
-    METHOD_OWNER,
     MiningResult,
     default_table_path,
     load_frequency_table,

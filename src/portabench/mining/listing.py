@@ -121,7 +121,7 @@ def cache_dir() -> Path:
 
 def _tensorflow_aliases(names: list[str], timeout: float) -> dict[str, str]:
     """Ask a child process (which imports TensorFlow) for the canonical export name of each alias."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = {**os.environ, **get_framework("tensorflow").worker_env}  # the registry's TensorFlow log level
     proc = subprocess.run(
         [sys.executable, "-m", "portabench.mining.export_names"], input=json.dumps(names), capture_output=True,
         text=True, timeout=timeout, env=env, check=False,
@@ -150,24 +150,27 @@ def fetch_listing(framework: str, *, use_cache: bool = True, timeout: float = 60
 
     Raises :class:`PortabenchError` when the framework is not installed or its worker fails.
     """
+    from portabench.protocol import ApiRequest, CoverageRequest, HelloRequest
     from portabench.runner.session import (
         query_worker,  # parent-side runner: starts a worker process
     )
 
     entry = get_framework(framework)
     entry.require_installed()
-    version = installed_version(entry.import_name) or str(query_worker(entry.name, "cpu", "hello", timeout)["framework_version"])
+    version = installed_version(entry.import_name) or (
+        query_worker(entry.name, "cpu", HelloRequest(), timeout).framework_version
+    )
     path = cache_dir() / f"{entry.name}-{version}.json"
     if use_cache and path.is_file():
         try:
             return ApiListing.load(path)
         except PortabenchError:
             pass  # a damaged cache entry is fetched again
-    coverage = query_worker(entry.name, "cpu", "coverage", timeout, specs=[])
-    functions = query_worker(entry.name, "cpu", "api", timeout)["functions"]
+    coverage = query_worker(entry.name, "cpu", CoverageRequest(specs=[]), timeout)
+    functions = query_worker(entry.name, "cpu", ApiRequest(), timeout).functions
     kinds = {f["qualname"]: f["kind"] for f in functions}
     aliases = _tensorflow_aliases(sorted(kinds), timeout) if entry.name == "tensorflow" else {}
-    listing = ApiListing(entry.name, version, kinds, aliases, frozenset(coverage.get("with_cases", [])))
+    listing = ApiListing(entry.name, version, kinds, aliases, frozenset(coverage.with_cases))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(listing.to_json()), encoding="utf-8")

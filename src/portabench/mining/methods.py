@@ -16,21 +16,18 @@ from __future__ import annotations
 
 import ast
 
-#: The type method candidates are recorded under, per framework (``Tensor.sum``).
-METHOD_OWNER: dict[str, str] = {"torch": "Tensor", "jax": "Array", "tensorflow": "Tensor"}
+from portabench.frameworks import FRAMEWORKS
 
-#: Qualified names of array types, per framework -> the owner their methods are named under.
+#: The type method candidates are recorded under, per framework (``Tensor.sum``): the registry's ``method_owner``.
+METHOD_OWNER: dict[str, str] = {name: entry.method_owner for name, entry in FRAMEWORKS.items()}
+
+#: Qualified names of array types, per framework -> the owner their methods are named under (registry facts).
 ARRAY_TYPES: dict[str, dict[str, str]] = {
-    "torch": {name: "torch.Tensor" for name in (
-        "torch.Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor", "torch.nn.Parameter")},
-    "jax": {name: "jax.Array" for name in ("jax.Array", "jax.numpy.ndarray", "jax.typing.ArrayLike")},
-    "tensorflow": {name: "tensorflow.Tensor" for name in ("tensorflow.Tensor", "tensorflow.Variable")},
+    name: {t: f"{entry.import_name}.{entry.method_owner}" for t in entry.array_types} for name, entry in FRAMEWORKS.items()
 }
 
 #: Namespaces whose function of the same name a method call is also covered by (``x.sum()`` ~ ``torch.sum``).
-METHOD_FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "torch": ("torch",), "jax": ("jax.numpy",), "tensorflow": ("tensorflow", "tensorflow.math"),
-}
+METHOD_FUNCTIONS: dict[str, tuple[str, ...]] = {name: entry.method_functions for name, entry in FRAMEWORKS.items()}
 
 #: Public methods of builtin containers and strings that arrays also have: these stay candidates.
 _ARRAY_METHODS_TOO = frozenset({"add", "copy", "index", "sort", "split", "values"})

@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from portabench.mining.imports import dotted_chain, import_bindings
 
@@ -71,7 +72,7 @@ class Scope:
     declared_global: set[str] = field(default_factory=set)
     declared_nonlocal: set[str] = field(default_factory=set)
     #: name -> array type of its value (``torch.Tensor``) and how it is known, None when unknown or conflicting
-    types: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    types: dict[str, tuple[str, str, str] | None] = field(default_factory=dict)
 
     def own(self, name: str) -> tuple[bool, Binding | None]:
         """(does this scope bind ``name``, its binding)."""
@@ -89,7 +90,9 @@ class Scope:
             scope = scope.parent
         return scope
 
-    def lookup(self, name: str, star: Callable[[str, str], str | None] | None = None) -> tuple[Scope | None, Binding | None]:
+    def lookup(
+        self, name: str, star: Callable[[str, str], str | None] | None = None
+    ) -> tuple[Scope | None, Binding | None]:
         """The scope that binds ``name`` and its binding; ``(None, None)`` for builtins/unknown names.
 
         ``star(module, name)`` returns the dotted name a star import of ``module`` binds to
@@ -135,8 +138,135 @@ def scope_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) 
     return [*a.posonlyargs, *a.args, *([a.vararg] if a.vararg else []), *a.kwonlyargs, *([a.kwarg] if a.kwarg else [])]
 
 
-def collect_scope(scope: Scope, node: ast.AST, resolve_alias: Callable[[Scope, list[str]], Binding | None],
-                  is_root: Callable[[str], bool]) -> None:
+class _Binder:
+    """Binds the names the statements of one scope bind (the work of :func:`collect_scope`).
+
+    ``fallback``: the statement lies in an ``except ImportError`` handler, so its imports are fallbacks.
+    """
+
+    def __init__(self, scope: Scope, resolve_alias: Callable[[Scope, list[str]], Binding | None],
+                 is_root: Callable[[str], bool]) -> None:
+        self.scope = scope
+        self.resolve_alias = resolve_alias
+        self.is_root = is_root
+
+    def visit(self, stmt: ast.AST, fallback: bool) -> None:
+        """Bind what ``stmt`` binds in this scope, and what the statements nested in it bind."""
+        if not isinstance(stmt, ast.stmt):
+            return
+        handler = _STATEMENT_BINDERS.get(type(stmt))
+        if handler is not None and handler(self, stmt, fallback):
+            return
+        # only statements bind names (a walrus in an expression is bound by the walker when it meets it)
+        for field_name in ("body", "orelse", "finalbody"):
+            for child in getattr(stmt, field_name, ()):
+                self.visit(child, fallback)
+
+    # Each binder below returns True when it has handled the statement's nested statements itself.
+
+    def _definition(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, fallback: bool) -> bool:
+        self.scope.locals.add(stmt.name)
+        self.scope.defs.add(stmt.name)
+        return True  # its body is its own scope; decorators/defaults hold no bindings of ours
+
+    def _import(self, stmt: ast.Import | ast.ImportFrom, fallback: bool) -> bool:
+        for local, dotted in import_bindings(stmt):
+            if local == "*":
+                if dotted is not None and self.is_root(dotted):
+                    self.scope.stars.append(dotted)
+                continue
+            value = Binding(dotted, "import") if dotted is not None and self.is_root(dotted) else OTHER
+            (self.scope.fallbacks if fallback else self.scope.imports)[local] = value
+        return True
+
+    def _global(self, stmt: ast.Global, fallback: bool) -> bool:
+        self.scope.declared_global.update(stmt.names)
+        return True
+
+    def _nonlocal(self, stmt: ast.Nonlocal, fallback: bool) -> bool:
+        self.scope.declared_nonlocal.update(stmt.names)
+        return True
+
+    def _try(self, stmt: ast.Try | ast.TryStar, fallback: bool) -> bool:
+        for child in stmt.body + stmt.orelse + stmt.finalbody:
+            self.visit(child, fallback)
+        for handler in stmt.handlers:
+            if handler.name:
+                self.scope.locals.add(handler.name)
+            for child in handler.body:
+                self.visit(child, fallback or _is_fallback_handler(handler))
+        return True
+
+    def _assign(self, stmt: ast.Assign, fallback: bool) -> bool:
+        target = stmt.targets[0]
+        if len(stmt.targets) == 1 and isinstance(target, ast.Name):
+            chain = dotted_chain(stmt.value) if isinstance(stmt.value, ast.Attribute | ast.Name) else None
+            alias = self.resolve_alias(self.scope, chain) if chain else None
+            if alias is not None:
+                (self.scope.fallbacks if fallback else self.scope.imports)[target.id] = alias
+            else:
+                self.scope.locals.add(target.id)
+            return True
+        for t in stmt.targets:
+            self.scope.locals.update(_target_names(t))
+        return False
+
+    def _annotated(self, stmt: ast.AnnAssign | ast.AugAssign, fallback: bool) -> bool:
+        if isinstance(stmt.target, ast.Name):
+            self.scope.locals.add(stmt.target.id)
+        return False
+
+    def _for(self, stmt: ast.For | ast.AsyncFor, fallback: bool) -> bool:
+        self.scope.locals.update(_target_names(stmt.target))
+        return False
+
+    def _with(self, stmt: ast.With | ast.AsyncWith, fallback: bool) -> bool:
+        for item in stmt.items:
+            if item.optional_vars is not None:
+                self.scope.locals.update(_target_names(item.optional_vars))
+        return False
+
+    def _match(self, stmt: ast.Match, fallback: bool) -> bool:
+        for match_case in stmt.cases:
+            for pattern in ast.walk(match_case.pattern):
+                if isinstance(pattern, ast.MatchAs | ast.MatchStar) and pattern.name:
+                    self.scope.locals.add(pattern.name)
+                elif isinstance(pattern, ast.MatchMapping) and pattern.rest:
+                    self.scope.locals.add(pattern.rest)
+        for match_case in stmt.cases:
+            for child in match_case.body:
+                self.visit(child, fallback)
+        return True
+
+
+_STATEMENT_BINDERS: dict[type[ast.stmt], Callable[[_Binder, Any, bool], bool]] = {
+    ast.FunctionDef: _Binder._definition,
+    ast.AsyncFunctionDef: _Binder._definition,
+    ast.ClassDef: _Binder._definition,
+    ast.Import: _Binder._import,
+    ast.ImportFrom: _Binder._import,
+    ast.Global: _Binder._global,
+    ast.Nonlocal: _Binder._nonlocal,
+    ast.Try: _Binder._try,
+    ast.TryStar: _Binder._try,
+    ast.Assign: _Binder._assign,
+    ast.AnnAssign: _Binder._annotated,
+    ast.AugAssign: _Binder._annotated,
+    ast.For: _Binder._for,
+    ast.AsyncFor: _Binder._for,
+    ast.With: _Binder._with,
+    ast.AsyncWith: _Binder._with,
+    ast.Match: _Binder._match,
+}
+"""Statement type -> its binder (other statements only bind through the statements nested in them)."""
+
+
+def collect_scope(
+    scope: Scope,
+    node: ast.AST,
+    resolve_alias: Callable[[Scope, list[str]], Binding | None],
+    is_root: Callable[[str], bool],
+) -> None:
     """Fill ``scope`` with what ``node`` (a module, function, class, lambda or comprehension) binds.
 
     ``resolve_alias(scope, chain)`` returns the binding an alias assignment ``name = a.b.c`` creates
@@ -151,81 +281,10 @@ def collect_scope(scope: Scope, node: ast.AST, resolve_alias: Callable[[Scope, l
             scope.locals.update(_target_names(gen.target))
         return
     else:
-        body = list(node.body)  # Module, ClassDef
+        body = list(node.body) if isinstance(node, ast.Module | ast.ClassDef) else []
 
-    def bind_import(local: str, dotted: str | None, fallback: bool) -> None:
-        value = Binding(dotted, "import") if dotted is not None and is_root(dotted) else OTHER
-        if fallback:
-            scope.fallbacks[local] = value
-        else:
-            scope.imports[local] = value
-
-    def visit(stmt: ast.AST, fallback: bool) -> None:
-        if not isinstance(stmt, ast.stmt):
-            return
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            scope.locals.add(stmt.name)
-            scope.defs.add(stmt.name)
-            return  # its body is its own scope; decorators/defaults hold no bindings of ours
-        if isinstance(stmt, ast.Import | ast.ImportFrom):
-            for local, dotted in import_bindings(stmt):
-                if local == "*":
-                    if dotted is not None and is_root(dotted):
-                        scope.stars.append(dotted)
-                else:
-                    bind_import(local, dotted, fallback)
-            return
-        if isinstance(stmt, ast.Global):
-            scope.declared_global.update(stmt.names)
-            return
-        if isinstance(stmt, ast.Nonlocal):
-            scope.declared_nonlocal.update(stmt.names)
-            return
-        if isinstance(stmt, ast.Try | ast.TryStar):
-            for child in stmt.body + stmt.orelse + stmt.finalbody:
-                visit(child, fallback)
-            for handler in stmt.handlers:
-                if handler.name:
-                    scope.locals.add(handler.name)
-                for child in handler.body:
-                    visit(child, fallback or _is_fallback_handler(handler))
-            return
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            chain = dotted_chain(stmt.value) if isinstance(stmt.value, ast.Attribute | ast.Name) else None
-            alias = resolve_alias(scope, chain) if chain else None
-            if alias is not None:
-                (scope.fallbacks if fallback else scope.imports)[stmt.targets[0].id] = alias
-            else:
-                scope.locals.add(stmt.targets[0].id)
-            return
-        if isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                scope.locals.update(_target_names(target))
-        elif isinstance(stmt, ast.AnnAssign | ast.AugAssign) and isinstance(stmt.target, ast.Name):
-            scope.locals.add(stmt.target.id)
-        elif isinstance(stmt, ast.For | ast.AsyncFor):
-            scope.locals.update(_target_names(stmt.target))
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            for item in stmt.items:
-                if item.optional_vars is not None:
-                    scope.locals.update(_target_names(item.optional_vars))
-        elif isinstance(stmt, ast.Match):
-            for match_case in stmt.cases:
-                for pattern in ast.walk(match_case.pattern):
-                    if isinstance(pattern, ast.MatchAs | ast.MatchStar) and pattern.name:
-                        scope.locals.add(pattern.name)
-                    elif isinstance(pattern, ast.MatchMapping) and pattern.rest:
-                        scope.locals.add(pattern.rest)
-        # only statements bind names (a walrus in an expression is bound by the walker when it meets it)
-        for field_name in ("body", "orelse", "finalbody"):
-            for child in getattr(stmt, field_name, ()):
-                visit(child, fallback)
-        if isinstance(stmt, ast.Match):
-            for match_case in stmt.cases:
-                for child in match_case.body:
-                    visit(child, fallback)
-
+    binder = _Binder(scope, resolve_alias, is_root)
     for stmt in body:
-        visit(stmt, False)
+        binder.visit(stmt, False)
     # an import in this scope wins over a plain local binding of the same name (rebinding not followed)
     scope.locals -= set(scope.imports)

@@ -89,7 +89,9 @@ def setting_of_call(qualname: str, call: ast.Call) -> tuple[str, str, str] | Non
             return flag, value, JAX_FLAGS.get(flag, "JAX configuration flag")
         return None
     if name in CALLED:
-        parts = [_value_text(a) for a in call.args] + [f"{k.arg}={_value_text(k.value)}" for k in call.keywords if k.arg]
+        parts = [_value_text(a) for a in call.args] + [
+            f"{k.arg}={_value_text(k.value)}" for k in call.keywords if k.arg
+        ]
         return name, ", ".join(parts), CALLED[name]
     return None
 

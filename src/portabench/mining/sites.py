@@ -49,9 +49,6 @@ from portabench.mining.settings import (
     setting_of_call,
 )
 
-KINDS = ("call", "decorator", "value", "method")
-RESOLUTIONS = ("import", "alias", "star", "getattr", "reexport", "annotation", "inferred", "unresolved")
-
 
 @dataclass(frozen=True)
 class CallSite:
@@ -171,7 +168,8 @@ class _Walker:
         dotted = ".".join([binding.dotted, *chain[1:]])
         followed = self.naming.follow(dotted)
         if followed is None:  # a flax namespace (nn = flax.linen) re-exports some jax.nn functions
-            return Binding(dotted, "alias") if any(dotted == ns or dotted.startswith(ns + ".") for ns in ("flax.linen", "flax.nnx")) else None
+            in_flax = any(dotted == ns or dotted.startswith(ns + ".") for ns in ("flax.linen", "flax.nnx"))
+            return Binding(dotted, "alias") if in_flax else None
         fw, name, _ = followed
         listing = self.naming.listings.get(fw)
         if self.naming.check(fw, name) is None and not (listing is not None and listing.is_namespace(name)):
@@ -181,8 +179,14 @@ class _Walker:
     def resolve(self, node: ast.expr, scope: Scope) -> tuple[str, str, str, str] | None:
         """``(framework, name, resolution, listed)`` when ``node`` names a framework callable, else None."""
         how = None
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
-                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
             if scope.lookup("getattr")[0] is not None:
                 return None  # a local function called getattr
             chain = dotted_chain(node.args[0])
@@ -262,13 +266,25 @@ class _Walker:
         return (followed[0], owner, "annotation") if owner else None
 
     # -- records ---------------------------------------------------------------------------
-    def site(self, node: ast.AST, fw: str, name: str, kind: str, how: str, listed: str,
-             covers: tuple[str, ...] | None = None) -> None:
-        self.out.sites.append(CallSite(
-            self.path, node.lineno, node.col_offset + 1, node.end_lineno or node.lineno,
-            (node.end_col_offset or node.col_offset) + 1, fw, name, kind, how, listed,
-            (name,) if covers is None else covers,
-        ))
+    def site(
+        self, node: ast.expr, fw: str, name: str, kind: str, how: str, listed: str,
+        covers: tuple[str, ...] | None = None,
+    ) -> None:
+        self.out.sites.append(
+            CallSite(
+                self.path,
+                node.lineno,
+                node.col_offset + 1,
+                node.end_lineno or node.lineno,
+                (node.end_col_offset or node.col_offset) + 1,
+                fw,
+                name,
+                kind,
+                how,
+                listed,
+                (name,) if covers is None else covers,
+            )
+        )
 
     def value_use(self, node: ast.expr, scope: Scope) -> None:
         """A listed framework callable used as a value (argument, default)."""
@@ -334,11 +350,16 @@ class _Walker:
             elif isinstance(target, ast.Attribute) and value is not None:
                 chain = dotted_chain(target)
                 _, binding = scope.lookup(chain[0], self._star) if chain else (None, None)
-                followed = self.naming.follow(".".join([binding.dotted, *chain[1:]])) \
-                    if chain and binding is not None and binding.is_framework else None
+                followed = (
+                    self.naming.follow(".".join([binding.dotted, *chain[1:]]))
+                    if chain and binding is not None and binding.is_framework
+                    else None
+                )
                 found = setting_of_assignment(followed[1], value) if followed else None
                 if followed and found:
-                    self.out.settings.append(Setting(self.path, target.lineno, target.col_offset + 1, followed[0], *found))
+                    self.out.settings.append(
+                        Setting(self.path, target.lineno, target.col_offset + 1, followed[0], *found)
+                    )
 
     # -- the walk ------------------------------------------------------------------------
     def new_scope(self, kind: str, node: ast.AST, parent: Scope | None) -> Scope:
@@ -376,50 +397,63 @@ class _Walker:
     def visit(self, node: ast.AST, scope: Scope) -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             self.visit_function(node, scope)
-            return
-        if isinstance(node, ast.ClassDef):
-            self.decorators(node.decorator_list, scope)
-            for base in [*node.bases, *(k.value for k in node.keywords)]:
-                self.visit(base, scope)
-            inner = self.new_scope("class", node, scope)
-            for stmt in node.body:
-                self.visit(stmt, inner)
-            return
-        if isinstance(node, SCOPE_NODES):  # comprehensions: the first iterable belongs to the enclosing scope
-            generators = node.generators  # type: ignore[attr-defined]
-            self.visit(generators[0].iter, scope)
-            inner = self.new_scope("comprehension", node, scope)
-            for i, gen in enumerate(generators):
-                if i:
-                    self.visit(gen.iter, inner)
-                for cond in gen.ifs:
-                    self.visit(cond, inner)
-            for part in ("elt", "key", "value"):
-                if hasattr(node, part):
-                    self.visit(getattr(node, part), inner)
-            return
-        if isinstance(node, ast.Call):
-            self.call(node, scope)
+        elif isinstance(node, ast.ClassDef):
+            self.visit_class(node, scope)
+        elif isinstance(node, SCOPE_NODES):
+            self.visit_comprehension(node, scope)
         elif isinstance(node, ast.Assign):
             self.visit(node.value, scope)
             self.assign_types(node.targets, node.value, scope)
             for target in node.targets:
                 self.visit(target, scope)
-            return
+        else:
+            self.note(node, scope)
+            for child in ast.iter_child_nodes(node):
+                self.visit(child, scope)
+
+    def visit_class(self, node: ast.ClassDef, scope: Scope) -> None:
+        self.decorators(node.decorator_list, scope)
+        for base in [*node.bases, *(k.value for k in node.keywords)]:
+            self.visit(base, scope)
+        inner = self.new_scope("class", node, scope)
+        for stmt in node.body:
+            self.visit(stmt, inner)
+
+    def visit_comprehension(self, node: ast.AST, scope: Scope) -> None:
+        """A comprehension: the first iterable belongs to the enclosing scope, the rest to its own."""
+        generators = node.generators  # type: ignore[attr-defined]
+        self.visit(generators[0].iter, scope)
+        inner = self.new_scope("comprehension", node, scope)
+        for i, gen in enumerate(generators):
+            if i:
+                self.visit(gen.iter, inner)
+            for cond in gen.ifs:
+                self.visit(cond, inner)
+        for part in ("elt", "key", "value"):
+            if hasattr(node, part):
+                self.visit(getattr(node, part), inner)
+
+    def note(self, node: ast.AST, scope: Scope) -> None:
+        """Record what a node that opens no scope says (a call, a typed name, a binding, a device string),
+        before its children are walked."""
+        if isinstance(node, ast.Call):
+            self.call(node, scope)
         elif isinstance(node, ast.AnnAssign):
             typed = self.annotation_type(node.annotation, scope)
             if typed is not None and isinstance(node.target, ast.Name):
                 scope.types[node.target.id] = typed
             elif node.value is not None:
                 self.assign_types([node.target], node.value, scope)
-        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and node.target.id not in scope.imports:
+        elif (
+            isinstance(node, ast.NamedExpr)
+            and isinstance(node.target, ast.Name)
+            and node.target.id not in scope.imports
+        ):
             scope.locals.add(node.target.id)
         elif isinstance(node, ast.Constant) and self.out.frameworks:
             device = device_of_string(node.value)
             if device is not None:
                 self.out.devices.append(DeviceString(self.path, node.lineno, node.col_offset + 1, device, "string"))
-        for child in ast.iter_child_nodes(node):
-            self.visit(child, scope)
 
 
 #: Builtins whose arguments are types to check against, not callables used as values.
@@ -438,7 +472,10 @@ def analyze_tree(tree: ast.Module, path: str, naming: Naming) -> FileAnalysis:
     for stmt in tree.body:
         walker.visit(stmt, module)
     out = walker.out
-    position = lambda item: (item.line, item.column)
+
+    def position(item: CallSite | Setting | DeviceString) -> tuple[int, int]:
+        return (item.line, item.column)
+
     out.sites.sort(key=position)
     out.settings.sort(key=position)
     out.devices.sort(key=position)

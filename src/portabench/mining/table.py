@@ -33,8 +33,6 @@ from portabench.frameworks import FRAMEWORKS, get_framework
 
 FORMAT = "portabench-frequencies/1"
 
-from portabench.mining.methods import METHOD_OWNER  # noqa: F401  (re-exported)
-
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -86,6 +86,7 @@ def model_manifest(framework: str, preset: str | None, models: str | None, seed:
 
     ``catalog`` is the worker's ``list_models`` answer; it is asked for only by the presets.
     """
+    from portabench.protocol import ListModelsRequest
     from portabench.runner.session import query_worker
     from portabench.sampling import Manifest, SampledFunction
 
@@ -95,7 +96,7 @@ def model_manifest(framework: str, preset: str | None, models: str | None, seed:
     if preset not in MODEL_PRESETS:
         raise PortabenchError(f"unknown model preset {preset!r} (choose {', '.join(MODEL_PRESETS)})")
     if catalog is None:
-        catalog = query_worker(framework, "cpu", "list_models")["models"]
+        catalog = query_worker(framework, "cpu", ListModelsRequest()).models
     if not catalog:
         raise PortabenchError(f"no model source is installed for {framework} (pip install transformers, timm or torchvision)")
     chosen = catalog if preset == "models-all" else stratified_sample(catalog, PRESET_SIZE, seed)

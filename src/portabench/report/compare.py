@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
 import pandas as pd
 
@@ -13,12 +12,23 @@ from portabench.errors import PortabenchError
 from portabench.report import formatting as fmt
 from portabench.store import Store
 
-Side = Union[StudyTables, Store, str, Path]
+Side = StudyTables | Store | str | Path
 
 FIXED, BROKE, STILL_FAILING, STILL_PORTABLE, NEW, GONE, UNMEASURED = (
     "fixed", "broke", "still failing", "still portable", "new", "gone", "unmeasured")
 CHANGES = (BROKE, FIXED, STILL_FAILING, NEW, GONE, STILL_PORTABLE, UNMEASURED)
-COLUMNS = ["framework", "device", "mode", "variant", "column_a", "column_b", "function", "status_a", "status_b", "change"]
+COLUMNS = [
+    "framework",
+    "device",
+    "mode",
+    "variant",
+    "column_a",
+    "column_b",
+    "function",
+    "status_a",
+    "status_b",
+    "change",
+]
 _MATCH = ["framework", "device", "mode", "variant"]
 """Columns of two sides are matched on these: a soft-placement column only meets a soft-placement column."""
 
@@ -54,8 +64,11 @@ def _tables(side: Side, store: Store | None) -> StudyTables:
             raise PortabenchError(f"no run {side!r} in {store.path}")
         runs = runs[runs["run_id"] == side]
         return analyse_frames(
-            runs=runs, results=store.results_frame([side]), functions=store.table_frame("functions"),
-            claimed=store.table_frame("claimed_dtypes"), source=f"{store.path}#{side}",
+            runs=runs,
+            results=store.results_frame([side]),
+            functions=store.table_frame("functions"),
+            claimed=store.table_frame("claimed_dtypes"),
+            source=f"{store.path}#{side}",
         )
     path = Path(side)
     if not path.exists():
@@ -75,7 +88,9 @@ def _pick_columns(per_fn: pd.DataFrame, env: pd.DataFrame) -> tuple[pd.DataFrame
         cols = sorted(set(grp["column"]), key=lambda c: (newest.get(c, ""), c))
         keep.append(cols[-1])
         if len(cols) > 1:
-            notes.append(f"{' '.join(k for k in key if k)}: several columns ({'; '.join(cols)}); compared the newest, {cols[-1]}")
+            notes.append(
+                f"{' '.join(k for k in key if k)}: several columns ({'; '.join(cols)}); compared the newest, {cols[-1]}"
+            )
     return per_fn[per_fn["column"].isin(keep)], notes
 
 
@@ -122,13 +137,15 @@ def compare(a: Side, b: Side, *, store: Store | None = None) -> pd.DataFrame:
     if m.empty:
         out = pd.DataFrame(columns=COLUMNS)
     else:
-        m["change"] = [change(x, y) for x, y in zip(m["status_a"], m["status_b"])]
+        m["change"] = [change(x, y) for x, y in zip(m["status_a"], m["status_b"], strict=True)]
         # a column missing on one side entirely: fill its label from the other side's key
         for side in ("a", "b"):
             m[f"column_{side}"] = m[f"column_{side}"].where(m[f"column_{side}"].notna(), "(absent)")
         order = {c: i for i, c in enumerate(CHANGES)}
         m["_order"] = m["change"].map(order)
-        out = m.sort_values(["framework", "device", "mode", "variant", "_order", "function"])[COLUMNS].reset_index(drop=True)
+        out = m.sort_values(["framework", "device", "mode", "variant", "_order", "function"])[COLUMNS].reset_index(
+            drop=True
+        )
     out.attrs["notes"] = list(dict.fromkeys(notes_a + notes_b))
     out.attrs["a"], out.attrs["b"] = ta.source, tb.source
     return out
@@ -138,8 +155,9 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     """Counts of each change per (framework, device, mode, variant, column_a, column_b)."""
     if df.empty:
         return pd.DataFrame(columns=["framework", "device", "mode", "variant", "column_a", "column_b", *CHANGES])
-    counts = pd.crosstab([df["framework"], df["device"], df["mode"], df["variant"], df["column_a"], df["column_b"]],
-                         df["change"])
+    counts = pd.crosstab(
+        [df["framework"], df["device"], df["mode"], df["variant"], df["column_a"], df["column_b"]], df["change"]
+    )
     for c in CHANGES:
         if c not in counts.columns:
             counts[c] = 0
@@ -155,18 +173,49 @@ def render_compare_markdown(df: pd.DataFrame, *, show_unchanged: bool = False) -
     if df.empty:
         return "\n".join(out + ["Nothing to compare: no function measured in either side.", ""])
     summ = summarise(df)
-    out += ["## Summary", "", fmt.markdown_table(
-        ["framework", "device", "mode", "A", "B", *CHANGES],
-        [[r["framework"], device_with_variant(r["device"], r["variant"]), r["mode"], r["column_a"], r["column_b"], *(int(r[c]) for c in CHANGES)]
-         for _, r in summ.iterrows()], ["l"] * 5 + ["r"] * len(CHANGES)), ""]
+    out += [
+        "## Summary",
+        "",
+        fmt.markdown_table(
+            ["framework", "device", "mode", "A", "B", *CHANGES],
+            [
+                [
+                    r["framework"],
+                    device_with_variant(r["device"], r["variant"]),
+                    r["mode"],
+                    r["column_a"],
+                    r["column_b"],
+                    *(int(r[c]) for c in CHANGES),
+                ]
+                for _, r in summ.iterrows()
+            ],
+            ["l"] * 5 + ["r"] * len(CHANGES),
+        ),
+        "",
+    ]
     rows = df if show_unchanged else df[df["change"] != STILL_PORTABLE]
     out += ["## Functions" + ("" if show_unchanged else " (still-portable ones omitted)"), ""]
     if rows.empty:
         out += ["No change.", ""]
     else:
-        out += [fmt.markdown_table(["framework", "device", "mode", "function", "status in A", "status in B", "change"],
-                                   [[r.framework, device_with_variant(r.device, r.variant), r.mode, r.function, r.status_a or "–", r.status_b or "–", r.change]
-                                    for r in rows.itertuples()]), ""]
+        out += [
+            fmt.markdown_table(
+                ["framework", "device", "mode", "function", "status in A", "status in B", "change"],
+                [
+                    [
+                        r.framework,
+                        device_with_variant(r.device, r.variant),
+                        r.mode,
+                        r.function,
+                        r.status_a or "–",
+                        r.status_b or "–",
+                        r.change,
+                    ]
+                    for r in rows.itertuples()
+                ],
+            ),
+            "",
+        ]
     notes = df.attrs.get("notes") or []
     if notes:
         out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]

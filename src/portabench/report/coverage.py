@@ -7,6 +7,7 @@ Definitions: docs/sampling.md ("Coverage"); the table comes from
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 import pandas as pd
 from markupsafe import Markup
@@ -16,7 +17,7 @@ INTRO = ("Share of the frequency table's calls (and names, and top names) whose 
          "*marked*: not device-dependent (docs/sampling.md). A sampled function without cases counts against coverage.")
 
 
-def _pct(x: object) -> str:
+def _pct(x: Any) -> str:
     return "–" if x is None or pd.isna(x) else f"{100 * float(x):.1f}%"
 
 
@@ -40,12 +41,21 @@ def coverage_markdown(df: pd.DataFrame) -> list[str]:
     """Markdown lines of the section (empty when no run recorded coverage)."""
     if df is None or df.empty:
         return []
-    out = [f"## {TITLE}", "", INTRO, "",
-           "| framework | calls | covered | marked | names covered + marked | top covered + marked | sample | sample functions with cases |",
-           "|---|---:|---:|---:|---:|---:|---|---:|"]
+    out = [
+        f"## {TITLE}",
+        "",
+        INTRO,
+        "",
+        "| framework | calls | covered | marked | names covered + marked | top covered + marked | sample "
+        "| sample functions with cases |",
+        "|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
     rows = _rows(df)
-    out += [f"| {r['framework']} | {r['calls']} | {r['covered']} | {r['marked']} | {r['names']} | {r['top']} | {r['sample']} | "
-            f"{r['with_cases']} |" for r in rows]
+    out += [
+        f"| {r['framework']} | {r['calls']} | {r['covered']} | {r['marked']} | {r['names']} | {r['top']} "
+        f"| {r['sample']} | {r['with_cases']} |"
+        for r in rows
+    ]
     out.append("")
     for r in rows:
         out.append(f"- {r['framework']} table: {r['table'] or 'sources not recorded'}")
@@ -60,15 +70,38 @@ def coverage_html(df: pd.DataFrame) -> Markup:
     """The section as an HTML fragment (empty when no run recorded coverage)."""
     if df is None or df.empty:
         return Markup("")
-    head = "".join(f"<th>{h}</th>" for h in ("framework", "calls", "covered", "marked", "names covered + marked",
-                                               "top covered + marked", "sample", "sample functions with cases"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "framework",
+            "calls",
+            "covered",
+            "marked",
+            "names covered + marked",
+            "top covered + marked",
+            "sample",
+            "sample functions with cases",
+        )
+    )
     body = []
     for r in _rows(df):
-        cells = [r["framework"], r["calls"], r["covered"], r["marked"], r["names"], r["top"], r["sample"], r["with_cases"]]
+        cells = [
+            r["framework"],
+            r["calls"],
+            r["covered"],
+            r["marked"],
+            r["names"],
+            r["top"],
+            r["sample"],
+            r["with_cases"],
+        ]
         body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
         for label, text in (("most used without cases", r["uncovered"]), ("sampled without cases", r["without"])):
             if text:
                 body.append(f'<tr><td></td><td colspan="7" class="muted">{label}: {escape(text)}</td></tr>')
-    return Markup(f'<section id="coverage">\n  <h2>{TITLE}</h2>\n  <p>{escape(INTRO).replace("*marked*", "<em>marked</em>")}</p>\n'
-                  f'  <div class="scroll-x"><table class="data"><thead><tr>{head}</tr></thead>\n  <tbody>{"".join(body)}</tbody>'
-                  f'</table></div>\n</section>\n')
+    return Markup(
+        f'<section id="coverage">\n  <h2>{TITLE}</h2>\n'
+        f'  <p>{escape(INTRO).replace("*marked*", "<em>marked</em>")}</p>\n'
+        f'  <div class="scroll-x"><table class="data"><thead><tr>{head}</tr></thead>\n  <tbody>{"".join(body)}</tbody>'
+        f"</table></div>\n</section>\n"
+    )

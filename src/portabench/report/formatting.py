@@ -64,6 +64,19 @@ def dtypes(x: Any) -> str:
     return ", ".join(x) if len(x) else "(none)"
 
 
+# Characters shown of a message (cut by :func:`one_line`), by where it is shown.
+TABLE_MESSAGE_CHARS = 140
+"""A message in a Markdown table cell."""
+HTML_MESSAGE_CHARS = 400
+"""A message in an HTML table (broken cases, examples)."""
+DETAIL_MESSAGE_CHARS = 600
+"""A failing case's message in the HTML report's per-function details."""
+STDERR_TAIL_CHARS = 1500
+"""The end of a dead worker's stderr shown in the HTML report's details."""
+SETTING_CHARS = 80
+"""A run's numerics settings in the environment table."""
+
+
 def one_line(text: Any, limit: int = 160) -> str:
     """Collapse whitespace and cut to ``limit`` characters (with an ellipsis)."""
     if is_missing(text):
@@ -99,9 +112,11 @@ def _plain_markdown(heads: list[str], cells: list[list[str]], align: list[str]) 
     widths = [max([len(h), 3] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
 
     def line(values: list[str]) -> str:
-        return "| " + " | ".join(v.rjust(w) if a == "r" else v.ljust(w) for v, w, a in zip(values, widths, align)) + " |"
+        cells = (v.rjust(w) if a == "r" else v.ljust(w) for v, w, a in zip(values, widths, align, strict=False))
+        return "| " + " | ".join(cells) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if a == "r" else (":" + "-" * (w + 1)) for w, a in zip(widths, align)) + "|"
+    marks = (("-" * (w + 1) + ":") if a == "r" else (":" + "-" * (w + 1)) for w, a in zip(widths, align, strict=False))
+    rule = "|" + "|".join(marks) + "|"
     return "\n".join([line(heads), rule] + [line(r) for r in cells])
 
 

@@ -6,10 +6,9 @@ stylesheet; plots are ``data:image/png;base64`` URIs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
-
-import re
 
 import jinja2
 import pandas as pd
@@ -17,11 +16,12 @@ from markupsafe import Markup, escape
 
 from portabench.analysis import StudyTables
 from portabench.report import compiled as compiled_section
-from portabench.report.models import render_models_html
 from portabench.report import formatting as fmt
-from portabench.report.coverage import coverage_html
 from portabench.report import plots
 from portabench.report.compare import CHANGES, STILL_PORTABLE, device_with_variant, summarise
+from portabench.report.coverage import coverage_html
+from portabench.report.internal_errors import html_section as internal_errors_html
+from portabench.report.models import render_models_html
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_CASES_PER_FUNCTION = 20
@@ -69,7 +69,9 @@ def _function_table(tables: StudyTables) -> tuple[list[str], list[dict[str, Any]
     columns = list(tables.portability["column"]) if not tables.portability.empty else []
     details: list[dict[str, Any]] = []
     anchors: dict[tuple[str, str], str] = {}
-    status_of = dict(zip(zip(pf["column"], pf["function"]), pf["status"])) if not pf.empty else {}
+    status_of = {}
+    if not pf.empty:
+        status_of = dict(zip(zip(pf["column"], pf["function"], strict=True), pf["status"], strict=True))
     if not fails.empty:
         ordered = fails.sort_values(["column", "function", "case_id"], kind="stable")
         sizes = ordered.groupby(["column", "function"], sort=False).size().to_dict()
@@ -87,8 +89,8 @@ def _function_table(tables: StudyTables) -> tuple[list[str], list[dict[str, Any]
             current["cases"].append({
                 "case_id": c.case_id, "dtype": c.dtype, "category": c.category,
                 "exc_type": "" if fmt.is_missing(c.exc_type) else c.exc_type,
-                "message": fmt.one_line(c.message, 600),
-                "stderr": "" if fmt.is_missing(c.stderr_tail) else str(c.stderr_tail)[-1500:],
+                "message": fmt.one_line(c.message, fmt.DETAIL_MESSAGE_CHARS),
+                "stderr": "" if fmt.is_missing(c.stderr_tail) else str(c.stderr_tail)[-fmt.STDERR_TAIL_CHARS :],
                 "errors": "" if fmt.is_missing(c.max_abs_err) and fmt.is_missing(c.max_rel_err)
                 else f"abs {fmt.sci(c.max_abs_err)}, rel {fmt.sci(c.max_rel_err)}",
             })
@@ -103,12 +105,12 @@ def _function_table(tables: StudyTables) -> tuple[list[str], list[dict[str, Any]
                     cells.append({"status": "", "text": "", "href": None, "title": "not in this column"})
                     continue
                 failing = failing or r.status in ("partial", "complete")
-                anchor = anchors.get((column, function))
+                target = anchors.get((column, function))
                 title = f"{r.n_passed} passed, {r.n_failed} failed, {r.n_reference_failed} reference failed"
                 if not fmt.is_missing(r.main_category):
                     title += f"; mostly {r.main_category}"
                 cells.append({"status": r.status, "text": r.status.replace("_", " "),
-                              "href": f"#{anchor}" if anchor else None, "title": title})
+                              "href": f"#{target}" if target else None, "title": title})
             rows.append({"function": function, "key": function.lower(), "failing": failing, "cells": cells})
     return columns, rows, details
 
@@ -149,11 +151,23 @@ def comparison_context(df: pd.DataFrame) -> dict[str, Any]:
     summ = summarise(df)
     changed = df[df["change"] != STILL_PORTABLE] if not df.empty else df
     return {
-        "a": df.attrs.get("a", ""), "b": df.attrs.get("b", ""), "changes": list(CHANGES),
+        "a": df.attrs.get("a", ""),
+        "b": df.attrs.get("b", ""),
+        "changes": list(CHANGES),
         "summary": [{**dict(r), "device": device_with_variant(r["device"], r["variant"])} for _, r in summ.iterrows()],
-        "rows": [{"framework": r.framework, "device": device_with_variant(r.device, r.variant), "mode": r.mode, "function": r.function,
-                  "status_a": r.status_a or "–", "status_b": r.status_b or "–", "change": r.change,
-                  "css": r.change.replace(" ", "-")} for r in changed.itertuples()],
+        "rows": [
+            {
+                "framework": r.framework,
+                "device": device_with_variant(r.device, r.variant),
+                "mode": r.mode,
+                "function": r.function,
+                "status_a": r.status_a or "–",
+                "status_b": r.status_b or "–",
+                "change": r.change,
+                "css": r.change.replace(" ", "-"),
+            }
+            for r in changed.itertuples()
+        ],
         "notes": list(df.attrs.get("notes") or []),
     }
 
@@ -172,56 +186,127 @@ def render_html(tables: StudyTables, *, comparison: pd.DataFrame | None = None) 
     if not tables.slowdown_top.empty:
         for key, grp in tables.slowdown_top.groupby(["baseline_column", "target_column"], sort=True):
             first = grp.iloc[0]
-            top_groups.append({
-                "title": f"{key[0]} → {key[1]}",
-                "baseline": first["baseline"], "target": first["target"],
-                "rows": [{"rank": r.rank, "function": r.function, "ratio": fmt.ratio(r.ratio), "n": r.n_cases,
-                          "b": fmt.duration_ns(r.baseline_ns), "t": fmt.duration_ns(r.target_ns)}
-                         for r in grp.sort_values("rank").itertuples()],
-            })
+            top_groups.append(
+                {
+                    "title": f"{key[0]} → {key[1]}",
+                    "baseline": first["baseline"],
+                    "target": first["target"],
+                    "rows": [
+                        {
+                            "rank": r.rank,
+                            "function": r.function,
+                            "ratio": fmt.ratio(r.ratio),
+                            "n": r.n_cases,
+                            "b": fmt.duration_ns(r.baseline_ns),
+                            "t": fmt.duration_ns(r.target_ns),
+                        }
+                        for r in grp.sort_values("rank").itertuples()
+                    ],
+                }
+            )
     context = {
         "tables": tables,
         "portability": _portability_rows(tables.portability),
         "portability_img": plots.portability_plot(tables.portability),
-        "categories": [{"column": r.column, "category": r.category, "functions": r.functions,
-                        "functions_share": fmt.pct(r.functions_share), "cases": r.cases, "cases_share": fmt.pct(r.cases_share)}
-                       for r in tables.categories.itertuples()],
+        "categories": [
+            {
+                "column": r.column,
+                "category": r.category,
+                "functions": r.functions,
+                "functions_share": fmt.pct(r.functions_share),
+                "cases": r.cases,
+                "cases_share": fmt.pct(r.cases_share),
+            }
+            for r in tables.categories.itertuples()
+        ],
         "categories_img": plots.categories_plot(tables.categories),
-        "slowdown": [{"pair": f"{r.baseline_column} → {r.target_column}",
-                      "n": r.n_functions, "cases": r.n_cases, "median": fmt.ratio(r.median),
-                      "ci": f"[{fmt.ratio(r.median_lo)}, {fmt.ratio(r.median_hi)}]", "p90": fmt.ratio(r.p90),
-                      "max": fmt.ratio(r.max), "faster": fmt.share_ci(r.faster_share, r.faster_lo, r.faster_hi, r.faster_n),
-                      "slower": fmt.pct(r.slower_share)} for r in tables.slowdown_summary.itertuples()],
-        "slowdown_imgs": [(fw, plots.slowdown_ecdf(tables.slowdown_functions, tables.slowdown_summary, fw)) for fw in frameworks],
+        "slowdown": [
+            {
+                "pair": f"{r.baseline_column} → {r.target_column}",
+                "n": r.n_functions,
+                "cases": r.n_cases,
+                "median": fmt.ratio(r.median),
+                "ci": f"[{fmt.ratio(r.median_lo)}, {fmt.ratio(r.median_hi)}]",
+                "p90": fmt.ratio(r.p90),
+                "max": fmt.ratio(r.max),
+                "faster": fmt.share_ci(r.faster_share, r.faster_lo, r.faster_hi, r.faster_n),
+                "slower": fmt.pct(r.slower_share),
+            }
+            for r in tables.slowdown_summary.itertuples()
+        ],
+        "slowdown_imgs": [
+            (fw, plots.slowdown_ecdf(tables.slowdown_functions, tables.slowdown_summary, fw)) for fw in frameworks
+        ],
         "top_groups": top_groups,
-        "dtypes": dtypes, "dtype_rows": dtype_rows,
-        "error_summary": [{"column": r.column, "n": r.n_cases, "functions": r.n_functions,
-                           "abs": [fmt.sci(r.abs_median), fmt.sci(r.abs_p90), fmt.sci(r.abs_max)],
-                           "rel": [fmt.sci(r.rel_median), fmt.sci(r.rel_p90), fmt.sci(r.rel_max)]}
-                          for r in tables.error_summary.itertuples()],
+        "dtypes": dtypes,
+        "dtype_rows": dtype_rows,
+        "error_summary": [
+            {
+                "column": r.column,
+                "n": r.n_cases,
+                "functions": r.n_functions,
+                "abs": [fmt.sci(r.abs_median), fmt.sci(r.abs_p90), fmt.sci(r.abs_max)],
+                "rel": [fmt.sci(r.rel_median), fmt.sci(r.rel_p90), fmt.sci(r.rel_max)],
+            }
+            for r in tables.error_summary.itertuples()
+        ],
         "errors_img": plots.errors_plot(tables.errors),
-        "columns": columns, "function_rows": fn_rows, "details": details, "max_cases": MAX_CASES_PER_FUNCTION,
-        "environment": [{**{k: ("" if fmt.is_missing(v) else v) for k, v in r._asdict().items()}}
-                        for r in tables.environment.itertuples(index=False)],
-        "broken_summary": [{"group": f"{r.framework} {r.framework_version} {r.mode}"
-                                     + ("" if r.origin == "portabench" else f" [{r.origin}]"),
-                            "cases": r.n_cases, "broken": r.n_broken, "functions": r.n_functions_broken,
-                            "share": fmt.share_ci(r.broken_share, r.broken_lo, r.broken_hi)}
-                           for r in tables.broken_summary.itertuples()] if not tables.broken_summary.empty else [],
-        "broken": [{"group": f"{r.framework} {r.framework_version} {r.mode}" + ("" if r.origin == "portabench" else f" [{r.origin}]"),
-                    "function": r.function, "dtype": r.dtype, "case_id": r.case_id,
-                    "message": fmt.one_line(r.message, 400) or "–", "exc_type": "" if fmt.is_missing(r.exc_type) else r.exc_type}
-                   for r in tables.broken.head(MAX_BROKEN_ROWS).itertuples()] if not tables.broken.empty else [],
+        "columns": columns,
+        "function_rows": fn_rows,
+        "details": details,
+        "max_cases": MAX_CASES_PER_FUNCTION,
+        "environment": [
+            {**{k: ("" if fmt.is_missing(v) else v) for k, v in r._asdict().items()}}
+            for r in tables.environment.itertuples(index=False)
+        ],
+        "broken_summary": [
+            {
+                "group": f"{r.framework} {r.framework_version} {r.mode}"
+                + ("" if r.origin == "portabench" else f" [{r.origin}]"),
+                "cases": r.n_cases,
+                "broken": r.n_broken,
+                "functions": r.n_functions_broken,
+                "share": fmt.share_ci(r.broken_share, r.broken_lo, r.broken_hi),
+            }
+            for r in tables.broken_summary.itertuples()
+        ]
+        if not tables.broken_summary.empty
+        else [],
+        "broken": [
+            {
+                "group": f"{r.framework} {r.framework_version} {r.mode}"
+                + ("" if r.origin == "portabench" else f" [{r.origin}]"),
+                "function": r.function,
+                "dtype": r.dtype,
+                "case_id": r.case_id,
+                "message": fmt.one_line(r.message, fmt.HTML_MESSAGE_CHARS) or "–",
+                "exc_type": "" if fmt.is_missing(r.exc_type) else r.exc_type,
+            }
+            for r in tables.broken.head(MAX_BROKEN_ROWS).itertuples()
+        ]
+        if not tables.broken.empty
+        else [],
         "broken_more": max(0, len(tables.broken) - MAX_BROKEN_ROWS),
-        "other_messages": [{"framework": r.framework, "exc_type": r.exc_type or "–", "pattern": r.pattern, "cases": r.cases,
-                            "functions": r.functions, "example_function": r.example_function,
-                            "example": fmt.one_line(r.example, 400)}
-                           for r in tables.other_messages.itertuples()] if not tables.other_messages.empty else [],
+        "other_messages": [
+            {
+                "framework": r.framework,
+                "exc_type": r.exc_type or "–",
+                "pattern": r.pattern,
+                "cases": r.cases,
+                "functions": r.functions,
+                "example_function": r.example_function,
+                "example": fmt.one_line(r.example, fmt.HTML_MESSAGE_CHARS),
+            }
+            for r in tables.other_messages.itertuples()
+        ]
+        if not tables.other_messages.empty
+        else [],
         "notes": [note_html(n) for n in fmt.distinct_notes(tables.notes)],
         "comparison": comparison_context(comparison) if comparison is not None else None,
         "compiled": compiled_section.html_context(tables.compiled),
         "models_html": render_models_html(tables),  # whole models (report/models.py)
         "coverage_html": coverage_html(tables.coverage),
+        "internal_errors_html": internal_errors_html(tables.internal_errors),
     }
     return _env.get_template("report.html.j2").render(**context)
 

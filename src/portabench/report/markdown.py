@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from portabench.analysis import StudyTables
+from portabench.analysis.messages import PATTERN_LIMIT
 from portabench.report import compiled as compiled_section
 from portabench.report import formatting as fmt
-from portabench.report.models import render_models_markdown
 from portabench.report.coverage import coverage_markdown
+from portabench.report.internal_errors import markdown_section as internal_errors_markdown
+from portabench.report.models import render_models_markdown
 
 MAX_DTYPE_ROWS = 50
 MAX_BROKEN_ROWS = 60
@@ -30,6 +34,7 @@ def render_markdown(tables: StudyTables) -> str:
     parts += compiled_section.markdown_section(tables.compiled)
     parts += coverage_markdown(tables.coverage)
     parts += _broken(tables.broken_summary, tables.broken)
+    parts += internal_errors_markdown(tables.internal_errors)
     parts += _categories(tables.categories)
     parts += _failing_functions(tables.per_function)
     parts += _other_messages(tables.other_messages)
@@ -46,8 +51,8 @@ def _environment(env: pd.DataFrame) -> list[str]:
     out = ["## Environment", ""]
     if env.empty:
         return out + ["No runs in the store.", ""]
-    rows = [[r.run_id, r.column, r.run_device, r.device_name, r.role, r.host, fmt.one_line(r.numerics, 80), r.status,
-             r.n_cases] for r in env.itertuples()]
+    rows = [[r.run_id, r.column, r.run_device, r.device_name, r.role, r.host,
+             fmt.one_line(r.numerics, fmt.SETTING_CHARS), r.status, r.n_cases] for r in env.itertuples()]
     heads = ["run", "column", "device", "device name", "role", "host", "numerics", "status", "n cases"]
     return out + [fmt.markdown_table(heads, rows, ["l"] * 8 + ["r"]), ""]
 
@@ -72,7 +77,11 @@ def _portability(port: pd.DataFrame) -> list[str]:
                      r.reference_broken, r.outcome_unknown, r.no_cases, r.missing, r.cases_disagreeing])
     out += [fmt.markdown_table(heads, rows, ["l", "l"] + ["r"] * 10), ""]
     if len(timing_only):
-        out += [f"Timing-only columns (no recorded outcome; used for slowdowns): {'; '.join(sorted(timing_only['column']))}.", ""]
+        out += [
+            "Timing-only columns (no recorded outcome; used for slowdowns): "
+            f"{'; '.join(sorted(timing_only['column']))}.",
+            "",
+        ]
     return out
 
 
@@ -80,26 +89,46 @@ def _broken(summary: pd.DataFrame, broken: pd.DataFrame) -> list[str]:
     out = ["## Broken cases", ""]
     if summary.empty or not summary["n_broken"].sum():
         return out + ["No case fails on the reference device.", ""]
-    out += ["Cases that fail on the reference device (and, in imported data, failures of the test code itself): "
-            "broken cases of the harness or its inputs, not portability findings. They are excluded from every share "
-            "above.", ""]
-    rows = [[_group(r), r.n_cases, r.n_broken, fmt.share_ci(r.broken_share, r.broken_lo, r.broken_hi), r.n_functions_broken]
-            for r in summary.itertuples()]
-    out += [fmt.markdown_table(["framework", "cases", "broken", "broken share", "functions"], rows,
-                               ["l", "r", "r", "r", "r"]), ""]
-    b = broken.assign(group=[_group(r) for r in broken.itertuples()],
-                      text=[fmt.one_line(m, 140) or "–" for m in broken["message"]])
-    grouped = b.groupby(["group", "function", "text"], sort=True).agg(
-        dtypes=("dtype", lambda d: ", ".join(sorted(set(d)))), cases=("case_id", "size")).reset_index()
+    out += [
+        "Cases that fail on the reference device (and, in imported data, failures of the test code itself): "
+        "broken cases of the harness or its inputs, not portability findings. They are excluded from every share "
+        "above.",
+        "",
+    ]
+    rows = [
+        [_group(r), r.n_cases, r.n_broken, fmt.share_ci(r.broken_share, r.broken_lo, r.broken_hi), r.n_functions_broken]
+        for r in summary.itertuples()
+    ]
+    out += [
+        fmt.markdown_table(
+            ["framework", "cases", "broken", "broken share", "functions"], rows, ["l", "r", "r", "r", "r"]
+        ),
+        "",
+    ]
+    b = broken.assign(
+        group=[_group(r) for r in broken.itertuples()],
+        text=[fmt.one_line(m, fmt.TABLE_MESSAGE_CHARS) or "–" for m in broken["message"]],
+    )
+    grouped = (
+        b.groupby(["group", "function", "text"], sort=True)
+        .agg(dtypes=("dtype", lambda d: ", ".join(sorted(set(d)))), cases=("case_id", "size"))
+        .reset_index()
+    )
     rows = [[r.group, f"`{r.function}`", r.dtypes, r.cases, r.text] for r in grouped.head(MAX_BROKEN_ROWS).itertuples()]
-    out += [fmt.markdown_table(["framework", "function", "dtypes", "cases", "message on the reference device"], rows,
-                               ["l", "l", "l", "r", "l"]), ""]
+    out += [
+        fmt.markdown_table(
+            ["framework", "function", "dtypes", "cases", "message on the reference device"],
+            rows,
+            ["l", "l", "l", "r", "l"],
+        ),
+        "",
+    ]
     if len(grouped) > MAX_BROKEN_ROWS:
         out += [f"… and {len(grouped) - MAX_BROKEN_ROWS} more (see the JSON or HTML report).", ""]
     return out
 
 
-def _group(r: object) -> str:
+def _group(r: Any) -> str:
     origin = "" if r.origin == "portabench" else f" [{r.origin}]"
     return f"{r.framework} {r.framework_version} {r.mode}{origin}"
 
@@ -109,10 +138,14 @@ def _categories(cats: pd.DataFrame) -> list[str]:
     if cats.empty:
         return out + ["No failing case.", ""]
     out += ["Failing functions are counted once, under their most frequent category.", ""]
-    rows = [[r.column, r.category, f"{r.functions} ({fmt.pct(r.functions_share)})", f"{r.cases} ({fmt.pct(r.cases_share)})"]
-            for r in cats.itertuples()]
-    return out + [fmt.markdown_table(["column", "category", "failing functions", "failing cases"], rows,
-                                     ["l", "l", "r", "r"]), ""]
+    rows = [
+        [r.column, r.category, f"{r.functions} ({fmt.pct(r.functions_share)})", f"{r.cases} ({fmt.pct(r.cases_share)})"]
+        for r in cats.itertuples()
+    ]
+    return out + [
+        fmt.markdown_table(["column", "category", "failing functions", "failing cases"], rows, ["l", "l", "r", "r"]),
+        "",
+    ]
 
 
 def _failing_functions(per_fn: pd.DataFrame) -> list[str]:
@@ -120,14 +153,30 @@ def _failing_functions(per_fn: pd.DataFrame) -> list[str]:
     failing = per_fn[per_fn["status"].isin(["partial", "complete"])] if not per_fn.empty else per_fn
     if failing.empty:
         return out + ["No function fails.", ""]
-    out += ["Per column: each failing function with its main category, failing / measured cases and one "
-            "example message.", ""]
+    out += [
+        "Per column: each failing function with its main category, failing / measured cases and one example message.",
+        "",
+    ]
     for column, grp in failing.groupby("column", sort=True):
         out += [f"### {column}", ""]
-        rows = [[f"`{r.function}`", r.status, r.main_category or "–", f"{r.n_failed} / {r.n_passed + r.n_failed}",
-                 fmt.one_line(r.message, 140) or "–"] for r in grp.head(MAX_FAILING_PER_COLUMN).itertuples()]
-        out += [fmt.markdown_table(["function", "status", "category", "failing / cases", "example message"], rows,
-                                   ["l", "l", "l", "r", "l"]), ""]
+        rows = [
+            [
+                f"`{r.function}`",
+                r.status,
+                r.main_category or "–",
+                f"{r.n_failed} / {r.n_passed + r.n_failed}",
+                fmt.one_line(r.message, fmt.TABLE_MESSAGE_CHARS) or "–",
+            ]
+            for r in grp.head(MAX_FAILING_PER_COLUMN).itertuples()
+        ]
+        out += [
+            fmt.markdown_table(
+                ["function", "status", "category", "failing / cases", "example message"],
+                rows,
+                ["l", "l", "l", "r", "l"],
+            ),
+            "",
+        ]
         if len(grp) > MAX_FAILING_PER_COLUMN:
             out += [f"… and {len(grp) - MAX_FAILING_PER_COLUMN} more (see the JSON or HTML report).", ""]
     return out
@@ -137,18 +186,30 @@ def _other_messages(other: pd.DataFrame) -> list[str]:
     out = ["## Unexplained failures (`other`)", ""]
     if other.empty:
         return out + ["Every failing case has a category.", ""]
-    out += ["Failing cases no taxonomy rule explains, grouped by exception type and message pattern (numbers → N, "
-            "quoted text → '…'): the next rule to write is at the top.", ""]
-    rows = [[r.framework, r.exc_type or "–", fmt.one_line(r.pattern, 120), r.cases, r.functions, f"`{r.example_function}`"]
-            for r in other.head(MAX_OTHER_ROWS).itertuples()]
-    out += [fmt.markdown_table(["framework", "exception", "message pattern", "cases", "functions", "example"], rows,
-                               ["l", "l", "l", "r", "r", "l"]), ""]
+    out += [
+        "Failing cases no taxonomy rule explains, grouped by exception type and message pattern (numbers → N, "
+        "quoted text → '…'): the next rule to write is at the top.",
+        "",
+    ]
+    rows = [
+        [r.framework, r.exc_type or "–", fmt.one_line(r.pattern, PATTERN_LIMIT), r.cases, r.functions,
+         f"`{r.example_function}`"]
+        for r in other.head(MAX_OTHER_ROWS).itertuples()
+    ]
+    out += [
+        fmt.markdown_table(
+            ["framework", "exception", "message pattern", "cases", "functions", "example"],
+            rows,
+            ["l", "l", "l", "r", "r", "l"],
+        ),
+        "",
+    ]
     if len(other) > MAX_OTHER_ROWS:
         out += [f"… and {len(other) - MAX_OTHER_ROWS} more patterns (see the JSON report).", ""]
     return out
 
 
-def _pair(r: object) -> str:
+def _pair(r: Any) -> str:
     return f"{r.baseline_column} → {r.target_column}"
 
 
@@ -156,21 +217,53 @@ def _slowdowns(summary: pd.DataFrame, top: pd.DataFrame) -> list[str]:
     out = ["## Slowdowns", ""]
     if summary.empty:
         return out + ["No baseline/target pair with timings (see the notes).", ""]
-    out += ["Per function: geometric mean over cases passed on both devices of time(target) / time(baseline); "
-            "> 1 means slower on the target. Devices that do no computation (torch `meta`) are left out.", ""]
-    rows = [[_pair(r), r.n_functions, r.n_cases,
-             f"{fmt.ratio(r.median)} [{fmt.ratio(r.median_lo)}, {fmt.ratio(r.median_hi)}]",
-             fmt.ratio(r.p90), fmt.ratio(r.max), fmt.share_ci(r.faster_share, r.faster_lo, r.faster_hi, r.faster_n)]
-            for r in summary.itertuples()]
-    out += [fmt.markdown_table(["baseline → target", "n functions", "n cases", "median [95% CI]",
-                                "p90", "max", "faster on target"], rows, ["l"] + ["r"] * 6), ""]
+    out += [
+        "Per function: geometric mean over cases passed on both devices of time(target) / time(baseline); "
+        "> 1 means slower on the target. Devices that do no computation (torch `meta`) are left out.",
+        "",
+    ]
+    rows = [
+        [
+            _pair(r),
+            r.n_functions,
+            r.n_cases,
+            f"{fmt.ratio(r.median)} [{fmt.ratio(r.median_lo)}, {fmt.ratio(r.median_hi)}]",
+            fmt.ratio(r.p90),
+            fmt.ratio(r.max),
+            fmt.share_ci(r.faster_share, r.faster_lo, r.faster_hi, r.faster_n),
+        ]
+        for r in summary.itertuples()
+    ]
+    out += [
+        fmt.markdown_table(
+            ["baseline → target", "n functions", "n cases", "median [95% CI]", "p90", "max", "faster on target"],
+            rows,
+            ["l"] + ["r"] * 6,
+        ),
+        "",
+    ]
     for _key, grp in top.groupby(["baseline_column", "target_column"], sort=True):
         first = next(grp.itertuples())
         out += [f"### Largest slowdowns: {_pair(first)}", ""]
-        rows = [[r.rank, r.function, fmt.ratio(r.ratio), r.n_cases, fmt.duration_ns(r.baseline_ns), fmt.duration_ns(r.target_ns)]
-                for r in grp.sort_values("rank").itertuples()]
-        out += [fmt.markdown_table(["rank", "function", "slowdown", "cases", f"time {first.baseline}", f"time {first.target}"],
-                                   rows, ["r", "l", "r", "r", "r", "r"]), ""]
+        rows = [
+            [
+                r.rank,
+                r.function,
+                fmt.ratio(r.ratio),
+                r.n_cases,
+                fmt.duration_ns(r.baseline_ns),
+                fmt.duration_ns(r.target_ns),
+            ]
+            for r in grp.sort_values("rank").itertuples()
+        ]
+        out += [
+            fmt.markdown_table(
+                ["rank", "function", "slowdown", "cases", f"time {first.baseline}", f"time {first.target}"],
+                rows,
+                ["r", "l", "r", "r", "r", "r"],
+            ),
+            "",
+        ]
     return out
 
 
@@ -178,8 +271,20 @@ def _errors(summary: pd.DataFrame) -> list[str]:
     out = ["## Numerical errors of mismatching cases", ""]
     if summary.empty:
         return out + ["No numerical mismatch.", ""]
-    rows = [[r.column, r.n_cases, r.n_functions, fmt.sci(r.abs_median), fmt.sci(r.abs_p90), fmt.sci(r.abs_max),
-             fmt.sci(r.rel_median), fmt.sci(r.rel_p90), fmt.sci(r.rel_max)] for r in summary.itertuples()]
+    rows = [
+        [
+            r.column,
+            r.n_cases,
+            r.n_functions,
+            fmt.sci(r.abs_median),
+            fmt.sci(r.abs_p90),
+            fmt.sci(r.abs_max),
+            fmt.sci(r.rel_median),
+            fmt.sci(r.rel_p90),
+            fmt.sci(r.rel_max),
+        ]
+        for r in summary.itertuples()
+    ]
     heads = ["column", "cases", "functions", "abs median", "abs p90", "abs max", "rel median", "rel p90", "rel max"]
     return out + [fmt.markdown_table(heads, rows, ["l"] + ["r"] * 8), ""]
 
@@ -192,13 +297,18 @@ def _dtypes(matrix: pd.DataFrame) -> list[str]:
     differ = claimed[claimed["agree"] == False]  # noqa: E712 (object column)
     judged = claimed[claimed["agree"].notna()]
     untested = int(sum(len(x) > 0 for x in claimed["claimed_not_tested"] if isinstance(x, list)))
-    out += [f"{len(judged) - len(differ)} of {len(judged)} (column, function) pairs with claimed and tested dtypes "
-            f"agree: over the tested dtypes, the claimed ones are exactly those with a passing case. Dtypes that no "
-            f"case tested are *not tested*, not unsupported ({untested} pairs have claimed dtypes left untested).", ""]
+    out += [
+        f"{len(judged) - len(differ)} of {len(judged)} (column, function) pairs with claimed and tested dtypes "
+        f"agree: over the tested dtypes, the claimed ones are exactly those with a passing case. Dtypes that no "
+        f"case tested are *not tested*, not unsupported ({untested} pairs have claimed dtypes left untested).",
+        "",
+    ]
     if differ.empty:
         return out
-    rows = [[r.column, r.function, fmt.dtypes(r.claimed_not_observed), fmt.dtypes(r.observed_not_claimed)]
-            for r in differ.head(MAX_DTYPE_ROWS).itertuples()]
+    rows = [
+        [r.column, r.function, fmt.dtypes(r.claimed_not_observed), fmt.dtypes(r.observed_not_claimed)]
+        for r in differ.head(MAX_DTYPE_ROWS).itertuples()
+    ]
     out += [fmt.markdown_table(["column", "function", "claimed, tested, failing", "working, not claimed"], rows), ""]
     if len(differ) > MAX_DTYPE_ROWS:
         out += [f"… and {len(differ) - MAX_DTYPE_ROWS} more (see the JSON or HTML report).", ""]

@@ -12,9 +12,9 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 STATUS_COLOURS = {"portable": "#4c9a5f", "partial": "#e0a030", "complete": "#c8443c"}
 PALETTE = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#332288", "#117733", "#882255"]
@@ -42,9 +42,11 @@ def portability_plot(port: pd.DataFrame) -> str | None:
         ax.barh(y, vals, left=left, color=colour, label=status, height=0.6)
         left += vals
     share = port["portable_share"].to_numpy(dtype=float)
-    err = np.vstack([share - port["portable_lo"].to_numpy(dtype=float), port["portable_hi"].to_numpy(dtype=float) - share])
+    err = np.vstack(
+        [share - port["portable_lo"].to_numpy(dtype=float), port["portable_hi"].to_numpy(dtype=float) - share]
+    )
     ax.errorbar(share, y, xerr=err, fmt="none", ecolor="black", capsize=4, lw=1.2, label="95% CI (portable)")
-    ax.set_yticks(y, [f"{c}  (n={n})" for c, n in zip(port["column"], port["n_functions"])])
+    ax.set_yticks(y, [f"{c}  (n={n})" for c, n in zip(port["column"], port["n_functions"], strict=True)])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("share of functions")
@@ -94,8 +96,10 @@ def slowdown_ecdf(functions: pd.DataFrame, summary: pd.DataFrame, framework: str
         y = np.concatenate([[0.0], np.arange(1, len(r) + 1) / len(r)])
         r = np.concatenate([[r[0]], r])
         ratios = grp["ratio"].to_numpy(dtype=float)
-        label = f"{b}→{t} ({ver} {mode}{'' if origin == 'portabench' else ' ' + origin}): " \
-                f"{float((ratios < 1).mean()):.0%} faster, {float((ratios > 1).mean()):.0%} slower, n={len(ratios)}"
+        label = (
+            f"{b}→{t} ({ver} {mode}{'' if origin == 'portabench' else ' ' + origin}): "
+            f"{float((ratios < 1).mean()):.0%} faster, {float((ratios > 1).mean()):.0%} slower, n={len(ratios)}"
+        )
         ax.step(r, y, where="post", color=PALETTE[i % len(PALETTE)], label=label, lw=1.8)
     ax.axvline(1.0, color="black", ls="--", lw=1)
     ax.set_xscale("log")
@@ -122,7 +126,10 @@ def errors_plot(errors: pd.DataFrame) -> str | None:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     drew = False
-    for ax, col, title in ((axes[0], "max_abs_err", "max absolute error"), (axes[1], "max_rel_err", "max relative error")):
+    for ax, col, title in (
+        (axes[0], "max_abs_err", "max absolute error"),
+        (axes[1], "max_rel_err", "max relative error"),
+    ):
         vals_all = pd.to_numeric(errors[col], errors="coerce")
         pos = vals_all[vals_all > 0]
         if pos.empty:

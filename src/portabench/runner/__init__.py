@@ -1,7 +1,8 @@
-"""Running cases: the parent-side worker pool and run loop, and the worker itself.
+"""Running cases, parent side (never imports a framework, nor the worker package).
 
-Parent side (never imports a framework): :mod:`pool` (worker processes,
-deadlines, process-group kills), :mod:`session` (the run loop writing the store).
-Worker side: :mod:`worker` (the protocol loop), :mod:`execute` (one case:
-reference, target, comparison, timing), :mod:`compare`, :mod:`timing`.
+:mod:`process` (one worker process: spawn, request with a deadline, process-group kill),
+:mod:`dispatch` (one run's cases over N worker processes, one per GPU by default),
+:mod:`session` (the run loop writing the store, resume, ``query_worker``),
+:mod:`install_hint` (a worker's missing module -> the pip command). Workers run
+:mod:`portabench.worker`; both sides speak :mod:`portabench.protocol`.
 """

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from portabench.errors import PortabenchError
-from portabench.runner.pool import WorkerProcess
+from portabench.runner.process import WorkerProcess
 
 Case = TypeVar("Case")
 Result = TypeVar("Result")
@@ -90,8 +90,8 @@ class Dispatcher(Generic[Case, Result]):
     environments: list[dict[str, str]]
     first_worker: WorkerProcess | None = None
     _slots: list[_Slot] = field(default_factory=list, init=False)
-    _todo: "queue.SimpleQueue[Case]" = field(default_factory=queue.SimpleQueue, init=False)
-    _done: "queue.SimpleQueue[_Finished[Result]]" = field(default_factory=queue.SimpleQueue, init=False)
+    _todo: queue.SimpleQueue[Case] = field(default_factory=queue.SimpleQueue, init=False)
+    _done: queue.SimpleQueue[_Finished[Result]] = field(default_factory=queue.SimpleQueue, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _should_stop: Callable[[], bool] = field(default=lambda: False, init=False)
 

@@ -29,18 +29,29 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 import portabench
 from portabench.case_options import DEFAULT_COMPILE_TIMEOUT_S, DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_S, DEFAULT_TIMING
-from portabench.cases import FAILED, CaseDescriptor
+from portabench.cases import ERROR, FAILED, CaseDescriptor
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework
+from portabench.frameworks.timer import TimingConfig
+from portabench.protocol import (
+    CaseReply,
+    CoverageRequest,
+    HelloRequest,
+    ListCasesRequest,
+    ListingReply,
+    Message,
+    Request,
+    RunCaseRequest,
+    WorkerInfo,
+)
 from portabench.runner.dispatch import Dispatcher, slot_environments, worker_count
 from portabench.runner.install_hint import install_hint
-from portabench.runner.pool import WorkerError, WorkerFailure, WorkerProcess
-from portabench.runner.timing import TimingConfig
+from portabench.runner.process import WorkerError, WorkerFailure, WorkerProcess, WorkerProtocolError
 from portabench.selection import no_cases_note, unknown_names_error
 from portabench.specs import read_spec_text
 from portabench.store import CaseResult, RunMeta, Store
@@ -144,24 +155,26 @@ class RunSummary:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _start_worker(request: RunRequest, mode: str, reference: str | None,
-                  slot_env: dict[str, str] | None = None) -> tuple[WorkerProcess, dict[str, Any]]:
+                  slot_env: dict[str, str] | None = None) -> tuple[WorkerProcess, WorkerInfo]:
+    """A worker for the run, with the registry's ``worker_env`` defaults (the parent's own environment wins),
+    the run's ``env`` and the slot's pinning; and its ``hello`` reply."""
     defaults = {k: v for k, v in get_framework(request.framework).worker_env.items() if k not in os.environ}
     env = {**defaults, **(request.env or {}), **(slot_env or {})}
     if request.fullgraph:
         env["PORTABENCH_TORCH_FULLGRAPH"] = "1"
     worker = WorkerProcess(request.framework, request.device, mode, reference, env)
     try:
-        info = worker.request("hello", request.startup_timeout_s)
+        info = worker.request(HelloRequest(), request.startup_timeout_s)
     except WorkerError as exc:
         worker.close()
-        if exc.error.get("type") == "DeviceUnavailable":
+        if exc.error.type == "DeviceUnavailable":
             raise PortabenchError(f"device {request.device!r} is not available for {request.framework}: {exc}") from None
         hint = install_hint(get_framework(request.framework), str(exc))
-        raise PortabenchError(f"{request.framework} worker could not start: {exc.error.get('type')}: {exc}{hint}") from None
+        raise PortabenchError(f"{request.framework} worker could not start: {exc.error.type}: {exc}{hint}") from None
     except WorkerFailure as exc:
         tail = exc.stderr_tail.strip().splitlines()[-1:] or [""]
         hint = install_hint(get_framework(request.framework), exc.stderr_tail)
@@ -225,40 +238,50 @@ def _run_to_resume(store: Store, request: RunRequest, mode: str, reference: str 
     return store.find_resumable(request.framework, request.device, mode)
 
 
-def _result_from_reply(case: CaseDescriptor, reply: dict[str, Any]) -> CaseResult:
+def _result_from_reply(case: CaseDescriptor, reply: CaseReply) -> CaseResult:
     result = CaseResult(
         case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype, sample=case.sample,
-        outcome=reply["outcome"], message=reply.get("message"), exc_type=reply.get("exc_type"),
-        check=reply.get("check"), max_abs_err=reply.get("max_abs_err"), max_rel_err=reply.get("max_rel_err"),
-        time_median_ns=reply.get("time_median_ns"), time_iqr_ns=reply.get("time_iqr_ns"),
-        time_repeats=reply.get("time_repeats"), compile_ns=reply.get("compile_ns"), wall_ns=reply.get("wall_ns"),
+        outcome=reply.outcome, message=reply.message, exc_type=reply.exc_type,
+        check=reply.check, max_abs_err=reply.max_abs_err, max_rel_err=reply.max_rel_err,
+        time_median_ns=reply.time_median_ns, time_iqr_ns=reply.time_iqr_ns,
+        time_repeats=reply.time_repeats, compile_ns=reply.compile_ns, wall_ns=reply.wall_ns,
         **compile_columns(reply),
     )
     if result.outcome != "passed":
         result.category = classify(FailureEvidence(
-            exc_type=reply.get("exc_type"), message=reply.get("message"),
-            mismatch=bool(reply.get("mismatch")), wrong_device=bool(reply.get("wrong_device")),
+            exc_type=reply.exc_type, message=reply.message, mismatch=reply.mismatch, wrong_device=reply.wrong_device,
         ))
-    if reply.get("left_behind"):  # the finding belongs to this case (classified above without it)
-        note = "left behind by this case: " + "; ".join(str(x) for x in reply["left_behind"])
+    if reply.left_behind:  # the finding belongs to this case (classified above without it)
+        note = "left behind by this case: " + "; ".join(str(x) for x in reply.left_behind)
         result.message = note if not result.message else f"{result.message} [{note}]"
     return result
 
 
-def compile_columns(reply: dict[str, Any]) -> dict[str, Any]:
+def compile_columns(reply: CaseReply) -> dict[str, Any]:
     """The compiled-mode fields of a worker reply, as :class:`CaseResult` keywords (empty in eager mode)."""
-    info = reply.get("compile_info")
+    info = reply.compile_info
     out: dict[str, Any] = {}
     if info is not None:
         out.update(graph_breaks=info.get("graph_breaks"), recompiles=info.get("recompiles"),
                    fallback=info.get("fallback"), compile_info=info)
-    for key in ("eager_same_device_err", "eager_same_device_rel_err"):
-        if reply.get(key) is not None:
-            out[key] = reply[key]
-    for key in ("eager_same_device_ok", "eager_same_device_error"):  # did eager on the same device match / raise?
-        if reply.get(key) is not None:
-            out["compile_info"] = {**out.get("compile_info", {}), key: reply[key]}
+    if reply.eager_same_device_err is not None:
+        out["eager_same_device_err"] = reply.eager_same_device_err
+    if reply.eager_same_device_rel_err is not None:
+        out["eager_same_device_rel_err"] = reply.eager_same_device_rel_err
+    eager = {"eager_same_device_ok": reply.eager_same_device_ok, "eager_same_device_error": reply.eager_same_device_error}
+    for key, value in eager.items():  # did eager on the same device match / raise?
+        if value is not None:
+            out["compile_info"] = {**out.get("compile_info", {}), key: value}
     return out
+
+
+def _internal_error(case: CaseDescriptor, what: str, message: str, exc_type: str | None = None) -> CaseResult:
+    """Outcome ``error``: portabench's or the adapter's fault (a case it cannot build, a reply it cannot read),
+    not data about the framework; counted apart and kept out of every portability share."""
+    return CaseResult(
+        case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype, sample=case.sample,
+        outcome=ERROR, category=None, message=f"{what}: {message}", exc_type=exc_type,
+    )
 
 
 def _result_from_failure(case: CaseDescriptor, failure: WorkerFailure) -> CaseResult:
@@ -282,21 +305,21 @@ def _run_one(request: RunRequest, worker: WorkerProcess, case: CaseDescriptor) -
     """Run one case on ``worker``: its result, and whether the worker may take the next case."""
     try:
         deadline = request.timeout_s + (request.compile_timeout_s if compiled_mode(request) else 0.0)
-        reply = worker.request("run_case", deadline, case=case.to_json(), timing=request.timing.to_json(),
-                               do_timing=request.do_timing)
-        # a poisoned device context (illegal memory access, device-side assert) recycles the worker
-        return _result_from_reply(case, reply), not reply.get("restart_worker")
-    except WorkerFailure as failure:  # the worker is dead (crash, deadline, bad reply): record its evidence
+        reply = worker.request(RunCaseRequest(case=case, timing=request.timing, do_timing=request.do_timing), deadline)
+    except WorkerProtocolError as exc:  # a reply that is not ours: the worker was killed; an internal error
+        return _internal_error(case, "worker reply not understood", str(exc), "ProtocolError"), False
+    except WorkerFailure as failure:  # the worker is dead (crash, deadline): record its evidence
         return _result_from_failure(case, failure), False
-    except WorkerError as exc:  # the worker could not even rebuild the case: an error of ours or the spec's
-        return CaseResult(
-            case_id=case.case_id, function=case.function, source=case.source, dtype=case.dtype,
-            sample=case.sample, outcome="reference_failed", category="other",
-            message=f"case could not be built: {exc}", exc_type=exc.error.get("type"),
-        ), True
+    except WorkerError as exc:  # the worker could not even rebuild the case: an error of ours, the adapter's or the spec's
+        return _internal_error(case, "case could not be run", str(exc), exc.error.type), True
+    if reply.case_id != case.case_id:
+        return _internal_error(case, "worker reply not understood",
+                               f"reply for case {reply.case_id!r}", "ProtocolError"), False
+    # a poisoned device context (illegal memory access, device-side assert) recycles the worker
+    return _result_from_reply(case, reply), not reply.restart_worker
 
 
-def _dispatcher(request: RunRequest, entry: FrameworkEntry, mode: str, reference: str | None, info: dict[str, Any],
+def _dispatcher(request: RunRequest, entry: FrameworkEntry, mode: str, reference: str | None, info: WorkerInfo,
                 first_worker: WorkerProcess, *, cases_left: int) -> Dispatcher[CaseDescriptor, CaseResult]:
     """Workers for the run: ``request.workers``, or one per device the device string covers (``device_count``),
     never more than there are cases left.
@@ -304,20 +327,20 @@ def _dispatcher(request: RunRequest, entry: FrameworkEntry, mode: str, reference
     Pinned workers must all report the device name of the first one: a run is
     never spread over different models.
     """
-    device_count = int(info.get("device_count") or 1)
+    device_count = max(1, info.device_count)
     workers = max(1, min(worker_count(request.workers, device_count), cases_left))
-    pin = entry.visible_devices_env.get(info.get("device_kind", ""))
-    if reference is not None and reference.split(":")[0] == request.device.split(":")[0]:
+    pin = entry.visible_devices_env.get(info.device_kind)
+    if reference is not None and entry.parse_device(reference).kind == entry.parse_device(request.device).kind:
         pin = None  # the reference is on the same kind of device: hiding devices would hide it
     visible = (request.env or {}).get(pin or "", os.environ.get(pin or ""))
     environments = slot_environments(pin, device_count, workers, visible)
 
     def start(env: dict[str, str]) -> WorkerProcess:
         worker, slot_info = _start_worker(request, mode, reference, env)
-        if slot_info.get("device_name") != info.get("device_name"):
+        if slot_info.device_name != info.device_name:
             worker.close()
             raise PortabenchError(
-                f"the {request.device} devices differ ({info.get('device_name')} and {slot_info.get('device_name')}, "
+                f"the {request.device} devices differ ({info.device_name} and {slot_info.device_name}, "
                 f"seen with {env}): run each one as its own device (e.g. {request.device}:1)"
             )
         return worker
@@ -338,6 +361,22 @@ def execute_run(store: Store, request: RunRequest, progress: ProgressFn | None =
         return _execute_run(store, request, progress)
 
 
+def _check_resumable(previous: RunMeta, framework: str, info: WorkerInfo, config: dict[str, Any],
+                     reference: str | None) -> None:
+    """Refuse (one-line error) to resume ``previous`` with another framework version, options or reference."""
+    if previous.framework_version != info.framework_version:
+        raise PortabenchError(
+            f"cannot resume run {previous.run_id}: it used {framework} {previous.framework_version}, "
+            f"this machine has {info.framework_version}"
+        )
+    changed = changed_options(previous.config, config) + (["reference"] if previous.reference_device != reference else [])
+    if changed:
+        raise PortabenchError(
+            f"cannot resume run {previous.run_id}: it was started with other options ({', '.join(changed)}); "
+            "give the same options, or start a new run without --resume"
+        )
+
+
 def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None) -> RunSummary:
     entry = get_framework(request.framework)
     entry.require_installed()
@@ -348,10 +387,9 @@ def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None)
 
     worker, info = _start_worker(request, mode, reference)
     try:
-        listing = worker.request(
-            "list_cases", request.startup_timeout_s, functions=request.functions, dtypes=request.dtypes,
-            specs=request.specs, max_samples=request.max_samples,
-        )
+        listing = worker.request(ListCasesRequest(
+            functions=request.functions, dtypes=request.dtypes, specs=request.specs, max_samples=request.max_samples,
+        ), request.startup_timeout_s)
     except (WorkerError, WorkerFailure) as exc:
         worker.close()
         raise PortabenchError(f"listing {entry.name} cases failed: {exc}{install_hint(entry, str(exc))}") from None
@@ -360,35 +398,27 @@ def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None)
         raise
     if request.strict_functions:
         _check_listed(request, worker, listing)
-    cases = [CaseDescriptor.from_json(c) for c in listing["cases"]]
+    cases = listing.cases
     config = run_config(request)
     if previous is not None:
-        if previous.framework_version != info["framework_version"]:
+        try:
+            _check_resumable(previous, entry.name, info, config, reference)
+        except PortabenchError:
             worker.close()
-            raise PortabenchError(
-                f"cannot resume run {previous.run_id}: it used {entry.name} {previous.framework_version}, "
-                f"this machine has {info['framework_version']}"
-            )
-        changed = changed_options(previous.config, config) + (["reference"] if previous.reference_device != reference else [])
-        if changed:
-            worker.close()
-            raise PortabenchError(
-                f"cannot resume run {previous.run_id}: it was started with other options ({', '.join(changed)}); "
-                "give the same options, or start a new run without --resume"
-            )
+            raise
         run_id = previous.run_id
         # what a fresh run writes with its run row: a run killed right after that row gets it now
-        store.resume_run(run_id, listing.get("claimed", {}), _function_rows(request, cases, listing))
+        store.resume_run(run_id, listing.claimed, _function_rows(request, cases, listing))
         done = store.done_case_ids(run_id)
     else:
         run_id = uuid.uuid4().hex[:16]
         store.begin_run(RunMeta(
-            run_id=run_id, framework=entry.name, framework_version=info["framework_version"],
-            device=request.device, device_kind=info["device_kind"], device_name=info["device_name"], mode=mode,
+            run_id=run_id, framework=entry.name, framework_version=info.framework_version,
+            device=request.device, device_kind=info.device_kind, device_name=info.device_name, mode=mode,
             reference_device=reference, host=socket.gethostname(), platform=platform.platform(),
             python=platform.python_version(), portabench_version=portabench.__version__,
-            numerics=info.get("numerics", {}), config=config, sample=request.sample, started_at=_now(),
-        ), claimed=listing.get("claimed", {}), functions=_function_rows(request, cases, listing))
+            numerics=info.numerics, config=config, sample=request.sample, started_at=_now(),
+        ), claimed=listing.claimed, functions=_function_rows(request, cases, listing))
         done = set()
 
     todo = [c for c in cases if c.case_id not in done]
@@ -422,52 +452,57 @@ def _execute_run(store: Store, request: RunRequest, progress: ProgressFn | None)
     store.finish_run(run_id, status, _now())
     totals = store.results_frame([run_id])["outcome"].value_counts().to_dict() if previous is not None else counts
     return RunSummary(run_id, status, {k: int(v) for k, v in totals.items()}, len(cases), previous is not None,
-                      listing["missing"], listing["no_cases"], new_cases=sum(counts.values()))
+                      listing.missing, listing.no_cases, new_cases=sum(counts.values()))
 
 
-def _check_listed(request: RunRequest, worker: WorkerProcess, listing: dict[str, Any]) -> None:
+def _check_listed(request: RunRequest, worker: WorkerProcess, listing: ListingReply) -> None:
     """Names the user listed: unknown ones are an error with the closest real names; nothing to run is an error."""
     error: PortabenchError | None = None
-    if listing["missing"]:
+    if listing.missing:
         try:
-            coverage = worker.request("coverage", request.startup_timeout_s, specs=request.specs)
-            known = set(coverage["api"]) | set(coverage["with_cases"])
+            coverage = worker.request(CoverageRequest(specs=request.specs), request.startup_timeout_s)
+            known = set(coverage.api) | set(coverage.with_cases)
         except (WorkerError, WorkerFailure):
             known = set()
-        error = unknown_names_error(request.framework, listing["missing"], known)
-    elif not listing["cases"]:
-        error = PortabenchError(f"nothing to run: {no_cases_note(listing['no_cases'], request.dtypes)}")
+        error = unknown_names_error(request.framework, listing.missing, known)
+    elif not listing.cases:
+        error = PortabenchError(f"nothing to run: {no_cases_note(listing.no_cases, request.dtypes)}")
     if error is not None:
         worker.close()
         raise error
 
 
-def _function_rows(request: RunRequest, cases: list[CaseDescriptor], listing: dict[str, Any]) -> list[dict[str, Any]]:
+def _function_rows(request: RunRequest, cases: list[CaseDescriptor], listing: ListingReply) -> list[dict[str, Any]]:
     sampled = {f["function"]: f for f in request.sample.get("functions", [])}
     rows = []
     for name in sorted({c.function for c in cases}):
         info = sampled.get(name, {})
         rows.append({"function": name, "status": "tested", "frequency": info.get("frequency"), "bucket": info.get("bucket")})
-    for status in ("missing", "no_cases"):
-        for name in listing.get(status, []):
+    for status, names in (("missing", listing.missing), ("no_cases", listing.no_cases)):
+        for name in names:
             info = sampled.get(name, {})
             rows.append({"function": name, "status": status, "frequency": info.get("frequency"), "bucket": info.get("bucket")})
     return rows
 
 
-def query_worker(framework: str, device: str, op: str, timeout: float = 600.0, *, mode: str | None = None,
-                 **arguments: Any) -> dict[str, Any]:
-    """Start a worker (in ``mode``, default the framework's first), send one request (``api``, ``devices``,
-    ``hello``, ``list_cases``), and stop it."""
+R = TypeVar("R", bound=Message)
+
+
+def query_worker(framework: str, device: str, request: Request[R], timeout: float = 600.0, *,
+                 mode: str | None = None) -> R:
+    """Start a worker (in ``mode``, default the framework's first), send one request (``ApiRequest()``,
+    ``DevicesRequest()``, ``HelloRequest()``, ``ListCasesRequest(...)``...), stop it, and return its typed reply."""
     entry = get_framework(framework)
     entry.require_installed()
-    request = RunRequest(framework=entry.name, device=device, startup_timeout_s=timeout)
-    worker, info = _start_worker(request, entry.check_mode(mode), None)
+    run = RunRequest(framework=entry.name, device=device, startup_timeout_s=timeout)
+    worker, info = _start_worker(run, entry.check_mode(mode), None)
     try:
-        if op == "hello":
-            return info
-        return worker.request(op, timeout, **arguments)
+        if isinstance(request, HelloRequest):
+            return info  # type: ignore[return-value]  # R is WorkerInfo here
+        return worker.request(request, timeout)
     except (WorkerError, WorkerFailure) as exc:
-        raise PortabenchError(f"{entry.name} worker failed on {op!r}: {exc}{install_hint(entry, str(exc))}") from None
+        raise PortabenchError(
+            f"{entry.name} worker failed on {request.op.value!r}: {exc}{install_hint(entry, str(exc))}"
+        ) from None
     finally:
         worker.close()

@@ -52,8 +52,8 @@ def scan(options: ScanOptions) -> ScanResult:
     naming = Naming.for_frameworks(frameworks, listings)
     result = ScanResult(options=options, files=0, files_skipped=0, frameworks=[], devices=[], sites=[],
                         settings=[], device_strings=[], verdicts={},
-                        listing_versions={fw: l.version for fw, l in listings.items() if l is not None},
-                        with_cases={fw: l.with_cases for fw, l in listings.items() if l is not None})
+                        listing_versions={fw: ls.version for fw, ls in listings.items() if ls is not None},
+                        with_cases={fw: ls.with_cases for fw, ls in listings.items() if ls is not None})
     used: set[str] = set()
     for analysis in map_files(read_files(files), naming, _keep, options.workers):
         if not analysis.parsed:
@@ -68,7 +68,7 @@ def scan(options: ScanOptions) -> ScanResult:
     result.frameworks = [fw for fw in frameworks if fw in used]
 
     result.file_notes = notes
-    result.canonical = {fw: l.aliases for fw, l in listings.items() if l is not None}
+    result.canonical = {fw: ls.aliases for fw, ls in listings.items() if ls is not None}
     return join_results(result)
 
 

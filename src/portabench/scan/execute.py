@@ -16,7 +16,7 @@ from typing import Any
 
 from portabench.cases import dtype_list
 from portabench.errors import PortabenchError
-from portabench.frameworks import get_framework
+from portabench.frameworks import device_kind, get_framework
 from portabench.runner.session import RunRequest, execute_run
 from portabench.scan.core import join_results
 from portabench.scan.model import UNTESTED, ScanResult
@@ -32,7 +32,8 @@ def untested_names(result: ScanResult, framework: str, devices: list[str]) -> li
             continue
         for name in site.covers:
             by_device = result.verdicts.get((framework, name), {})
-            if any(d.split(":")[0] not in by_device or by_device[d.split(":")[0]].status == UNTESTED for d in devices):
+            kinds = [device_kind(d, framework) for d in devices]
+            if any(k not in by_device or by_device[k].status == UNTESTED for k in kinds):
                 names.add(name)
     return sorted(names)
 

@@ -34,8 +34,10 @@ def python_files(paths: list[str]) -> list[tuple[str, Path]]:
             found = [path]
         else:
             found = sorted(
-                p for p in path.rglob("*.py")
-                if p.is_file() and not any(part in SKIPPED_DIRS or part.startswith(".") for part in p.relative_to(path).parts[:-1])
+                p
+                for p in path.rglob("*.py")
+                if p.is_file()
+                and not any(part in SKIPPED_DIRS or part.startswith(".") for part in p.relative_to(path).parts[:-1])
             )
         for file in found:
             resolved = file.resolve()

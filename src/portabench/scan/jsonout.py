@@ -20,8 +20,12 @@ FORMAT = "portabench-scan/1"
 def scan_json(result: ScanResult) -> dict[str, Any]:
     functions = result.functions()
     summary = {
-        device: {s: sum(1 for k in functions if result.applies(k[0], device) and result.function_status(k, device).status == s)
-                 for s in STATUSES}
+        device: {
+            s: sum(
+                1 for k in functions if result.applies(k[0], device) and result.function_status(k, device).status == s
+            )
+            for s in STATUSES
+        }
         for device in result.devices
     }
     return {
@@ -38,13 +42,24 @@ def scan_json(result: ScanResult) -> dict[str, Any]:
         "fail_on_met": result.fail_on_met(),
         "summary": summary,
         "functions": [
-            {"framework": fw, "name": name, "call_sites": len(sites), "covers": list(sites[0].covers),
-             "status": {d: result.function_status((fw, name), d).to_json() for d in result.devices_for(fw)}}
+            {
+                "framework": fw,
+                "name": name,
+                "call_sites": len(sites),
+                "covers": list(sites[0].covers),
+                "status": {d: result.function_status((fw, name), d).to_json() for d in result.devices_for(fw)},
+            }
             for (fw, name), sites in functions.items()
         ],
         "sites": [
-            {**site.to_json(), **({"status": {d: result.site_status(site, d).to_json() for d in result.devices_for(site.framework)}}
-                                  if site.resolution != "unresolved" else {})}
+            {
+                **site.to_json(),
+                **(
+                    {"status": {d: result.site_status(site, d).to_json() for d in result.devices_for(site.framework)}}
+                    if site.resolution != "unresolved"
+                    else {}
+                ),
+            }
             for site in result.sites
         ],
         "settings": [s.to_json() for s in result.settings],

@@ -20,7 +20,14 @@ from typing import Any
 
 from portabench.mining.sites import CallSite, DeviceString, Setting
 
-FAILING, PARTIAL, BROKEN, UNTESTED, NO_CASES, PORTABLE = "failing", "partial", "broken case", "untested", "no cases", "portable"
+FAILING, PARTIAL, BROKEN, UNTESTED, NO_CASES, PORTABLE = (
+    "failing",
+    "partial",
+    "broken case",
+    "untested",
+    "no cases",
+    "portable",
+)
 STATUSES = (FAILING, PARTIAL, BROKEN, UNTESTED, NO_CASES, PORTABLE)
 
 #: ``--fail-on`` level -> the statuses that make the exit status non-zero.
@@ -68,8 +75,13 @@ class Verdict:
     store: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "category": self.category, "message": self.message,
-                "columns": list(self.columns), "store": self.store}
+        return {
+            "status": self.status,
+            "category": self.category,
+            "message": self.message,
+            "columns": list(self.columns),
+            "store": self.store,
+        }
 
 
 @dataclass
@@ -123,8 +135,8 @@ class ScanResult:
 
     def site_status(self, site: CallSite, device: str) -> Verdict:
         """The verdict of ``site`` on ``device`` (worst over the names it covers)."""
-        found = [self.verdicts.get((site.framework, name), {}).get(device) for name in site.covers]
-        found = [v for v in found if v is not None]
+        verdicts = (self.verdicts.get((site.framework, name), {}).get(device) for name in site.covers)
+        found = [v for v in verdicts if v is not None]
         if not found:
             known = self.with_cases.get(site.framework)
             return Verdict(NO_CASES if known and not known.intersection(site.covers) else UNTESTED)
@@ -152,4 +164,6 @@ class ScanResult:
         if not self.options.fail_on:
             return False
         bad = FAIL_ON[self.options.fail_on]
-        return any(self.site_status(s, d).status in bad for s in self.resolved_sites for d in self.devices_for(s.framework))
+        return any(
+            self.site_status(s, d).status in bad for s in self.resolved_sites for d in self.devices_for(s.framework)
+        )

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from portabench.analysis import build_tables
+from portabench.frameworks import device_kind
 from portabench.scan.model import (
     BROKEN,
     FAILING,
@@ -66,7 +67,7 @@ def read_store(path: str, canonical: Callable[[str, str], str]) -> tuple[Rows, l
         rows.setdefault(key, {}).setdefault(r.device, []).append(verdict)
     roles = []
     for r in runs.itertuples(index=False):
-        kind = _text(r.device_kind) or str(r.device).split(":")[0]
+        kind = _text(r.device_kind) or device_kind(str(r.device))
         roles.append((r.framework, kind, "reference" if not _text(r.reference_device) else "target"))
     return rows, roles
 

@@ -59,7 +59,9 @@ def device_line(result: ScanResult, device: str) -> tuple[str, list[str]]:
         if verdict.status in (FAILING, PARTIAL, BROKEN):
             category = f" ({verdict.category})" if verdict.category else ""
             message = _short(verdict.message)
-            text = f"  {verdict.status:<8} {key[1]}{category} at {_where(sites)}" + (f': "{message}"' if message else "")
+            text = f"  {verdict.status:<8} {key[1]}{category} at {_where(sites)}" + (
+                f': "{message}"' if message else ""
+            )
             details.append((order[verdict.status], text))
     tested = counts[PORTABLE] + counts[PARTIAL] + counts[FAILING]
     parts = [f"{counts[s]} {s}" for s in (PORTABLE, PARTIAL, FAILING) if counts[s]]
@@ -90,7 +92,7 @@ def render_text(result: ScanResult) -> str:
             by_device.setdefault(d.device, []).append(d)
         shown = "; ".join(f"{name!r} at {_where(found)}" for name, found in by_device.items())
         lines.append(f"devices named in the code: {shown}")
-    kinds = {}
+    kinds: dict[str, int] = {}
     for site in result.resolved_sites:
         kinds[site.kind] = kinds.get(site.kind, 0) + 1
     if kinds:

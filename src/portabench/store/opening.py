@@ -27,6 +27,8 @@ from portabench.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 #: ``PRAGMA application_id`` of every store portabench creates ("pbnc")
 APPLICATION_ID = int.from_bytes(b"pbnc", "big")
+BUSY_TIMEOUT_S = 30.0
+"""Seconds a connection waits for another writer's lock before SQLite reports the store busy."""
 
 
 def _initialise(conn: sqlite3.Connection) -> None:
@@ -73,21 +75,28 @@ def check_store(conn: sqlite3.Connection, path: Path) -> int | None:
     if version == 0 and app_id == 0 and not shape:
         return None
     if version > SCHEMA_VERSION:
-        which = "a portabench store" if app_id == APPLICATION_ID else "a newer portabench store or another application's database"
-        raise PortabenchError(f"store {path} has schema version {version} ({which}); this portabench reads up to "
-                              f"{SCHEMA_VERSION} (upgrade portabench)")
+        which = (
+            "a portabench store"
+            if app_id == APPLICATION_ID
+            else "a newer portabench store or another application's database"
+        )
+        raise PortabenchError(
+            f"store {path} has schema version {version} ({which}); this portabench reads up to "
+            f"{SCHEMA_VERSION} (upgrade portabench)"
+        )
     if app_id == APPLICATION_ID and version >= 1:
         return int(version)
     if version >= 1 and shape == expected_shape(version):  # a store made before application_id was set
         return int(version)
-    raise PortabenchError(f"{path} is a SQLite database of another application (user_version {version}), "
-                          "not a portabench store")
+    raise PortabenchError(
+        f"{path} is a SQLite database of another application (user_version {version}), not a portabench store"
+    )
 
 
 def open_readable(path: Path) -> sqlite3.Connection:
     """A connection for reading ``path``; a read-only store whose directory is read-only too is
     opened ``immutable`` when it has no write-ahead log to replay."""
-    conn = sqlite3.connect(path, timeout=30)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
     try:
         conn.execute("PRAGMA user_version").fetchone()
         return conn
@@ -95,7 +104,7 @@ def open_readable(path: Path) -> sqlite3.Connection:
         conn.close()
         if os.access(path, os.W_OK) or Path(f"{path}-wal").exists():
             raise
-    return sqlite3.connect(f"file:{path}?immutable=1", uri=True, timeout=30)
+    return sqlite3.connect(f"file:{path}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_S)
 
 
 def create_store(path: Path) -> bool:

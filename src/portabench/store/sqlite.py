@@ -19,7 +19,7 @@ import pandas as pd
 
 from portabench.errors import PortabenchError
 from portabench.store.models import CaseResult, RunMeta
-from portabench.store.opening import check_store, create_store, initialise_empty, open_readable
+from portabench.store.opening import BUSY_TIMEOUT_S, check_store, create_store, initialise_empty, open_readable
 from portabench.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 _RUN_JSON = ("numerics", "config", "sample")
@@ -49,6 +49,23 @@ class Store:
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         self.created = False  # True when this open created the file
+        self._check_path(create)
+        try:
+            self.conn = open_readable(self.path) if not create else sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.DatabaseError as exc:
+            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
+        try:
+            self._prepare(create)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- opening -----------------------------------------------------------------
+    def _check_path(self, create: bool) -> None:
+        """Refuse a path that is no store file or cannot be written; create a missing store when ``create``."""
         if self.path.exists() and self.path.is_dir():
             raise PortabenchError(f"store {self.path} is a directory, not a SQLite file")
         if not self.path.exists():
@@ -60,37 +77,29 @@ class Store:
         elif create and not os.access(self.path.resolve().parent, os.W_OK):
             raise PortabenchError(f"store {self.path} is in a read-only folder: SQLite could not write its journal "
                                   "beside it")
-        try:
-            self.conn = open_readable(self.path) if not create else sqlite3.connect(self.path, timeout=30)
-        except sqlite3.DatabaseError as exc:
-            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
-        try:
-            version = check_store(self.conn, self.path)
-            if version is None:  # an existing, empty database (e.g. a 0-byte file made with mktemp)
-                if not create:
-                    raise PortabenchError(f"{self.path} is an empty file, not a portabench store")
-                initialise_empty(self.conn, self.path)
-                version = SCHEMA_VERSION
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION and not create:  # a reader never changes the file: upgrade a copy in memory
-                memory = sqlite3.connect(":memory:")
-                self.conn.backup(memory)
-                self.conn.close()
-                self.conn = memory
-                self._migrate(version)
-            elif version < SCHEMA_VERSION:
-                if not os.access(self.path, os.W_OK):
-                    raise PortabenchError(f"store {self.path} has schema version {version} and needs an upgrade, "
-                                          "but it is read-only")
-                self._migrate(version)
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            raise PortabenchError(f"store {self.path} is not a readable SQLite file ({exc})") from None
-        except BaseException:
-            self.conn.close()
-            raise
 
-    # -- opening -----------------------------------------------------------------
+    def _prepare(self, create: bool) -> None:
+        """Check the opened store's schema; initialise an empty file (writers) and bring an older schema up to
+        date (writers: in the file; readers: in a copy in memory, never changing the file)."""
+        version = check_store(self.conn, self.path)
+        if version is None:  # an existing, empty database (e.g. a 0-byte file made with mktemp)
+            if not create:
+                raise PortabenchError(f"{self.path} is an empty file, not a portabench store")
+            initialise_empty(self.conn, self.path)
+            version = SCHEMA_VERSION
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        if version < SCHEMA_VERSION and not create:  # a reader never changes the file: upgrade a copy in memory
+            memory = sqlite3.connect(":memory:")
+            self.conn.backup(memory)
+            self.conn.close()
+            self.conn = memory
+            self._migrate(version)
+        elif version < SCHEMA_VERSION:
+            if not os.access(self.path, os.W_OK):
+                raise PortabenchError(f"store {self.path} has schema version {version} and needs an upgrade, "
+                                      "but it is read-only")
+            self._migrate(version)
+
     def _migrate(self, version: int) -> None:
         with self.conn:
             for step in MIGRATIONS[version:]:
@@ -100,7 +109,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -144,7 +153,9 @@ class Store:
     def set_run_config(self, run_id: str, config: dict[str, Any]) -> None:
         """Replace a run's ``config`` JSON (a cluster study adds each node a run's shards start on)."""
         with self.conn:
-            self.conn.execute("UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id))
+            self.conn.execute(
+                "UPDATE runs SET config = ? WHERE run_id = ?", (json.dumps(config, sort_keys=True), run_id)
+            )
 
     def record_result(self, run_id: str, result: CaseResult) -> bool:
         """Append one case result; returns False (and writes nothing) if the case is already recorded."""
@@ -183,7 +194,11 @@ class Store:
     def _insert_claimed(self, run_id: str, claimed: dict[str, dict[str, list[str]]]) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO claimed_dtypes (run_id, function, device_type, dtypes) VALUES (?, ?, ?, ?)",
-            [(run_id, fn, dev, json.dumps(sorted(dts))) for fn, per_dev in claimed.items() for dev, dts in per_dev.items()],
+            [
+                (run_id, fn, dev, json.dumps(sorted(dts)))
+                for fn, per_dev in claimed.items()
+                for dev, dts in per_dev.items()
+            ],
         )
 
     # -- reading -----------------------------------------------------------------
@@ -200,7 +215,7 @@ class Store:
         cols = ", ".join(_quote(c) for c in _RUN_FIELDS)
         out = []
         for row in self.conn.execute(f"SELECT {cols} FROM runs {where}", args):
-            data = dict(zip(_RUN_FIELDS, row))
+            data = dict(zip(_RUN_FIELDS, row, strict=False))
             for key in _RUN_JSON:
                 data[key] = json.loads(data[key])
             out.append(RunMeta(**data))

@@ -53,7 +53,8 @@ RAISING: list[tuple[str, str, str, str]] = [
      "torch.compile(lambda a, b: torch.mm(a, b))(torch.ones(2, 3), torch.ones(2, 3))",
      "dynamo-trace-error", "compile_failed"),
     ("aot-autograd-double-backward",
-     "torch.compile(lambda x, v: torch.autograd.functional.jvp(lambda a: a.sin() * 2, x, v))(torch.randn(5), torch.randn(5))",
+     "torch.compile(lambda x, v: torch.autograd.functional.jvp(lambda a: a.sin() * 2, x, v))"
+     "(torch.randn(5), torch.randn(5))",
      "compile-feature-unsupported", "compile_failed"),
     ("export-data-ptr",
      "class M(torch.nn.Module):\n    def forward(self, x):\n        return x.data_ptr() != 0\n"

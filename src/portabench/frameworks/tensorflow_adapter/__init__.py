@@ -41,7 +41,7 @@ from portabench.frameworks.tensorflow_adapter.devices import (
     same_device,
     soft_from_env,
 )
-from portabench.runner.timing import Timer
+from portabench.frameworks.timer import Timer
 from portabench.specs import ArrayInput, SpecFunction
 
 MODES = ("eager", "function", "xla")

@@ -22,6 +22,7 @@ from portabench.cases import CaseDescriptor
 from portabench.frameworks.base import UNHANDLED, Adapter, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.spec_cases import spec_call
+from portabench.frameworks.timer import Timer
 from portabench.frameworks.torch_adapter import state
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
 from portabench.frameworks.torch_adapter.compiled import (
@@ -40,7 +41,6 @@ from portabench.frameworks.torch_adapter.models import (
     run_model_case,
     split_model_names,
 )
-from portabench.runner.timing import Timer
 from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
 
 #: case sources whose outputs may legitimately live on another device (they move data)

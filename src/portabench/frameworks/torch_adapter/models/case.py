@@ -39,13 +39,13 @@ import torch
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
 from portabench.frameworks.base import Adapter
+from portabench.frameworks.timer import TimingConfig, measure
 from portabench.frameworks.torch_adapter.models.localise import (
     Culprit, RaisingModule, first_diverging, float_leaves, gradient_culprit, same_weights, scaled_error, tree_error,
 )
 from portabench.frameworks.torch_adapter.models.sources import BuiltModel, build_model
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
-from portabench.runner.execute import _exc_evidence
-from portabench.runner.timing import TimingConfig, measure
+from portabench.protocol import exception_evidence as _exc_evidence
 
 #: relative-to-scale tolerance of outputs and loss
 FORWARD_TOL = 1e-3
@@ -184,7 +184,7 @@ def _distance(exact: dict[str, Any], got: dict[str, Any]) -> float:
 
 def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:
     """Execute a model case on ``adapter.device`` (see the module docstring); a JSON-ready result like
-    :func:`portabench.runner.execute.run_case`'s."""
+    :func:`portabench.worker.execute.run_case`'s."""
     started = time.perf_counter_ns()
     result: dict[str, Any] = {"case_id": case.case_id}
     step, batch = parse_source(case.source)

@@ -39,7 +39,7 @@ class ProcessBaseline:
     threads: frozenset[int]
 
     @classmethod
-    def capture(cls) -> "ProcessBaseline":
+    def capture(cls) -> ProcessBaseline:
         fds = {fd: _identity(fd) for fd in STANDARD_FDS}
         spares = {fd: os.dup(fd) for fd, ident in fds.items() if ident is not None}
         for spare in spares.values():

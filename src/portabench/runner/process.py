@@ -1,4 +1,4 @@
-"""Parent side of a worker: spawn, send a request, wait for the reply with a deadline, kill.
+"""One worker process, parent side: spawn, send a request, wait for the reply with a deadline, kill.
 
 Modelled on pyperf's manager: the worker is a fresh interpreter (``subprocess``
 exec, never ``fork``: CUDA state must not be inherited) in its own process
@@ -11,7 +11,7 @@ The worker's death is detected by its exit (a pidfd, or polling ``waitpid``),
 never by the end of the reply pipe: a child the case forked may hold that pipe
 open long after the worker itself crashed. The worker is started with the
 adapter's path (``module:Class``) and the parent's pid, and dies with the
-parent (see :mod:`portabench.runner.worker`). Start workers from a thread that
+parent (see :mod:`portabench.worker.loop`). Start workers from a thread that
 outlives them: Linux's parent-death signal fires when the starting *thread* ends.
 """
 
@@ -25,11 +25,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import portabench
 from portabench.frameworks import get_framework
-from portabench.runner.protocol import ProtocolError, decode, encode
+from portabench.protocol import (
+    ErrorReply,
+    Message,
+    ProtocolError,
+    Request,
+    ShutdownRequest,
+    decode_reply,
+    encode_request,
+)
+
+R = TypeVar("R", bound=Message)
 
 STDERR_TAIL_BYTES = 16000
 #: how often the worker's liveness is polled where no pidfd is available
@@ -47,11 +57,15 @@ class WorkerFailure(Exception):
 
 
 class WorkerError(Exception):
-    """The worker answered, but the request failed inside it (``ok: false``)."""
+    """The worker answered, but the request failed inside it (``ok: false``); ``error`` is its reply."""
 
-    def __init__(self, error: dict[str, Any]) -> None:
-        super().__init__(error.get("message") or error.get("type") or "worker error")
+    def __init__(self, error: ErrorReply) -> None:
+        super().__init__(error.message or error.type or "worker error")
         self.error = error
+
+
+class WorkerProtocolError(WorkerFailure):
+    """The worker's reply was not a message of this protocol (the worker has been killed)."""
 
 
 def adapter_path(framework: str) -> str:
@@ -67,11 +81,12 @@ def _pidfd(pid: int) -> int | None:
 
 
 def _worker_env(extra: dict[str, str] | None) -> dict[str, str]:
+    """The parent's environment, this portabench first on the path, unbuffered output, then ``extra``
+    (the framework's ``worker_env`` defaults are added by the caller, :mod:`portabench.runner.session`)."""
     env = dict(os.environ)
     src = str(Path(portabench.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.update(extra or {})
     return env
 
@@ -88,7 +103,7 @@ class WorkerProcess:
         self.args = (framework, device, mode, reference)
         read_fd, write_fd = os.pipe()
         self._log = tempfile.TemporaryFile(prefix="portabench-worker-")
-        cmd = [sys.executable, "-m", "portabench.runner.worker", "--adapter", adapter_path(framework),
+        cmd = [sys.executable, "-m", "portabench.worker", "--adapter", adapter_path(framework),
                "--device", device, "--mode", mode, "--reply-fd", str(write_fd), "--parent-pid", str(os.getpid())]
         if reference is not None:
             cmd += ["--reference", reference]
@@ -108,13 +123,15 @@ class WorkerProcess:
     def pid(self) -> int:
         return self.proc.pid
 
-    def request(self, op: str, timeout: float, **arguments: Any) -> dict[str, Any]:
-        """Send one request and return its result; raise WorkerFailure (worker is then dead) or WorkerError."""
+    def request(self, request: Request[R], timeout: float) -> R:
+        """Send one request and return its typed reply; raise WorkerFailure (the worker is then dead: crash,
+        deadline, or :class:`WorkerProtocolError`) or WorkerError (the request failed inside the worker)."""
+        op = request.op.value
         self._next_id += 1
         request_id = self._next_id
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(encode({"id": request_id, "op": op, **arguments}))
+            self.proc.stdin.write(encode_request(request_id, request))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._died(f"worker exited before the {op!r} request could be sent") from None
@@ -141,15 +158,14 @@ class WorkerProcess:
                     raise self._died(f"worker died during {op!r}")
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
-            reply = decode(line)
-            if reply.get("id") != request_id:
-                raise ProtocolError(f"reply id {reply.get('id')} for request {request_id}")
+            reply = decode_reply(line, request, request_id)
         except ProtocolError as exc:
             self.kill()
-            raise WorkerFailure(f"protocol error: {exc}", exit_status=self.proc.returncode, stderr_tail=self.stderr_tail()) from None
-        if not reply.get("ok"):
-            raise WorkerError(reply.get("error") or {})
-        return reply.get("result") or {}
+            raise WorkerProtocolError(f"protocol error: {exc}", exit_status=self.proc.returncode,
+                                      stderr_tail=self.stderr_tail()) from None
+        if isinstance(reply, ErrorReply):
+            raise WorkerError(reply)
+        return reply
 
     def _drain(self) -> None:
         """Read whatever the reply pipe holds now, without waiting for its end."""
@@ -196,7 +212,7 @@ class WorkerProcess:
         """Ask the worker to stop; kill it if it does not within ``timeout``."""
         if self.proc.poll() is None:
             try:
-                self.request("shutdown", timeout)
+                self.request(ShutdownRequest(), timeout)
                 self.proc.wait(timeout=timeout)
             except (WorkerFailure, WorkerError, subprocess.TimeoutExpired):
                 pass
@@ -214,7 +230,7 @@ class WorkerProcess:
                     pass
         self._log.close()
 
-    def __enter__(self) -> "WorkerProcess":
+    def __enter__(self) -> WorkerProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,36 +1,25 @@
 """One case, inside a worker: reference, target, placement, comparison, timing.
 
-Returns a JSON-ready dict. Failures are reported as evidence (exception type
-and message, mismatch and placement flags); the parent classifies them with
-:mod:`portabench.taxonomy`, so categories are decided in one place.
+Returns a :class:`~portabench.protocol.CaseReply`. Failures are reported as
+evidence (exception type and message, mismatch and placement flags); the parent
+classifies them with :mod:`portabench.taxonomy`, so categories are decided in one place.
 """
 
 from __future__ import annotations
 
 import time
-import traceback
 from typing import Any
 
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED, CaseDescriptor
 from portabench.frameworks import FRAMEWORKS
 from portabench.frameworks.base import Adapter, Prepared
+from portabench.frameworks.timer import TimingConfig, measure
 from portabench.models.names import is_model_case
-from portabench.runner.compare import compare_outputs, outputs_differ
-from portabench.runner.timing import TimingConfig, measure
+from portabench.protocol import CaseReply, exception_evidence
+from portabench.worker.compare import compare_outputs, outputs_differ
 
 #: seeds of the two reference calls that tell random outputs from deterministic ones
 SEED_A, SEED_B = 1234, 4321
-
-
-def _exc_evidence(exc: BaseException) -> dict[str, Any]:
-    kind = type(exc)
-    module = kind.__module__
-    name = kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
-    return {
-        "exc_type": name,
-        "message": str(exc)[:4000],
-        "traceback": "".join(traceback.format_exception(exc))[-4000:],
-    }
 
 
 def _host_output(adapter: Adapter, prepared: Prepared) -> Any:
@@ -63,29 +52,69 @@ def _compile_fields(adapter: Adapter, prepared: Prepared | None) -> dict[str, An
     return {} if info is None else {"compile_info": info}
 
 
-def _eager_same_device(adapter: Adapter, prepared: Prepared, ref_host: Any, properties_only: bool) -> dict[str, Any]:
+def _eager_same_device(adapter: Adapter, case: CaseDescriptor, ref_host: Any, properties_only: bool) -> dict[str, Any]:
     """A compiled output differs from the reference: how far is eager on the same device from it?
 
-    Tells "the device differs" (eager differs as much) from "the compiler differs".
+    Tells "the device differs" (eager differs as much) from "the compiler differs". Eager runs on
+    freshly prepared inputs (same seed as the target's): the compiled call may have modified its own
+    in place (``torch._foreach_sub_``), and re-running on those would add the op twice.
     """
     try:
         adapter.seed(SEED_A)
-        cmp = compare_outputs(ref_host, _host_output(adapter, prepared), properties_only=properties_only)
+        fresh = adapter.prepare(case, adapter.device)
+        cmp = compare_outputs(ref_host, _host_output(adapter, fresh), properties_only=properties_only)
     except Exception as exc:  # eager fails where the compiled call ran: say so, keep the mismatch
-        return {"eager_same_device_error": _exc_evidence(exc)["message"][:500]}
+        return {"eager_same_device_error": exception_evidence(exc)["message"][:500]}
     return {"eager_same_device_err": cmp.max_abs_err, "eager_same_device_rel_err": cmp.max_rel_err,
             "eager_same_device_ok": cmp.ok}
 
 
-def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:
+def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> CaseReply:
     """Execute ``case`` on ``adapter.device``, compared with ``adapter.reference`` when it is set.
 
     Outcome ``reference_failed`` when the reference call raises; ``failed``
     with evidence when the target call raises, leaves results on another
     device, or mismatches; ``passed`` otherwise (then timed).
     """
-    if is_model_case(case.source):  # a whole model: its adapter runs it (portabench.models)
-        return adapter.run_model_case(case, timing, do_timing)
+    if is_model_case(case.source):  # a whole model: its adapter runs it (portabench.models), as reply fields
+        return CaseReply.from_json(adapter.run_model_case(case, timing, do_timing))
+    return CaseReply.from_json(_run_function_case(adapter, case, timing, do_timing))
+
+
+def _reference_output(adapter: Adapter, case: CaseDescriptor, reference: str) -> tuple[Any, bool]:
+    """The reference device's output (on the host) and whether the case's outputs are random.
+
+    Random: the case says so, the call moved the framework's RNG state, or a second call with
+    another seed gives other outputs. Raises what the reference call raises.
+    """
+    adapter.seed(SEED_A)
+    ref_prepared = adapter.prepare(case, reference)
+    state = adapter.rng_state()
+    ref_host = _host_output(adapter, ref_prepared)
+    random_outputs = case.random or adapter.rng_state() != state
+    if not random_outputs:
+        adapter.seed(SEED_B)
+        random_outputs = outputs_differ(ref_host, _host_output(adapter, adapter.prepare(case, reference)))
+    return ref_host, random_outputs
+
+
+def _timing_fields(adapter: Adapter, prepared: Prepared, timing: TimingConfig, first_call_ns: int) -> dict[str, Any]:
+    """Time a passed case: median, IQR and repeats, compile time in a compiled mode; or why timing failed."""
+    try:
+        t = measure(lambda: adapter.execute(prepared), adapter.timer(adapter.device), timing)
+    except Exception as exc:  # ran once but not again: keep it passed, untimed, say why
+        adapter.after_failure()
+        return {"timing_error": exception_evidence(exc)["message"]}
+    fields: dict[str, Any] = {"time_median_ns": t.median_ns, "time_iqr_ns": t.iqr_ns, "time_repeats": t.repeats}
+    if prepared.compile_ns is not None:  # measured by the adapter (e.g. lower().compile())
+        fields["compile_ns"] = float(prepared.compile_ns)
+    elif adapter.mode != "eager":  # otherwise: the first call's excess over a steady call
+        fields["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
+    return fields
+
+
+def _run_function_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool) -> dict[str, Any]:
+    """:func:`run_case` of a function case, as the fields of its :class:`CaseReply`."""
     started = time.perf_counter_ns()
     result: dict[str, Any] = {"case_id": case.case_id}
     reference = reference_device(adapter)
@@ -94,17 +123,10 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
     ref_host = None
     if reference is not None:
         try:
-            adapter.seed(SEED_A)
-            prepared = adapter.prepare(case, reference)
-            state = adapter.rng_state()
-            ref_host = _host_output(adapter, prepared)
-            random_outputs = random_outputs or adapter.rng_state() != state
-            if not random_outputs:
-                adapter.seed(SEED_B)
-                random_outputs = outputs_differ(ref_host, _host_output(adapter, adapter.prepare(case, reference)))
+            ref_host, random_outputs = _reference_output(adapter, case, reference)
         except Exception as exc:  # the case is broken on the reference device itself
             adapter.after_failure()
-            return {**result, "outcome": REFERENCE_FAILED, **_exc_evidence(exc), "wall_ns": time.perf_counter_ns() - started}
+            return {**result, "outcome": REFERENCE_FAILED, **exception_evidence(exc), "wall_ns": time.perf_counter_ns() - started}
 
     prepared: Prepared | None = None
     try:
@@ -118,7 +140,7 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
         got_host = adapter.to_host(prepared.postprocess(output))
     except Exception as exc:
         adapter.after_failure()
-        evidence = _exc_evidence(exc)
+        evidence = exception_evidence(exc)
         restart = adapter.needs_restart(evidence["message"])
         return {**result, "outcome": FAILED, **evidence, **_compile_fields(adapter, prepared), "restart_worker": restart,
                 "wall_ns": time.perf_counter_ns() - started}
@@ -132,7 +154,7 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
         cmp = compare_outputs(ref_host, got_host, properties_only=random_outputs)
         result.update(check=cmp.check, max_abs_err=cmp.max_abs_err, max_rel_err=cmp.max_rel_err)
         if not cmp.ok:
-            eager = _eager_same_device(adapter, prepared, ref_host, random_outputs) if compiled_mode else {}
+            eager = _eager_same_device(adapter, case, ref_host, random_outputs) if compiled_mode else {}
             return {**result, "outcome": FAILED, "mismatch": True, "message": cmp.message, **eager,
                     **_compile_fields(adapter, prepared), "wall_ns": time.perf_counter_ns() - started}
     else:
@@ -140,16 +162,7 @@ def run_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_ti
     result["outcome"] = PASSED
     result["random"] = random_outputs
     if do_timing:
-        try:
-            t = measure(lambda: adapter.execute(prepared), adapter.timer(adapter.device), timing)
-            result.update(time_median_ns=t.median_ns, time_iqr_ns=t.iqr_ns, time_repeats=t.repeats)
-            if prepared.compile_ns is not None:  # measured by the adapter (e.g. lower().compile())
-                result["compile_ns"] = float(prepared.compile_ns)
-            elif adapter.mode != "eager":  # otherwise: the first call's excess over a steady call
-                result["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
-        except Exception as exc:  # ran once but not again: keep it passed, untimed, say why
-            adapter.after_failure()
-            result["timing_error"] = _exc_evidence(exc)["message"]
+        result.update(_timing_fields(adapter, prepared, timing, first_call_ns))
     if compiled_mode and "compile_ns" not in result:  # untimed: the first call (compile + one run) is the bound
         result["compile_ns"] = float(prepared.compile_ns if prepared.compile_ns is not None else first_call_ns)
     result.update(_compile_fields(adapter, prepared))  # after timing: recompiles during the repeats count

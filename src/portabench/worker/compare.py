@@ -55,26 +55,33 @@ def _flatten(tree: Any, path: str = "out") -> list[tuple[str, Any]]:
     return [(path, tree)]
 
 
+def _structure_mismatch(path: str, r: Any, g: Any, properties_only: bool) -> str | None:
+    """Why leaf ``g`` cannot match ``r`` before any value is compared (kind, scalar, shape, dtype), or None."""
+    if isinstance(r, HostLeaf) != isinstance(g, HostLeaf):
+        return f"{path}: array vs non-array ({type(g).__name__} vs {type(r).__name__})"
+    if not isinstance(r, HostLeaf):
+        return None if properties_only or _scalars_equal(r, g) else f"{path}: {g!r} != reference {r!r}"
+    if tuple(r.shape) != tuple(g.shape):
+        return f"{path}: shape {tuple(g.shape)} != reference {tuple(r.shape)}"
+    if r.dtype != g.dtype:
+        return f"{path}: dtype {g.dtype} != reference {r.dtype}"
+    return None
+
+
 def compare_outputs(ref: Any, got: Any, *, properties_only: bool = False) -> Comparison:
     """Compare ``got`` (device under test) with ``ref`` (reference device)."""
     ref_leaves, got_leaves = _flatten(ref), _flatten(got)
     if len(ref_leaves) != len(got_leaves):
-        return Comparison(False, "values", f"structure differs: {len(got_leaves)} outputs vs {len(ref_leaves)} on the reference")
+        return Comparison(False, "values",
+                          f"structure differs: {len(got_leaves)} outputs vs {len(ref_leaves)} on the reference")
     check = "properties" if properties_only else "values"
     max_abs = max_rel = 0.0
-    for (path, r), (_, g) in zip(ref_leaves, got_leaves):
-        if isinstance(r, HostLeaf) != isinstance(g, HostLeaf):
-            return Comparison(False, check, f"{path}: array vs non-array ({type(g).__name__} vs {type(r).__name__})")
+    for (path, r), (_, g) in zip(ref_leaves, got_leaves, strict=True):
+        why = _structure_mismatch(path, r, g, properties_only)
+        if why is not None:
+            return Comparison(False, check, why)
         if not isinstance(r, HostLeaf):
-            if properties_only:
-                continue
-            if not _scalars_equal(r, g):
-                return Comparison(False, check, f"{path}: {g!r} != reference {r!r}")
             continue
-        if tuple(r.shape) != tuple(g.shape):
-            return Comparison(False, check, f"{path}: shape {tuple(g.shape)} != reference {tuple(r.shape)}")
-        if r.dtype != g.dtype:
-            return Comparison(False, check, f"{path}: dtype {g.dtype} != reference {r.dtype}")
         if r.values is None or g.values is None:
             check = "shape_dtype" if check == "values" else check
             continue
@@ -87,7 +94,8 @@ def compare_outputs(ref: Any, got: Any, *, properties_only: bool = False) -> Com
         if not ok:
             return Comparison(
                 False, check,
-                f"{path}: values differ from the reference (max abs err {abs_err:.3g}, max rel err {rel_err:.3g}, dtype {r.dtype})",
+                f"{path}: values differ from the reference (max abs err {abs_err:.3g}, max rel err {rel_err:.3g}, "
+                f"dtype {r.dtype})",
                 max_abs, max_rel,
             )
     if check != "values":
@@ -100,7 +108,7 @@ def outputs_differ(a: Any, b: Any) -> bool:
     la, lb = _flatten(a), _flatten(b)
     if len(la) != len(lb):
         return True
-    for (_, x), (_, y) in zip(la, lb):
+    for (_, x), (_, y) in zip(la, lb, strict=True):
         if isinstance(x, HostLeaf) and isinstance(y, HostLeaf):
             if x.values is None or y.values is None:
                 continue
@@ -150,6 +158,6 @@ def _close(ref: np.ndarray, got: np.ndarray, tol: tuple[float, float]) -> tuple[
     diff = np.abs(r[finite] - g[finite])
     mag = np.abs(r[finite])
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(mag > 0, diff / mag, np.where(diff > 0, np.inf, 0.0))
+        rel_err = np.where(mag > 0, diff / mag, np.where(diff > 0, np.inf, 0.0))
     ok = bool(np.all(diff <= atol + rtol * mag))
-    return ok, float(diff.max()), float(rel.max())
+    return ok, float(diff.max()), float(rel_err.max())

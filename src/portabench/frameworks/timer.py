@@ -1,9 +1,13 @@
-"""Timing with injectable clocks.
+"""The Timer contract, next to the adapter contract, and the timing loop built on it.
 
 A :class:`Timer` has ``now()`` (nanoseconds, monotonic) and ``sync()`` (wait
-until the device finished queued work). :func:`measure` only talks to a Timer,
-so it is unit-tested with a fake clock; adapters give real timers (CUDA:
+until the device finished queued work); adapters give real timers (CUDA:
 ``torch.cuda.synchronize``; JAX: ``block_until_ready`` on the last output).
+:func:`measure` only talks to a Timer, so it is unit-tested with a fake clock.
+It lives here, not in :mod:`portabench.worker`, because adapters time with it
+too (whole-model cases) and ``frameworks/`` never imports the worker package;
+:class:`TimingConfig` travels in the ``run_case`` request (:mod:`portabench.protocol`).
+Imports no framework: safe in the parent.
 """
 
 from __future__ import annotations
