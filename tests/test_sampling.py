@@ -286,16 +286,15 @@ def test_preset_all_with_counts_lists_functions_most_used_first() -> None:
 
 
 def test_an_edited_all_manifest_runs_its_functions() -> None:
-    import argparse
-
+    from portabench.case_options import CaseOptions
     from portabench.study import request_for
 
-    args = argparse.Namespace(specs=[], max_samples=5, timeout=60.0, repeats=3, time_budget=0.1, no_timing=True)
+    options = CaseOptions(dtypes=("float32",), do_timing=False)
     entry = get_framework("torch")
     listed = preset_manifest("torch", "all", make_table("torch", n=3), case_counts={"torch.f001": 3})
-    assert request_for(entry, "cpu", None, None, listed, ["float32"], args, resume=False).functions == ["torch.f001"]
+    assert request_for(entry, "cpu", None, None, listed, options, resume=False).functions == ["torch.f001"]
     empty = preset_manifest("torch", "all")
-    assert request_for(entry, "cpu", None, None, empty, ["float32"], args, resume=False).functions is None
+    assert request_for(entry, "cpu", None, None, empty, options, resume=False).functions is None
 
 
 @pytest.mark.parametrize("framework", ["torch", "jax", "tensorflow"])

@@ -30,6 +30,20 @@ call = "x.sum()"
 """
 
 
+def test_modes_and_jit_are_read_by_the_loader(tmp_path: Path) -> None:
+    text = GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\nmodes = ["eager", "compile"]\njit = false')
+    text = text.replace('call = "x.sum()"', 'call = "x.sum()"\n[[function.case]]\nname = "eager_only"\n'
+                                            'call = "x"\nmodes = ["eager"]')
+    (fn,) = load_spec_file(_write(tmp_path, text))[1]
+    assert fn.modes == ("eager", "compile") and fn.jit is False
+    small, eager_only = fn.cases
+    assert small.modes is None and eager_only.modes == ("eager",)
+    assert fn.runs_in("compile", small) and not fn.runs_in("export", small)  # the function's modes
+    assert fn.runs_in("eager", eager_only) and not fn.runs_in("compile", eager_only)  # the case's own
+    (plain,) = load_spec_file(_write(tmp_path, GOOD))[1]
+    assert plain.modes is None and plain.jit is True and plain.runs_in("export", plain.cases[0])  # default: every mode
+
+
 def test_good_spec_loads(tmp_path: Path) -> None:
     framework, functions = load_spec_file(_write(tmp_path, GOOD))
     assert framework == "torch" and functions[0].name == "mylib.block"
@@ -42,7 +56,8 @@ def test_good_spec_loads(tmp_path: Path) -> None:
     ("framework = 'torch'\n", "format = 1"),
     ("format = 1\n[[function]]\n", "framework"),
     ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ncall = 'x +'\n", "syntax error"),
-    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ninputs = 3\ncall = 'x'\n", "inputs"),
+    ("format = 1\nframework = 'torch'\n[[function]]\nname = 'f'\n[[function.case]]\ninputs = 3\ncall = 'x'\n",
+     "inputs"),
     ("this is = = not toml", "not valid TOML"),
     # hostile shapes (#17): unknown keys at every level, tables that are not tables, a setup that is not a string
     ("format = 1\nframework = 'torch'\nfunctions = []\n", "unknown key 'functions'"),
@@ -56,6 +71,11 @@ def test_good_spec_loads(tmp_path: Path) -> None:
     (GOOD.replace('call = "x.sum()"', 'call = "x.sum()"\nsetup = ["a"]'), "'setup' must be a str, not list"),
     (GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\nrandom = "yes"'), "'random' must be a bool"),
     (GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\nmodes = "eager"'), "'modes' must be a list"),
+    # modes must be modes of the file's framework (the registry's), on a function or on a case
+    (GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\nmodes = ["eager", "jit"]'),
+     "unknown mode 'jit' in 'modes' \\(choose from eager, compile, export\\)"),
+    (GOOD.replace('call = "x.sum()"', 'call = "x.sum()"\nmodes = ["graph"]'), "case #1: unknown mode 'graph'"),
+    (GOOD.replace('name = "mylib.block"', 'name = "mylib.block"\njit = "no"'), "'jit' must be a bool"),
     (GOOD.replace('["float32", "bfloat16"]', '[1]'), "'dtypes' must be a non-empty list of dtype names"),
     (GOOD.replace('call = "x.sum()"', 'call = "x\\u0000"'), "syntax error"),
 ])

@@ -69,6 +69,8 @@ ERROR = "error"
 OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED, UNKNOWN, ERROR)
 
 DEFAULT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "bool", "complex64")
+#: input samples per function, case source and dtype (``--max-samples``); the one place this default is written
+DEFAULT_MAX_SAMPLES = 5
 
 
 #: every dtype name a run may ask for (numpy spelling; the union of what the adapters know)

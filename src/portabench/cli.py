@@ -30,7 +30,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="portabench",
-        description="Measure how portable ML frameworks are across hardware (after Mince et al., 'The Grand Illusion').",
+        description="Measure how portable ML frameworks are across hardware "
+                    "(after Mince et al., 'The Grand Illusion').",
     )
     parser.add_argument("--version", action="version", version=f"portabench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -23,11 +23,15 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from portabench.case_options import DEFAULT_CASE_OPTIONS, CaseOptions
 from portabench.errors import PortabenchError
 from portabench.frameworks import get_framework
 from portabench.mining import validate_frequency_table
+
+if TYPE_CHECKING:
+    from portabench.protocol import ListingReply
 
 COVERED, MARKED, UNCOVERED = "covered", "marked", "uncovered"
 MARKS_FILE = "not_device_dependent.toml"
@@ -204,16 +208,23 @@ def manifest_coverage_lines(manifest: Any) -> list[str]:
     return lines + [line]
 
 
-def case_counts(framework: str, functions: list[str] | None, dtypes: list[str], specs: list[str] | None = None,
-                max_samples: int = 5) -> dict[str, int]:
-    """Number of cases per function (``None``: every function with cases), as a CPU worker lists them."""
+def case_listing(framework: str, functions: list[str] | None, options: CaseOptions = DEFAULT_CASE_OPTIONS, *,
+                 device: str = "cpu", mode: str | None = None) -> ListingReply:
+    """A worker's case listing (``functions`` None: every function with cases) on ``device`` in ``mode``
+    with the options' dtypes, specs and max samples, as a run lists its cases."""
     from portabench.protocol import ListCasesRequest
     from portabench.runner.session import query_worker
 
-    reply = query_worker(get_framework(framework).name, "cpu", ListCasesRequest(
-        functions=functions, dtypes=list(dtypes), specs=list(specs or []), max_samples=max_samples))
+    return query_worker(get_framework(framework).name, device, ListCasesRequest(
+        functions=functions, dtypes=list(options.dtypes), specs=list(options.specs),
+        max_samples=options.max_samples), mode=mode)
+
+
+def case_counts(framework: str, functions: list[str] | None,
+                options: CaseOptions = DEFAULT_CASE_OPTIONS) -> dict[str, int]:
+    """Number of cases per function (``None``: every function with cases), as a CPU worker lists them."""
     counts: dict[str, int] = {}
-    for case in reply.cases:
+    for case in case_listing(framework, functions, options).cases:
         counts[case.function] = counts.get(case.function, 0) + 1
     return counts
 

@@ -36,6 +36,10 @@ from portabench.mining import validate_frequency_table
 MANIFEST_FORMAT = "portabench-manifest/1"
 BUCKETS = ("top", *(f"decile-{i}" for i in range(1, 11)), "preset", "listed")
 N_DECILES = 10
+#: functions drawn from each usage decile by the default sample (``--per-decile``)
+DEFAULT_PER_DECILE = 5
+#: the most used functions the default sample takes before drawing the deciles (``--top``)
+DEFAULT_TOP = 20
 
 
 @dataclass
@@ -178,8 +182,8 @@ def _split_deciles(ranked: list[tuple[str, int]]) -> list[list[tuple[str, int]]]
 def sample_functions(
     framework: str,
     table: dict[str, Any],
-    per_decile: int = 5,
-    top: int = 20,
+    per_decile: int = DEFAULT_PER_DECILE,
+    top: int = DEFAULT_TOP,
     seed: int = 0,
     include_methods: bool = True,
     known: set[str] | None = None,

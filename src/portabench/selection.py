@@ -1,5 +1,7 @@
 """Which functions a command works on: ``--preset`` / ``--functions`` / ``--sample`` (shared by sample, run, study).
 
+A :class:`Selection` says it as data (``commands/options.py`` builds it from the
+command line); :func:`resolve_manifest` turns it into the manifest to run.
 Names given with ``--functions`` must exist: an unknown name is an error that
 suggests the closest real names (:func:`unknown_names_error`); a name that
 exists but has no cases is said by name (:func:`no_cases_note`).
@@ -9,10 +11,34 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry
+from portabench.sampling import DEFAULT_PER_DECILE, DEFAULT_TOP
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which functions (or models) to run; at most one of ``preset``, ``functions``, ``sample`` and ``models``.
+
+    ``preset``: ``paper``, ``all``, ``default`` or a model preset; ``functions``:
+    qualified names; ``sample``: a manifest file; ``models``: model names as
+    ``--models`` spells them (:mod:`portabench.models.selection` reads them). None
+    of them: the default sample, drawn with ``seed``, ``per_decile`` and ``top`` from
+    the frequency table ``table`` (None: the framework's shipped one).
+    """
+
+    preset: str | None = None
+    functions: tuple[str, ...] | None = None
+    sample: str | None = None
+    models: str | None = None
+    seed: int = 0
+    per_decile: int = DEFAULT_PER_DECILE
+    top: int = DEFAULT_TOP
+    table: str | None = None
 
 
 def unknown_names_error(framework: str, unknown: Iterable[str], known: Iterable[str]) -> PortabenchError:
@@ -51,23 +77,23 @@ def check_listed_names(entry: FrameworkEntry, names: list[str], specs: list[str]
         warn(no_cases_note(without))
 
 
-def resolve_manifest(entry: FrameworkEntry, preset: str | None, functions: str | None, sample: str | None,
-                     seed: int = 0, per_decile: int = 5, top: int = 20, specs: list[str] | None = None,
-                     table_path: str | None = None, check_names: Callable[[str], None] | None = None,
-                     models: str | None = None):
+def resolve_manifest(entry: FrameworkEntry, selection: Selection, specs: list[str] | None = None,
+                     check_names: Callable[[str], None] | None = None) -> Any:
     """Return the manifest to run (``portabench.sampling.Manifest``).
 
-    At most one of ``preset`` ("paper" | "all" | "default"), ``functions``
-    (comma-separated qualified names) and ``sample`` (a manifest file) may be
-    given; none means the default sample drawn from the shipped frequency table.
-    A manifest named "all" has no functions: it means every function with cases.
-    With ``check_names`` (a warning printer), ``functions`` are checked at once by
-    :func:`check_listed_names` (``run`` checks them from its own case listing instead).
+    At most one of the selection's ``preset`` ("paper" | "all" | "default"),
+    ``functions``, ``sample`` (a manifest file) and ``models`` may be given; none
+    means the default sample drawn from the frequency table. A manifest named "all"
+    has no functions: it means every function with cases. With ``check_names`` (a
+    warning printer), ``functions`` are checked at once by :func:`check_listed_names`
+    (``run`` checks them from its own case listing instead).
     """
     from portabench import sampling
     from portabench.mining import load_frequency_table
     from portabench.models.selection import MODEL_PRESETS, model_manifest
 
+    preset, functions, sample, models = selection.preset, selection.functions, selection.sample, selection.models
+    seed, table_path = selection.seed, selection.table
     given = [x for x in (preset, functions, sample, models) if x]
     if len(given) > 1:
         raise PortabenchError("give only one of --preset, --functions, --sample and --models")
@@ -82,10 +108,7 @@ def resolve_manifest(entry: FrameworkEntry, preset: str | None, functions: str |
         raise PortabenchError("--table goes with the default sample only")
     table = load_frequency_table(table_path or entry.name)
     if functions:
-        names = [n.strip() for n in functions.split(",") if n.strip()]
-        if not names:
-            raise PortabenchError("--functions needs at least one name")
-        manifest = sampling.listed_manifest(entry.name, names, table)
+        manifest = sampling.listed_manifest(entry.name, list(functions), table)
         if check_names is not None:
             check_listed_names(entry, manifest.names(), specs, warn=check_names)
         return manifest
@@ -94,8 +117,8 @@ def resolve_manifest(entry: FrameworkEntry, preset: str | None, functions: str |
         from portabench.runner.session import query_worker
 
         coverage = query_worker(entry.name, "cpu", CoverageRequest(specs=list(specs or [])))
-        return sampling.sample_functions(entry.name, table, per_decile=per_decile, top=top, seed=seed,
-                                         known=set(coverage.api) | set(coverage.with_cases),
+        return sampling.sample_functions(entry.name, table, per_decile=selection.per_decile, top=selection.top,
+                                         seed=seed, known=set(coverage.api) | set(coverage.with_cases),
                                          with_cases=set(coverage.with_cases))
     if preset in ("paper", "all"):
         return sampling.preset_manifest(entry.name, preset, table)

@@ -10,34 +10,54 @@ commands (``--budget``) continues where it stopped.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from portabench.cases import dtype_list
-from portabench.cluster.options import cluster_options
+from portabench.case_options import CaseOptions
+from portabench.cluster.options import ClusterOptions
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
-from portabench.frameworks.timer import TimingConfig
 from portabench.protocol import DevicesRequest
 from portabench.runner.session import RunRequest, RunSummary, execute_run, find_complete_run, query_worker
+from portabench.selection import Selection, resolve_manifest
 from portabench.store import Store
 from portabench.study_plan import mode_columns_note, plan_runs
 
 
+@dataclass(frozen=True)
+class StudyOptions:
+    """What a study is asked to do (``portabench study``'s options as data).
+
+    ``frameworks`` None: every installed one; ``devices`` None: ``cpu`` plus every
+    accelerator each framework sees; ``modes`` None: the default mode plus the mode
+    columns (:mod:`portabench.study_plan`); ``budget_s`` stops the study (resumably)
+    after that much wall time; ``fresh`` starts new runs instead of resuming;
+    ``cluster`` runs it on a Ray cluster (:mod:`portabench.cluster`).
+    """
+
+    frameworks: tuple[str, ...] | None = None
+    devices: tuple[str, ...] | None = None
+    modes: tuple[str, ...] | None = None
+    selection: Selection = Selection()
+    cases: CaseOptions = CaseOptions()
+    budget_s: float | None = None
+    fresh: bool = False
+    cluster: ClusterOptions | None = None
+
+
 def request_for(entry: FrameworkEntry, device: str, reference: str | None, mode: str | None, manifest: Any,
-                dtypes: list[str], args: argparse.Namespace, *, resume: bool, budget_s: float | None = None) -> RunRequest:
-    """A RunRequest from a manifest and the shared case options of the CLI."""
+                options: CaseOptions, *, resume: bool, budget_s: float | None = None) -> RunRequest:
+    """The one place a :class:`RunRequest` is built: a manifest's functions with the case options."""
     functions = None if manifest.name == "all" and not manifest.functions else manifest.names()
     return RunRequest(
         framework=entry.name, device=device, mode=mode, reference=reference, functions=functions,
-        sample=manifest.to_json(), dtypes=dtypes, specs=list(args.specs), max_samples=args.max_samples,
-        timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
-        resume=resume, budget_s=budget_s, do_timing=not getattr(args, "no_timing", False),
-        workers=getattr(args, "workers", None), strict_functions=manifest.name == "listed",
-        fullgraph=bool(getattr(args, "fullgraph", False)), compile_timeout_s=getattr(args, "compile_timeout", 300.0),
+        sample=manifest.to_json(), dtypes=list(options.dtypes), specs=list(options.specs),
+        max_samples=options.max_samples, timeout_s=options.timeout_s, timing=options.timing,
+        resume=resume, budget_s=budget_s, do_timing=options.do_timing, workers=options.workers,
+        strict_functions=manifest.name == "listed", fullgraph=options.fullgraph,
+        compile_timeout_s=options.compile_timeout_s,
     )
 
 
@@ -84,7 +104,7 @@ class StudyResult:
         return out
 
 
-def plan_devices(entry: FrameworkEntry, devices: list[str] | None) -> tuple[list[str], list[str]]:
+def plan_devices(entry: FrameworkEntry, devices: list[str] | tuple[str, ...] | None) -> tuple[list[str], list[str]]:
     """(devices to run, expected targets not available). The reference ``cpu`` always comes first.
 
     Device strings are read by the registry (``gpu+soft`` is a ``gpu``); a malformed one is an error.
@@ -109,35 +129,40 @@ def plan_devices(entry: FrameworkEntry, devices: list[str] | None) -> tuple[list
     return chosen, missing
 
 
-def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | None, devices: list[str] | None,
-              modes: list[str] | None, budget_s: float | None,
-              progress_for: Callable[[str], Any], say: Callable[[str], None]) -> StudyResult:
-    """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
+def _manifest_and_devices(entry: FrameworkEntry, options: StudyOptions,
+                          say: Callable[[str], None]) -> tuple[Any, list[str], list[str]]:
+    """The framework's manifest (its coverage said) and (devices to run, expected targets absent here)."""
     from portabench.coverage import annotate_manifest, manifest_coverage_lines
     from portabench.models.selection import is_model_manifest
-    from portabench.selection import resolve_manifest
 
-    cluster = cluster_options(args)
-    if cluster is not None:  # --cluster: the same plan as Ray tasks on the nodes offering each device
+    specs = list(options.cases.specs)
+    manifest = resolve_manifest(entry, options.selection, specs=specs)
+    chosen, missing = plan_devices(entry, options.devices)
+    if not is_model_manifest(manifest) and "coverage" not in manifest.params:  # presets and listed names
+        annotate_manifest(manifest, specs)  # say what the table's coverage is too
+    for line in manifest_coverage_lines(manifest):
+        say(line)
+    return manifest, chosen, missing
+
+
+def run_study(store: Store, options: StudyOptions, progress_for: Callable[[str], Any],
+              say: Callable[[str], None]) -> StudyResult:
+    """Run the reference and target devices for each framework (and mode), resuming unfinished runs."""
+    if options.cluster is not None:  # --cluster: the same plan as Ray tasks on the nodes offering each device
         from portabench.cluster.study import run_cluster_study
 
-        return run_cluster_study(store, args, cluster, frameworks, devices, modes, budget_s, progress_for, say)
+        return run_cluster_study(store, options, progress_for, say)
+    frameworks, devices, modes, cases = options.frameworks, options.devices, options.modes, options.cases
     entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
     if not entries:
         raise PortabenchError("no framework is installed (pip install 'portabench[torch]')")
     for entry in entries:
         entry.require_installed()
     result = StudyResult()
-    deadline = None if budget_s is None else time.monotonic() + budget_s
+    deadline = None if options.budget_s is None else time.monotonic() + options.budget_s
     for entry in entries:
         try:
-            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs,
-                                           models=getattr(args, "models", None))
-            chosen, missing = plan_devices(entry, devices)
-            if not is_model_manifest(manifest) and "coverage" not in manifest.params:  # presets and listed names: say what the table's coverage is too
-                annotate_manifest(manifest, args.specs)
-            for line in manifest_coverage_lines(manifest):
-                say(line)
+            manifest, chosen, missing = _manifest_and_devices(entry, options, say)
         except PortabenchError as exc:
             if frameworks:  # asked for by name: its failure is the command's failure
                 raise
@@ -146,7 +171,8 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             continue
         result.unavailable[entry.name] = missing
         result.studied.append(entry.name)
-        planned = plan_runs(entry, chosen, modes, devices is not None, manifest, dtype_list(args.dtypes), args.max_samples)
+        planned = plan_runs(entry, chosen, list(modes) if modes is not None else None, devices is not None, manifest,
+                            list(cases.dtypes), cases.max_samples)
         note = mode_columns_note(entry, planned)
         if note:
             result.mode_notes.append(note)
@@ -156,10 +182,10 @@ def run_study(store: Store, args: argparse.Namespace, frameworks: list[str] | No
             if remaining is not None and remaining <= 0:
                 result.stopped_by_budget = True
                 return result
-            run_args = argparse.Namespace(**{**vars(args), "max_samples": run.max_samples})
-            request = request_for(entry, device, "cpu", mode, run.manifest, run.dtypes, run_args,
-                                  resume=not args.fresh, budget_s=remaining)
-            done = None if args.fresh else find_complete_run(store, request, mode)
+            run_cases = replace(cases, dtypes=tuple(run.dtypes), max_samples=run.max_samples)
+            request = request_for(entry, device, "cpu", mode, run.manifest, run_cases,
+                                  resume=not options.fresh, budget_s=remaining)
+            done = None if options.fresh else find_complete_run(store, request, mode)
             if done is not None:  # a study continued across commands: this run is finished already
                 say(f"{entry.name} on {device} ({mode}): run {done.run_id} already complete in this store")
                 continue

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 
-from portabench.cluster.resources import parse_place
 from portabench.errors import PortabenchError
 
 #: how many times the driver re-places a run's unfinished cases after losing nodes, per shard of the run
@@ -25,14 +23,3 @@ class ClusterOptions:
         if self.shards < 1:
             raise PortabenchError(f"--shards must be at least 1, not {self.shards}")
 
-
-def cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
-    """The options when ``--cluster`` is given, else None; ``--shards``/``--place`` without it is an error."""
-    address = getattr(args, "cluster", None)
-    shards = getattr(args, "shards", None)
-    place = getattr(args, "place", None) or []
-    if not address:
-        if shards not in (None, 1) or place:
-            raise PortabenchError("--shards and --place go with --cluster")
-        return None
-    return ClusterOptions(address=address, shards=1 if shards is None else shards, place=parse_place(place))

@@ -9,17 +9,19 @@ can target whose resources some node offers. Nothing here imports Ray.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from portabench.cases import CaseDescriptor, dtype_list
+from portabench.cases import CaseDescriptor
 from portabench.cluster.options import ClusterOptions
 from portabench.cluster.resources import Placement, placement_for
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework, installed_frameworks
 from portabench.runner.session import RunRequest
+
+if TYPE_CHECKING:
+    from portabench.study import StudyOptions
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def shard_cases(
     return [todo[i::shards] for i in range(shards)]
 
 
-def cluster_devices(entry: FrameworkEntry, devices: list[str] | None,
+def cluster_devices(entry: FrameworkEntry, devices: Sequence[str] | None,
                     offered: Callable[[str], bool]) -> tuple[list[str], list[str]]:
     """(devices to run, devices asked for or expected that no node offers); ``cpu`` first.
 
@@ -75,8 +77,7 @@ def cluster_devices(entry: FrameworkEntry, devices: list[str] | None,
     return chosen, missing
 
 
-def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: list[str] | None,
-               devices: list[str] | None, modes: list[str] | None, totals: Mapping[str, float],
+def plan_units(study: StudyOptions, options: ClusterOptions, totals: Mapping[str, float],
                request_for: Callable[..., RunRequest]) -> ClusterPlan:
     """Every run of the study, for the cluster whose resource totals are ``totals``.
 
@@ -87,6 +88,7 @@ def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: li
     """
     from portabench.selection import resolve_manifest
 
+    frameworks, devices, modes = study.frameworks, study.devices, study.modes
     entries = [get_framework(f) for f in frameworks] if frameworks else installed_frameworks()
     if not entries:
         raise PortabenchError("no framework named (--framework) and none installed on the driver")
@@ -99,8 +101,8 @@ def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: li
 
     for entry in entries:
         try:
-            manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                        specs=args.specs)
+            # whole models (--models) are not planned on a cluster
+            manifest = resolve_manifest(entry, replace(study.selection, models=None), specs=list(study.cases.specs))
         except PortabenchError as exc:
             if frameworks:
                 raise
@@ -115,7 +117,7 @@ def plan_units(args: argparse.Namespace, options: ClusterOptions, frameworks: li
             mode = entry.check_mode(mode)
             for device in chosen:
                 request = request_for(entry, device, None if device == "cpu" else "cpu", mode, manifest,
-                                      dtype_list(args.dtypes), args, resume=not args.fresh)
+                                      study.cases, resume=not study.fresh)
                 plan.units.append(RunUnit(entry.name, device, mode, request, placements[entry.device_kind(device)]))
     return plan
 

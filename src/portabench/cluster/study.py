@@ -11,19 +11,20 @@ driver was stopped.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portabench.cluster import require_ray
 from portabench.cluster.driver import ClusterDriver, find_complete_cluster_run
 from portabench.cluster.mailbox import start_mailbox
-from portabench.cluster.options import ClusterOptions
 from portabench.cluster.plan import plan_units
 from portabench.errors import PortabenchError
 from portabench.store import Store
+
+if TYPE_CHECKING:
+    from portabench.study import StudyOptions
 
 
 def connect(ray: Any, address: str) -> bool:
@@ -41,17 +42,19 @@ def connect(ray: Any, address: str) -> bool:
     return True
 
 
-def run_cluster_study(store: Store, args: argparse.Namespace, options: ClusterOptions, frameworks: list[str] | None,
-                      devices: list[str] | None, modes: list[str] | None, budget_s: float | None,
-                      progress_for: Callable[[str], Any], say: Callable[[str], None]) -> Any:
-    """Run the study's runs on the Ray cluster at ``options.address``; returns a :class:`StudyResult`."""
+def run_cluster_study(store: Store, study: StudyOptions, progress_for: Callable[[str], Any],
+                      say: Callable[[str], None]) -> Any:
+    """Run the study's runs on the Ray cluster at ``study.cluster.address``; returns a :class:`StudyResult`."""
     from portabench.study import StudyResult, request_for, summary_line
 
+    options = study.cluster
+    if options is None:
+        raise ValueError("run_cluster_study needs StudyOptions.cluster")
     ray = require_ray()
-    deadline = None if budget_s is None else time.monotonic() + budget_s
+    deadline = None if study.budget_s is None else time.monotonic() + study.budget_s
     connected = connect(ray, options.address)
     try:
-        plan = plan_units(args, options, frameworks, devices, modes, ray.cluster_resources(), request_for)
+        plan = plan_units(study, options, ray.cluster_resources(), request_for)
         result = StudyResult(skipped=plan.skipped, unavailable=plan.unavailable)
         for framework, why in plan.skipped.items():
             say(f"{framework} skipped: {why}")
@@ -60,7 +63,7 @@ def run_cluster_study(store: Store, args: argparse.Namespace, options: ClusterOp
             driver = ClusterDriver(ray, store, start_mailbox(ray), options, say, deadline=deadline, progress=progress)
             try:
                 for unit in plan.units:
-                    done = None if args.fresh else find_complete_cluster_run(store, unit)
+                    done = None if study.fresh else find_complete_cluster_run(store, unit)
                     if done is not None:
                         say(f"{unit.framework} on {unit.device} ({unit.mode}): run {done.run_id} already complete "
                             "in this store")

@@ -10,10 +10,12 @@ from pathlib import Path
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="share of a frequency table's calls, names and top names whose function has cases")
     p.add_argument("--framework", action="append", help="framework (repeatable; default: every installed one)")
-    p.add_argument("--table", help="frequency table file or shipped table name (default: the framework's shipped table)")
+    p.add_argument("--table",
+                   help="frequency table file or shipped table name (default: the framework's shipped table)")
     p.add_argument("--specs", action="append", default=[], metavar="FILE", help="extra spec files whose cases count")
     p.add_argument("--top", type=int, default=100, help="size of the 'top' group (default 100)")
-    p.add_argument("--list", type=int, default=20, metavar="N", help="uncovered names to show, most used first (default 20)")
+    p.add_argument("--list", type=int, default=20, metavar="N",
+                   help="uncovered names to show, most used first (default 20)")
     p.add_argument("-o", "--output", help="write every name with its class and reason as JSON")
     p.set_defaults(handler=handle)
 

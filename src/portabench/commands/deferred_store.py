@@ -9,7 +9,7 @@ a worker that cannot start) leaves no empty store behind.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from portabench.store import RunMeta, Store
 
@@ -45,8 +45,8 @@ class DeferredStore:
         if self._store is not None:
             self._store.close()
 
-    def __enter__(self) -> DeferredStore:
-        return self
+    def __enter__(self) -> Store:
+        return cast(Store, self)  # it stands in for a Store (every other attribute is the opened store's)
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -12,7 +12,8 @@ from portabench.frameworks import get_framework
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
-    p = sub.add_parser(name, help="mine usage frequencies from directories, .py files, dist:NAME or JSONL/Parquet corpora")
+    p = sub.add_parser(name,
+                       help="mine usage frequencies from directories, .py files, dist:NAME or JSONL/Parquet corpora")
     add_framework(p)
     p.add_argument("sources", nargs="+", metavar="SOURCE",
                    help="a directory or .py file, dist:NAME (an installed distribution), or a JSONL/Parquet corpus")

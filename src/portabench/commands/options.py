@@ -1,13 +1,26 @@
-"""Options shared by several subcommands, so they are spelled the same everywhere."""
+"""Options shared by several subcommands, so they are spelled the same everywhere.
+
+The ``add_*`` functions declare them on a parser (defaults read from the library's
+single definitions); :func:`case_options`, :func:`selection` and
+:func:`cluster_options` turn the parsed namespace into the dataclasses the library
+takes (splitting comma-separated values and refusing meaningless ones here, before
+any worker starts or any store is opened).
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
 
-from portabench.cases import DEFAULT_DTYPES, dtype_list
+from portabench.case_options import DEFAULT_COMPILE_TIMEOUT_S, DEFAULT_TIMEOUT_S, DEFAULT_TIMING, CaseOptions
+from portabench.cases import DEFAULT_DTYPES, DEFAULT_MAX_SAMPLES, dtype_list
+from portabench.cluster.options import ClusterOptions
+from portabench.cluster.resources import parse_place
 from portabench.errors import PortabenchError
 from portabench.frameworks import FRAMEWORKS
+from portabench.frameworks.timer import TimingConfig
+from portabench.sampling import DEFAULT_PER_DECILE, DEFAULT_TOP
+from portabench.selection import Selection
 
 DEFAULT_STORE = "portabench.sqlite"
 FRAMEWORK_HELP = f"framework: {', '.join(FRAMEWORKS)} (aliases pytorch, tf)"
@@ -32,20 +45,54 @@ def add_selection(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sample", metavar="MANIFEST", help="a manifest written by 'portabench sample'")
     group.add_argument("--models", help="whole models, e.g. timm:resnet50,hf:gpt2,tv:resnet18,py:module:factory "
                                         "(presets: --preset models, a stratified sample; --preset models-all)")
-    group.add_argument("--seed", type=int, default=0, help="seed of the default sample (default 0)")
+    group.add_argument("--seed", type=int, default=Selection.seed,
+                       help=f"seed of the default sample (default {Selection.seed})")
+
+
+def add_sampling(parser: argparse.ArgumentParser) -> None:
+    """How the default sample is drawn: ``--per-decile`` and ``--top``."""
+    parser.add_argument("--per-decile", type=int, default=DEFAULT_PER_DECILE, metavar="N",
+                        help=f"functions drawn from each of the 10 usage deciles (default {DEFAULT_PER_DECILE})")
+    parser.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N",
+                        help=f"the N most used functions, taken before the deciles are drawn (default {DEFAULT_TOP})")
+
+
+def split_list(text: str | None) -> list[str] | None:
+    """A comma-separated option as a list of its non-empty, stripped parts (None when not given)."""
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+def selection(args: argparse.Namespace) -> Selection:
+    """The function selection of a command (``add_selection``; ``--per-decile``, ``--top``, ``--table`` where
+    it has them)."""
+    functions = split_list(args.functions) if args.functions else None
+    if args.functions and not functions:
+        raise PortabenchError("--functions needs at least one name")
+    return Selection(
+        preset=args.preset, functions=tuple(functions) if functions else None, sample=args.sample,
+        models=getattr(args, "models", None), seed=args.seed,
+        per_decile=getattr(args, "per_decile", DEFAULT_PER_DECILE), top=getattr(args, "top", DEFAULT_TOP),
+        table=getattr(args, "table", None),
+    )
 
 
 def add_cases(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtypes", help=f"comma-separated dtypes (default: {','.join(DEFAULT_DTYPES)})")
-    parser.add_argument("--specs", action="append", default=[], metavar="PATH", help="extra case spec file (repeatable)")
-    parser.add_argument("--max-samples", type=int, default=5, help="sample inputs per function, source and dtype (default 5, at least 1)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per case before its worker is killed (default 60)")
-    parser.add_argument("--repeats", type=int, default=5, help="minimum timed repeats per passing case (default 5)")
-    parser.add_argument("--time-budget", type=float, default=0.2, help="seconds of timing per case (default 0.2)")
+    parser.add_argument("--specs", action="append", default=[], metavar="PATH",
+                        help="extra case spec file (repeatable)")
+    parser.add_argument("--max-samples", type=int, default=DEFAULT_MAX_SAMPLES,
+                        help=f"sample inputs per function, source and dtype "
+                             f"(default {DEFAULT_MAX_SAMPLES}, at least 1)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
+                        help=f"seconds per case before its worker is killed (default {DEFAULT_TIMEOUT_S:g})")
+    parser.add_argument("--repeats", type=int, default=DEFAULT_TIMING.min_repeats,
+                        help=f"minimum timed repeats per passing case (default {DEFAULT_TIMING.min_repeats})")
+    parser.add_argument("--time-budget", type=float, default=DEFAULT_TIMING.budget_s,
+                        help=f"seconds of timing per case (default {DEFAULT_TIMING.budget_s:g})")
     parser.add_argument("--no-timing", action="store_true", help="skip timing of passing cases")
-    parser.add_argument("--compile-timeout", type=float, default=300.0,
+    parser.add_argument("--compile-timeout", type=float, default=DEFAULT_COMPILE_TIMEOUT_S,
                         help="compiled modes (jit, compile, export...): extra seconds per case for its first compile "
-                             "(default 300)")
+                             f"(default {DEFAULT_COMPILE_TIMEOUT_S:g})")
     parser.add_argument("--fullgraph", action="store_true",
                         help="torch compile: a graph break or eager fallback fails the case")
     parser.add_argument("--workers", type=int, metavar="N",
@@ -67,8 +114,33 @@ def parse_budget(text: str | None) -> float | None:
     return seconds
 
 
+def case_options(args: argparse.Namespace) -> CaseOptions:
+    """The case options of ``run`` / ``study`` (``add_cases``), checked by :func:`check_case_options`."""
+    check_case_options(args)
+    return CaseOptions(
+        dtypes=tuple(dtype_list(args.dtypes)), specs=tuple(args.specs), max_samples=args.max_samples,
+        timeout_s=args.timeout, timing=TimingConfig(min_repeats=args.repeats, budget_s=args.time_budget),
+        do_timing=not args.no_timing, workers=args.workers, compile_timeout_s=args.compile_timeout,
+        fullgraph=args.fullgraph,
+    )
+
+
+def cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
+    """``study``'s cluster options when ``--cluster`` is given, else None; ``--shards``/``--place`` without it
+    is an error."""
+    address = getattr(args, "cluster", None)
+    shards = getattr(args, "shards", None)
+    place = getattr(args, "place", None) or []
+    if not address:
+        if shards not in (None, 1) or place:
+            raise PortabenchError("--shards and --place go with --cluster")
+        return None
+    return ClusterOptions(address=address, shards=1 if shards is None else shards, place=parse_place(place))
+
+
 def check_case_options(args: argparse.Namespace) -> None:
-    """Refuse case options that make no sense (one-line error, exit 2) before any worker starts or any store is opened."""
+    """Refuse case options that make no sense (one-line error, exit 2) before any worker starts or any store
+    is opened."""
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise PortabenchError(f"--timeout must be a positive number of seconds, not {args.timeout!r}")
     if args.max_samples < 1:

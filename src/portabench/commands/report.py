@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(handler=handle)
 
 
-def write_reports(store: Store, output: Path | None, html_dir: str | None, *, fmt: str = "md", baseline: str | None = None,
+def write_reports(store: Store, output: Path | None, html_dir: str | None, *, fmt: str = "md",
+                  baseline: str | None = None,
                   targets: list[str] | None = None, extra_notes: list[str] | None = None) -> str:
     """Render the store's tables; write them to ``output`` (if given) and HTML to ``html_dir``. Returns the text."""
     from portabench.analysis import build_tables

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from portabench.cases import dtype_list
 from portabench.commands.deferred_store import DeferredStore
-from portabench.commands.options import add_cases, add_framework, add_selection, add_store, check_case_options
+from portabench.commands.options import add_cases, add_framework, add_selection, add_store, case_options, selection
 from portabench.commands.progress import case_progress, console
 from portabench.frameworks import get_framework
 from portabench.runner.session import execute_run
@@ -18,10 +17,13 @@ from portabench.study import request_for, summary_line
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p = sub.add_parser(name, help="run cases on one device and store the results")
     add_framework(p)
-    p.add_argument("--device", required=True, help="framework device string: cpu, cuda, cuda:1, mps, meta, gpu, tpu, ...")
+    p.add_argument("--device", required=True,
+                   help="framework device string: cpu, cuda, cuda:1, mps, meta, gpu, tpu, ...")
     p.add_argument("--reference", default="cpu", help="device the results are compared with (default cpu)")
-    p.add_argument("--mode", help="execution mode (torch: eager|compile|export; jax: eager|jit; tensorflow: eager|function|xla)")
-    p.add_argument("--resume", action="store_true", help="continue the newest unfinished run of this framework/device/mode")
+    p.add_argument("--mode",
+                   help="execution mode (torch: eager|compile|export; jax: eager|jit; tensorflow: eager|function|xla)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the newest unfinished run of this framework/device/mode")
     add_store(p)
     add_selection(p)
     add_cases(p)
@@ -31,13 +33,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def handle(args: argparse.Namespace) -> int:
     entry = get_framework(args.framework)
     entry.require_installed()
-    check_case_options(args)
-    for spec in args.specs:
+    options = case_options(args)
+    for spec in options.specs:
         load_spec_file(spec)  # validate in the parent: a bad spec is a one-line error before any worker starts
-    manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed, specs=args.specs,
-                                models=getattr(args, "models", None))
-    request = request_for(entry, args.device, args.reference, args.mode, manifest, dtype_list(args.dtypes), args,
-                          resume=args.resume)
+    manifest = resolve_manifest(entry, selection(args), specs=list(options.specs))
+    request = request_for(entry, args.device, args.reference, args.mode, manifest, options, resume=args.resume)
     with DeferredStore(args.store) as store, case_progress(f"{entry.name} on {args.device}") as progress:
         summary = execute_run(store, request, progress)
     console.print(summary_line(entry.name, args.device, summary))

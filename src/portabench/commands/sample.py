@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
-from portabench.commands.options import add_framework, add_selection
+from portabench.commands.options import add_framework, add_sampling, add_selection, selection
 from portabench.commands.output import check_output_file, write_output
 from portabench.commands.progress import console
 from portabench.frameworks import get_framework
@@ -18,17 +19,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     add_framework(p)
     p.add_argument("--table", help="frequency table: a file from 'portabench mine', or a shipped table name such as "
                                    "torch-apps (default: the shipped library table of the framework)")
-    p.add_argument("--per-decile", type=int, default=5, metavar="N",
-                   help="functions drawn from each of the 10 usage deciles (default 5)")
-    p.add_argument("--top", type=int, default=20, metavar="N",
-                   help="the N most used functions, taken before the deciles are drawn (default 20)")
+    add_sampling(p)
     p.add_argument("-o", "--output", help="manifest JSON (default: stdout)")
     add_selection(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    from portabench.cases import DEFAULT_DTYPES
+    from portabench.case_options import CaseOptions
     from portabench.coverage import (
         annotate_manifest,
         case_counts,
@@ -39,15 +37,16 @@ def handle(args: argparse.Namespace) -> int:
 
     entry = get_framework(args.framework)
     output = check_output_file(args.output) if args.output else None
-    manifest = resolve_manifest(entry, args.preset, args.functions, args.sample, seed=args.seed,
-                                per_decile=args.per_decile, top=args.top, table_path=resolve_table(args.table),
-                                models=args.models, check_names=lambda note: console.print(f"portabench: {note}"))
+    chosen = replace(selection(args), table=resolve_table(args.table))
+    manifest = resolve_manifest(entry, chosen, check_names=lambda note: console.print(f"portabench: {note}"))
     if manifest.name == "all" and not manifest.functions:  # list every function with its case count
-        dtypes = list(DEFAULT_DTYPES)
-        counts = case_counts(entry.name, None, dtypes)
+        counted = CaseOptions()  # the default dtypes and samples of a run
+        counts = case_counts(entry.name, None, counted)
         manifest = preset_manifest(entry.name, "all", load_frequency_table(entry.name), case_counts=counts)
-        manifest.params["cases_counted_with"] = {"dtypes": dtypes, "max_samples": 5, "device": "cpu"}
-    if not is_model_manifest(manifest) and ("coverage" not in manifest.params or (manifest.functions and "with_cases" not in manifest.params)):
+        manifest.params["cases_counted_with"] = {"dtypes": list(counted.dtypes), "max_samples": counted.max_samples,
+                                                 "device": "cpu"}
+    unannotated = "coverage" not in manifest.params or (manifest.functions and "with_cases" not in manifest.params)
+    if not is_model_manifest(manifest) and unannotated:
         annotate_manifest(manifest)  # presets, listed names, loaded manifests
     text = json.dumps(manifest.to_json(), indent=1)
     if output is not None:

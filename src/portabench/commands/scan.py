@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from portabench.commands.options import split_list
 from portabench.commands.progress import case_progress, console
 from portabench.errors import PortabenchError
 
@@ -20,12 +21,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--framework", default="auto", help="auto (default: every framework), torch, jax or tensorflow")
     p.add_argument("--store", action="append", default=[], metavar="S",
                    help="results store to join (repeatable; read only, except that --run writes to the first)")
-    p.add_argument("--devices", help="comma-separated device kinds to report (default: every target device in the stores)")
+    p.add_argument("--devices",
+                   help="comma-separated device kinds to report (default: every target device in the stores)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("-o", "--output", help="write the output to this file (default: stdout)")
     p.add_argument("--fail-on", choices=list(FAIL_ON), help="exit 1 when a call site is failing / partial or worse / "
                    "untested or worse on a reported device")
-    p.add_argument("--run", action="store_true", help="run the used functions that have no results yet on local devices")
+    p.add_argument("--run", action="store_true",
+                   help="run the used functions that have no results yet on local devices")
     p.add_argument("--listing", action="append", default=[], metavar="FRAMEWORK=PATH",
                    help="saved API listing (portabench api F -o PATH) instead of asking a worker (repeatable)")
     p.add_argument("--workers", type=int, help="mining processes (default: one per core)")
@@ -55,7 +58,7 @@ def handle(args: argparse.Namespace) -> int:
 
     options = ScanOptions(
         paths=list(args.paths), frameworks=[] if args.framework == "auto" else [args.framework],
-        stores=list(args.store), devices=[d.strip() for d in args.devices.split(",") if d.strip()] if args.devices else [],
+        stores=list(args.store), devices=split_list(args.devices) or [],
         fail_on=args.fail_on, listings=_listings(args.listing), workers=args.workers,
     )
     for path in options.stores:

@@ -8,11 +8,14 @@ names ``setup``/``call`` code can use).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.base import Prepared
 from portabench.specs import ArrayInput, SpecFunction, generate_inputs
+
+if TYPE_CHECKING:
+    from portabench.frameworks.base import Prepared
 
 
 class SpecHost(Protocol):
@@ -20,16 +23,24 @@ class SpecHost(Protocol):
     def spec_namespace(self, device: str, dtype: str) -> dict[str, Any]: ...
 
 
-def spec_descriptors(spec_fns: list[SpecFunction], dtypes: list[str]) -> list[CaseDescriptor]:
-    """Descriptors for the spec functions' cases in the requested dtypes (a dtype-less spec always runs)."""
+def spec_descriptors(spec_fns: list[SpecFunction], dtypes: list[str], mode: str | None = None,
+                     extra: Mapping[str, Any] | None = None) -> list[CaseDescriptor]:
+    """Descriptors for the spec functions' cases in the requested dtypes (a dtype-less spec always runs).
+
+    With ``mode``, only cases that run in that mode (:meth:`SpecFunction.runs_in`); ``extra`` is added
+    to every case's ``extra``. Every case of a function is listed: each is its own source with one
+    sample, so ``max_samples`` does not cut them.
+    """
     out = []
     for fn in spec_fns:
         chosen = ["none"] if list(fn.dtypes) == ["none"] else [d for d in fn.dtypes if d in dtypes]
         for dtype in chosen:
             for index, case in enumerate(fn.cases):
+                if mode is not None and not fn.runs_in(mode, case):
+                    continue
                 out.append(CaseDescriptor(
                     function=fn.name, source=f"spec:{fn.file.split('/')[-1]}#{case.name}", dtype=dtype, sample=index,
-                    random=fn.random, extra={"spec_file": fn.file, "any_device": fn.any_device},
+                    random=fn.random, extra={"spec_file": fn.file, "any_device": fn.any_device, **(extra or {})},
                 ))
     return out
 
@@ -56,5 +67,7 @@ def spec_call(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, device: st
 
 def prepare_spec_case(host: SpecHost, fn: SpecFunction, case: CaseDescriptor, device: str) -> Prepared:
     """Build the case's inputs on ``device``, run the setup code, and return the call."""
+    from portabench.frameworks.base import Prepared  # base imports this module (spec_descriptors)
+
     function, inputs = spec_call(host, fn, case, device)
     return Prepared(call=lambda: function(*inputs))

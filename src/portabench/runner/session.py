@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import portabench
+from portabench.case_options import DEFAULT_COMPILE_TIMEOUT_S, DEFAULT_MAX_SAMPLES, DEFAULT_TIMEOUT_S, DEFAULT_TIMING
 from portabench.cases import ERROR, FAILED, CaseDescriptor
 from portabench.errors import PortabenchError
 from portabench.frameworks import FrameworkEntry, get_framework
@@ -108,17 +109,17 @@ class RunRequest:
     sample: dict[str, Any] = field(default_factory=dict)  # manifest JSON: name, functions with frequency/bucket
     dtypes: list[str] = field(default_factory=list)
     specs: list[str] = field(default_factory=list)
-    max_samples: int = 5
-    timeout_s: float = 60.0
+    max_samples: int = DEFAULT_MAX_SAMPLES  # defaults: portabench.case_options (study.request_for builds it)
+    timeout_s: float = DEFAULT_TIMEOUT_S
     startup_timeout_s: float = 600.0
-    timing: TimingConfig = TimingConfig()
+    timing: TimingConfig = DEFAULT_TIMING
     resume: bool = False
     budget_s: float | None = None  # stop (resumably) once this much wall time is spent
     env: dict[str, str] | None = None  # extra environment of the workers
     do_timing: bool = True
     workers: int | None = None  # None: one per device the device string covers (one per GPU); not part of config
     fullgraph: bool = False  # compiled modes: a graph break / eager fallback fails the case (torch --fullgraph)
-    compile_timeout_s: float = 300.0  # compiled modes: extra deadline of each case for its first compile
+    compile_timeout_s: float = DEFAULT_COMPILE_TIMEOUT_S  # compiled modes: extra deadline of each case for its first compile
     strict_functions: bool = False  # names given by the user (--functions): unknown ones are an error, not "missing"
 
 
@@ -487,13 +488,14 @@ def _function_rows(request: RunRequest, cases: list[CaseDescriptor], listing: Li
 R = TypeVar("R", bound=Message)
 
 
-def query_worker(framework: str, device: str, request: Request[R], timeout: float = 600.0) -> R:
-    """Start a worker, send one request (``ApiRequest()``, ``DevicesRequest()``, ``HelloRequest()``...),
-    stop it, and return its typed reply."""
+def query_worker(framework: str, device: str, request: Request[R], timeout: float = 600.0, *,
+                 mode: str | None = None) -> R:
+    """Start a worker (in ``mode``, default the framework's first), send one request (``ApiRequest()``,
+    ``DevicesRequest()``, ``HelloRequest()``, ``ListCasesRequest(...)``...), stop it, and return its typed reply."""
     entry = get_framework(framework)
     entry.require_installed()
     run = RunRequest(framework=entry.name, device=device, startup_timeout_s=timeout)
-    worker, info = _start_worker(run, entry.modes[0], None)
+    worker, info = _start_worker(run, entry.check_mode(mode), None)
     try:
         if isinstance(request, HelloRequest):
             return info  # type: ignore[return-value]  # R is WorkerInfo here

@@ -17,11 +17,11 @@ generated NumPy/SciPy-counterpart cases, and the declarative specs
 
 from __future__ import annotations
 
+import gc
 import os
 import time
-import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -29,13 +29,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.base import UNHANDLED, Adapter, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.host import cpu_name, nested_leaves
 from portabench.frameworks.jax_adapter import state
 from portabench.frameworks.jax_adapter.api import resolve, walk_api
 from portabench.frameworks.jax_adapter.sources import Sample, Source, build_index
-from portabench.frameworks.spec_cases import spec_descriptors
-from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, generate_inputs, load_specs
+from portabench.specs import ArrayInput, SpecFunction, generate_inputs
 
 jax.config.update("jax_enable_x64", True)  # float64 inputs stay float64 (recorded in numerics)
 
@@ -52,7 +51,9 @@ def parse_device(spec: str) -> jax.Device:
     try:
         index = int(index_text) if index_text else 0
     except ValueError:
-        raise DeviceUnavailable(f"bad JAX device {spec!r}: expected platform or platform:index (cpu, gpu:0, tpu:1)") from None
+        raise DeviceUnavailable(
+            f"bad JAX device {spec!r}: expected platform or platform:index (cpu, gpu:0, tpu:1)"
+        ) from None
     try:
         devices = jax.devices(plat)
     except RuntimeError:
@@ -99,7 +100,7 @@ class JaxTimer:
 class JaxPrepared(Prepared):
     """A prepared case that the adapter can also jit: ``fn(*inputs)`` is the call; ``jit=False`` runs it plainly."""
 
-    fn: Callable[..., Any] | None = None
+    fn: Callable[..., Any] = lambda *inputs: None
     inputs: tuple = ()
     device: Any = None
     jit: bool = True
@@ -121,7 +122,7 @@ def bind_sample(fn: Callable, sample: Sample) -> tuple[Callable, list[Any]]:
 
     def f(*values: Any) -> Any:
         args, kwargs = list(sample.args), dict(sample.kwargs)
-        for (t, k), v in zip(slots, values):
+        for (t, k), v in zip(slots, values, strict=False):
             if t == "a":
                 args[k] = v
             else:
@@ -135,6 +136,7 @@ def bind_sample(fn: Callable, sample: Sample) -> tuple[Callable, list[Any]]:
 
 class JaxAdapter(Adapter):
     name = "jax"
+    poisoning_messages = POISONING
 
     def __init__(self, device: str, mode: str, reference: str | None) -> None:
         super().__init__(device, mode, reference)
@@ -142,31 +144,28 @@ class JaxAdapter(Adapter):
         if reference:
             parse_device(reference)
         self._index: dict[str, list[Source]] | None = None
-        self._specs: dict[str, list[SpecFunction]] = {}
-        self._jit_flags: dict[tuple[str, str], bool] = {}
-        self._max_samples = 5
 
     def device_count(self) -> int:
         dev = self.jax_device
         return len(jax.devices(dev.platform)) if dev.platform != "cpu" and ":" not in self.device else 1
 
-    # -- description -------------------------------------------------------------
-    def info(self) -> dict[str, Any]:
-        dev = self.jax_device
-        return {
-            "framework_version": jax.__version__,
-            "device": self.device,
-            "device_kind": dev.platform,
-            "device_name": cpu_name() if dev.platform == "cpu" else dev.device_kind,
-            "numerics": self.numerics(),
-        }
+    # -- description hooks ---------------------------------------------------------
+    def framework_version(self) -> str:
+        return str(jax.__version__)
 
-    def numerics(self) -> dict[str, Any]:
+    def device_kind(self) -> str:
+        return str(self.jax_device.platform)
+
+    def device_name(self) -> str:
+        dev = self.jax_device
+        return cpu_name() if dev.platform == "cpu" else str(dev.device_kind)
+
+    def numeric_switches(self) -> dict[str, Any]:
         """Switches that change numerical results: matmul precision, x64, platform, XLA flags."""
         import jaxlib
 
         dev = self.jax_device
-        cfg = jax.config
+        cfg: Any = jax.config  # its options are attributes set at run time
         return {
             "jax_default_matmul_precision": cfg.jax_default_matmul_precision,
             "jax_enable_x64": bool(cfg.jax_enable_x64),
@@ -180,7 +179,6 @@ class JaxAdapter(Adapter):
             "device_count": len(jax.devices(dev.platform)),
             "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
             "XLA_PYTHON_CLIENT_PREALLOCATE": os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"),
-            "mode": self.mode,
         }
 
     def api(self) -> list[dict[str, str]]:
@@ -196,76 +194,44 @@ class JaxAdapter(Adapter):
             devices += [plat] if len(found) == 1 else [f"{plat}:{i}" for i in range(len(found))]
         return devices
 
-    # -- cases -------------------------------------------------------------------
+    # -- case hooks ------------------------------------------------------------------
     @property
     def index(self) -> dict[str, list[Source]]:
         if self._index is None:
             self._index = build_index()
         return self._index
 
-    def _load_specs(self, refs: list[str]) -> None:
-        loaded = load_specs("jax", refs)
-        for name, fns in loaded.items():
-            kept = [f for f in self._specs.get(name, []) if f.file not in {g.file for g in fns}]
-            self._specs[name] = kept + fns
-        for ref in refs:  # the optional 'jit = false' key (call outside jax.jit in jit mode)
-            try:
-                from portabench.specs import read_spec_text
+    def source_names(self) -> list[str]:
+        return list(self.index)
 
-                data = tomllib.loads(read_spec_text(ref))
-            except Exception:
-                continue
-            if data.get("framework") != "jax":
-                continue
-            for fn in data.get("function", []):
-                self._jit_flags[(ref, fn.get("name"))] = bool(fn.get("jit", True))
+    def case_sources(self, name: str) -> list[Source]:
+        return self.index.get(name, [])
 
-    def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
-        self._specs = {}
-        self._load_specs(builtin_spec_files("jax") + specs)
-        self._max_samples = max_samples
-        names = sorted(set(self.index) | set(self._specs)) if functions is None else list(dict.fromkeys(functions))
-        listing = CaseListing(cases=[])
-        ref_type = parse_device(self.reference).platform if self.reference else self.jax_device.platform
-        for name in names:
-            sources, spec_fns = self.index.get(name, []), self._specs.get(name, [])
-            if not sources and not spec_fns:
-                (listing.no_cases if resolve(name) is not None else listing.missing).append(name)
-                continue
-            found: list[CaseDescriptor] = []
-            for source in sources:
-                claimed = source.claimed()
-                for dev_type in {ref_type, self.jax_device.platform}:
-                    merged = set(listing.claimed.setdefault(name, {}).get(dev_type, [])) | (claimed - {"none"})
-                    listing.claimed[name][dev_type] = sorted(merged)
-                chosen = ["none"] if claimed == {"none"} else [d for d in dtypes if d in claimed]
-                for dtype in chosen:
-                    try:
-                        samples = source.samples(dtype, max_samples)
-                    except Exception:  # a generator that cannot make this dtype
-                        continue
-                    extra = {} if source.jit else {"jit": False}
-                    found += [CaseDescriptor(name, source.key, dtype, i, source.random, dict(extra)) for i in range(len(samples))]
-            for case in spec_descriptors(spec_fns, dtypes):
-                if not self._jit_flags.get((case.extra["spec_file"], case.function), True):
-                    case = replace(case, extra={**case.extra, "jit": False})  # the spec says: run outside jit
-                found.append(case)
-            if found:
-                listing.cases += found
-            else:
-                listing.no_cases.append(name)
-        return listing
+    def reference_device_type(self) -> str:
+        return str(parse_device(self.reference).platform) if self.reference else self.device_kind()
 
-    def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
-        dev = parse_device(device)
-        if case.source.startswith("spec:"):
-            return self._prepare_spec(case, dev)
-        source = next((s for s in self.index.get(case.function, []) if s.key == case.source), None)
-        if source is None:
-            raise LookupError(f"no case source {case.source} for {case.function} in jax {jax.__version__}")
-        samples = source.samples(case.dtype, max(case.sample + 1, self._max_samples))
+    def claimed_dtypes(self, source: Source, device_type: str) -> set[str]:
+        return source.claimed()
+
+    def sample_count(self, source: Source, dtype: str, max_samples: int) -> int:
+        try:
+            return len(source.samples(dtype, max_samples))
+        except Exception:  # a generator that cannot make this dtype
+            return 0
+
+    def case_descriptor(self, name: str, source: Source, dtype: str, sample: int) -> CaseDescriptor:
+        return CaseDescriptor(name, source.key, dtype, sample, source.random, {} if source.jit else {"jit": False})
+
+    def spec_case_extra(self, fn: SpecFunction) -> dict[str, Any]:
+        return {} if fn.jit else {"jit": False}  # the spec says: run outside jit
+
+    def resolve_name(self, name: str) -> Any | None:
+        return resolve(name)
+
+    def prepare_source(self, source: Source, case: CaseDescriptor, device: str) -> Prepared:
+        samples = source.samples(case.dtype, max(case.sample + 1, self.max_samples))
         f, inputs = bind_sample(source.function(), samples[case.sample])
-        return self._prepared(f, inputs, dev, case.extra.get("jit", True))
+        return self._prepared(f, inputs, parse_device(device), case.extra.get("jit", True))
 
     def _prepared(self, f: Callable, inputs: list[Any], dev: Any, jit: bool) -> JaxPrepared:
         placed = tuple(jax.device_put(v, dev) for v in inputs)
@@ -276,11 +242,8 @@ class JaxAdapter(Adapter):
 
         return JaxPrepared(call=eager, fn=f, inputs=placed, device=dev, jit=jit)
 
-    def _prepare_spec(self, case: CaseDescriptor, dev: Any) -> JaxPrepared:
-        spec_file = case.extra["spec_file"]
-        if all(f.file != spec_file for f in self._specs.get(case.function, [])):
-            self._load_specs([spec_file])
-        fn = next(f for f in self._specs[case.function] if f.file == spec_file)
+    def prepare_spec(self, fn: SpecFunction, case: CaseDescriptor, device: str) -> JaxPrepared:
+        dev = parse_device(device)
         spec_case = fn.cases[case.sample]
         generated = generate_inputs(spec_case, case.case_id, case.dtype)
         namespace = dict(self.spec_namespace(device_label(dev), case.dtype))
@@ -295,7 +258,7 @@ class JaxAdapter(Adapter):
 
         def f(*values: Any) -> Any:
             local = dict(namespace)
-            local.update(zip(names, values))
+            local.update(zip(names, values, strict=False))
             return eval(compiled, local)
 
         placed = tuple(namespace[n] for n in names)
@@ -340,7 +303,7 @@ class JaxAdapter(Adapter):
     def seed(self, seed: int) -> None:
         np.random.seed(seed % (2**32))
 
-    def to_host(self, output: Any) -> Any:
+    def host_array(self, output: Any, walk: Callable[[Any], Any]) -> Any:
         if isinstance(output, jax.Array):
             dtype = output.dtype
             device = ",".join(sorted(device_label(d) for d in output.devices()))
@@ -357,17 +320,14 @@ class JaxAdapter(Adapter):
             if values.dtype == jnp.bfloat16:
                 values = values.astype(np.float32)
             return HostLeaf(name, tuple(values.shape), values, "host")
-        if isinstance(output, (list, tuple)):
-            return [self.to_host(v) for v in output]
-        if isinstance(output, dict):
-            return {str(k): self.to_host(v) for k, v in output.items()}
-        if isinstance(output, (bool, int, float, complex, str, type(None))):
-            return output
+        return UNHANDLED
+
+    def host_other(self, output: Any, walk: Callable[[Any], Any]) -> Any:
         if isinstance(output, (np.dtype, type)) or type(output).__name__ in ("PyTreeDef", "ClosedJaxpr", "Jaxpr"):
             return str(output)
         leaves = jax.tree_util.tree_leaves(output)
         if leaves and not (len(leaves) == 1 and leaves[0] is output):
-            return {"type": type(output).__name__, "leaves": [self.to_host(v) for v in leaves]}
+            return {"type": type(output).__name__, "leaves": [walk(v) for v in leaves]}
         return f"<{type(output).__name__}>"
 
     def placement_error(self, output: Any, device: str) -> str | None:
@@ -382,12 +342,7 @@ class JaxAdapter(Adapter):
     def timer(self, device: str) -> JaxTimer:
         return JaxTimer()
 
-    def needs_restart(self, message: str) -> bool:
-        return any(p in message for p in POISONING)
-
     def after_failure(self) -> None:
-        import gc
-
         gc.collect()
 
     # leftover hooks (frameworks/base.py): JAX's configuration and device memory, in state.py

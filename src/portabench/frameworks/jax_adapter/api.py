@@ -63,8 +63,9 @@ def walk_api() -> list[dict[str, str]]:
         _walk_module(module_name, seen, visited)
     for name in TRANSFORMATIONS:
         obj = getattr(jax, name, None)
-        if obj is not None and callable_kind(obj):
-            seen.setdefault(f"jax.{name}", callable_kind(obj))
+        kind = callable_kind(obj) if obj is not None else None
+        if kind:
+            seen.setdefault(f"jax.{name}", kind)
     return [{"qualname": q, "kind": k} for q, k in sorted(seen.items())]
 
 

@@ -51,7 +51,8 @@ EXCLUDED_DTYPES: dict[str, tuple[frozenset[str], str]] = {
     "jax.numpy.fft.rfft": (frozenset({"float16", "bfloat16"}), "JAX's real FFTs take float32 or float64 only"),
     "jax.scipy.special.expi": (_COMPLEX, "jax.scipy.special.expi is real-only (SciPy's takes complex)"),
     "jax.scipy.special.erf": (_COMPLEX, "jax.scipy.special.erf is real-only (SciPy's takes complex)"),
-    "jax.nn.initializers.delta_orthogonal": (frozenset({"float16", "bfloat16"}), "QR has no half-precision version in JAX"),
+    "jax.nn.initializers.delta_orthogonal": (frozenset({"float16", "bfloat16"}),
+                                             "QR has no half-precision version in JAX"),
 }
 """Dtypes for which no case is made, with the reason: JAX refuses them on every device, the CPU reference
 included, so their cases could only be broken cases (NumPy, whose acceptance is the default claim, takes them)."""
@@ -131,7 +132,13 @@ class Source:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def function(self) -> Callable:
-        return self.call if self.call is not None else resolve(self.qualname)
+        """The callable under test: ``call``, else the object the qualified name resolves to."""
+        if self.call is not None:
+            return self.call
+        fn = resolve(self.qualname)
+        if fn is None:
+            raise LookupError(f"{self.qualname} does not exist in this JAX")
+        return fn
 
     def samples(self, dtype: str, max_samples: int) -> list[Sample]:
         key = (dtype, max_samples)
@@ -191,10 +198,12 @@ def binary(kind1: str = "default", kind2: str = "default", dtype2: str | None = 
     return make
 
 
-def reduction(empty: bool = True, keepdims: bool = True, kind: str = "default", **extra: Any) -> Callable[[Gen], list[Sample]]:
+def reduction(empty: bool = True, keepdims: bool = True, kind: str = "default",
+              **extra: Any) -> Callable[[Gen], list[Sample]]:
     def make(g: Gen) -> list[Sample]:
         out = [S(g.a(3, 4, kind=kind), **extra), S(g.a(3, 4, kind=kind), axis=0, **extra)]
-        out.append(S(g.a(2, 3, 4, kind=kind), axis=-1, keepdims=True, **extra) if keepdims else S(g.a(2, 3, 4, kind=kind), axis=-1, **extra))
+        out.append(S(g.a(2, 3, 4, kind=kind), axis=-1, keepdims=True, **extra) if keepdims
+                   else S(g.a(2, 3, 4, kind=kind), axis=-1, **extra))
         out.append(S(g.a(5, kind=kind), **extra))
         if empty:
             out.append(S(g.a(0, 3, kind=kind), axis=0, **extra))
@@ -205,10 +214,12 @@ def reduction(empty: bool = True, keepdims: bool = True, kind: str = "default", 
 UNIT_DOMAIN = {"arcsin", "arccos", "arctanh", "asin", "acos", "atanh"}
 POSITIVE_DOMAIN = {"log", "log2", "log10", "log1p", "sqrt", "reciprocal", "arccosh", "acosh"}
 NONZERO_SECOND = {"divide", "true_divide", "floor_divide", "remainder", "mod", "fmod", "divmod"}
-INT_SECOND = {"ldexp": "int32", "left_shift": None, "right_shift": None, "bitwise_left_shift": None, "bitwise_right_shift": None}
+INT_SECOND = {"ldexp": "int32", "left_shift": None, "right_shift": None, "bitwise_left_shift": None,
+              "bitwise_right_shift": None}
 
 
-def _numpy_sources() -> list[Source]:
+def _ufunc_sources() -> list[Source]:
+    """NumPy's elementwise ufuncs of one or two inputs that jax.numpy has too."""
     out: list[Source] = []
     for name in dir(np):
         ufunc = getattr(np, name)
@@ -220,24 +231,34 @@ def _numpy_sources() -> list[Source]:
             out.append(Source("numpy:unary", qual, unary(kind), reference=ufunc))
         elif ufunc.nin == 2:
             kind1 = "positive" if name in ("power", "pow", "float_power") else "default"
-            kind2 = "nonzero" if name in NONZERO_SECOND else "small" if name in ("power", "pow", "float_power") else "default"
+            powers = ("power", "pow", "float_power")
+            kind2 = "nonzero" if name in NONZERO_SECOND else "small" if name in powers else "default"
             if name in ("left_shift", "right_shift", "bitwise_left_shift", "bitwise_right_shift"):
                 kind2 = "small"
             out.append(Source("numpy:binary", qual, binary(kind1, kind2, INT_SECOND.get(name)), reference=ufunc))
+    return out
+
+
+def _numpy_sources() -> list[Source]:
+    out = _ufunc_sources()
     for name in ("sum", "prod", "mean", "any", "all", "count_nonzero", "nansum", "nanprod"):
         out.append(Source("numpy:reduction", f"jax.numpy.{name}", reduction(), reference=getattr(np, name)))
-    for name in ("var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "median", "nanmean", "nanmax", "nanmin",
-                 "nanstd", "nanvar", "nanmedian", "ptp", "nanargmax", "nanargmin"):
+    for name in ("var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "median", "nanmean", "nanmax",
+                 "nanmin", "nanstd", "nanvar", "nanmedian", "ptp", "nanargmax", "nanargmin"):
         if hasattr(jnp, name) and hasattr(np, name):
-            out.append(Source("numpy:reduction", f"jax.numpy.{name}", reduction(empty=False), reference=getattr(np, name)))
+            out.append(Source("numpy:reduction", f"jax.numpy.{name}", reduction(empty=False),
+                              reference=getattr(np, name)))
     for name in ("cumsum", "cumprod", "nancumsum", "nancumprod", "sort", "argsort", "diff", "flip", "roll"):
-        make = (lambda g: [S(g.a(3, 4), 1, axis=0), S(g.a(5), -2), S(g.a(2, 3, 4), 2, axis=-1)]) if name == "roll" else reduction(empty=False, keepdims=False)
+        make = ((lambda g: [S(g.a(3, 4), 1, axis=0), S(g.a(5), -2), S(g.a(2, 3, 4), 2, axis=-1)]) if name == "roll"
+                else reduction(empty=False, keepdims=False))
         out.append(Source("numpy:axis", f"jax.numpy.{name}", make, reference=getattr(np, name)))
     for name in ("percentile", "quantile", "nanpercentile", "nanquantile"):
         q = 40.0 if "percentile" in name else 0.4
-        out.append(Source("numpy:reduction", f"jax.numpy.{name}",
-                          lambda g, q=q: [S(g.a(3, 4), q), S(g.a(3, 4), q, axis=0), S(g.a(2, 3, 4), q, axis=-1, keepdims=True)],
-                          reference=getattr(np, name)))
+
+        def quantiles(g: Gen, q: float = q) -> list[Sample]:
+            return [S(g.a(3, 4), q), S(g.a(3, 4), q, axis=0), S(g.a(2, 3, 4), q, axis=-1, keepdims=True)]
+
+        out.append(Source("numpy:reduction", f"jax.numpy.{name}", quantiles, reference=getattr(np, name)))
     for name, make in TABLE.items():
         ref = resolve_numpy(name)
         out.append(Source("numpy:table", f"jax.numpy.{name}", make, reference=ref, jit=name not in NOT_JITTABLE,
@@ -296,7 +317,8 @@ TABLE: dict[str, Callable[[Gen], list[Sample]]] = {
     "clip": lambda g: [S(g.a(3, 4), g.a(), g.a() + 1), S(g.a(5), g.a(5), g.a(5))],
     "take": lambda g: [S(g.a(3, 4), g.idx(5, high=12)), S(g.a(3, 4), g.idx(2, 2, high=4), axis=1)],
     "take_along_axis": lambda g: [S(g.a(3, 4), g.idx(3, 2, high=4), axis=1)],
-    "compress": lambda g: [S(np.array([True, False, True]), g.a(3, 4), axis=0, size=2), S(np.array([False, True]), g.a(5), size=1)],
+    "compress": lambda g: [S(np.array([True, False, True]), g.a(3, 4), axis=0, size=2),
+                           S(np.array([False, True]), g.a(5), size=1)],
     "delete": lambda g: [S(g.a(5), 2), S(g.a(3, 4), np.s_[::2], axis=1), S(g.a(3, 4), 1, axis=0)],
     "insert": lambda g: [S(g.a(5), 2, g.a()), S(g.a(3, 4), 1, g.a(4), axis=0)],
     "append": lambda g: [S(g.a(5), g.a(2)), S(g.a(3, 4), g.a(1, 4), axis=0)],
@@ -305,11 +327,13 @@ TABLE: dict[str, Callable[[Gen], list[Sample]]] = {
     "inner": lambda g: [S(g.a(3), g.a(3)), S(g.a(2, 3), g.a(4, 3))],
     "dot": lambda g: [S(g.a(3, 4), g.a(4, 5)), S(g.a(4), g.a(4)), S(g.a(), g.a(3))],
     "vdot": lambda g: [S(g.a(4), g.a(4)), S(g.a(2, 2), g.a(4))],
-    "matmul": lambda g: [S(g.a(3, 4), g.a(4, 5)), S(g.a(2, 3, 4), g.a(4, 2)), S(g.a(4), g.a(4, 2)), S(g.a(0, 4), g.a(4, 3))],
+    "matmul": lambda g: [S(g.a(3, 4), g.a(4, 5)), S(g.a(2, 3, 4), g.a(4, 2)), S(g.a(4), g.a(4, 2)),
+                         S(g.a(0, 4), g.a(4, 3))],
     "tensordot": lambda g: [S(g.a(2, 3, 4), g.a(3, 4, 5)), S(g.a(3, 4), g.a(4, 3), axes=1)],
     "kron": lambda g: [S(g.a(2, 2), g.a(3, 3)), S(g.a(3), g.a(2))],
     "cross": lambda g: [S(g.a(3), g.a(3)), S(g.a(4, 3), g.a(4, 3))],
-    "einsum": lambda g: [S("ij,jk->ik", g.a(3, 4), g.a(4, 5)), S("ii->i", g.a(3, 3)), S("bij,bjk->bik", g.a(2, 3, 4), g.a(2, 4, 2))],
+    "einsum": lambda g: [S("ij,jk->ik", g.a(3, 4), g.a(4, 5)), S("ii->i", g.a(3, 3)),
+                         S("bij,bjk->bik", g.a(2, 3, 4), g.a(2, 4, 2))],
     "convolve": lambda g: [S(g.a(8), g.a(3)), S(g.a(5), g.a(5), mode="same"), S(g.a(6), g.a(2), mode="valid")],
     "correlate": lambda g: [S(g.a(8), g.a(3)), S(g.a(5), g.a(5), mode="full")],
     "searchsorted": lambda g: [S(np.sort(g.a(6)), g.a(4)), S(np.sort(g.a(5)), g.a(), side="right")],
@@ -338,7 +362,8 @@ TABLE: dict[str, Callable[[Gen], list[Sample]]] = {
     "partition": lambda g: [S(g.a(6), 2)],
     "vander": lambda g: [S(g.a(4)), S(g.a(3), 5)],
     "trapezoid": lambda g: [S(g.a(5)), S(g.a(3, 4), dx=0.5, axis=0)],
-    "nan_to_num": lambda g: [S(g.a(3, 4)), S(np.array([np.nan, np.inf, -np.inf, 1.0]).astype(g.np_dtype) if g.np_dtype.kind in "fc" else g.a(4))],
+    "nan_to_num": lambda g: [S(g.a(3, 4)), S(np.array([np.nan, np.inf, -np.inf, 1.0]).astype(g.np_dtype)
+                                             if g.np_dtype.kind in "fc" else g.a(4))],
     "round": lambda g: [S(g.a(3, 4)), S(g.a(5), 1)],
     "around": lambda g: [S(g.a(3, 4))],
     "real": lambda g: [S(g.a(3, 4))],
@@ -397,7 +422,8 @@ LINALG: dict[str, Callable[[Gen], list[Sample]]] = {
     "inv": lambda g: [S(g.spd(3)), S(np.stack([g.spd(3), g.spd(3)]))],
     "det": _mat,
     "slogdet": _mat,
-    "svd": lambda g: [S(g.a(3, 3), compute_uv=False), S(g.a(4, 3), compute_uv=False), S(g.a(2, 3, 2), compute_uv=False)],
+    "svd": lambda g: [S(g.a(3, 3), compute_uv=False), S(g.a(4, 3), compute_uv=False),
+                      S(g.a(2, 3, 2), compute_uv=False)],
     "svdvals": lambda g: [S(g.a(4, 3))],
     "eig": lambda g: [S(g.spd(3))],
     "eigvals": lambda g: [S(g.spd(3))],
@@ -457,22 +483,27 @@ def _special_sources() -> list[Source]:
             kind = "unit" if name in SPECIAL_UNIT else "positive"
             make = {1: unary(kind), 2: binary(kind, "positive")}.get(ufunc.nin)
             if ufunc.nin == 3:
-                make = lambda g, kind=kind: [S(g.a(3, 4, kind="positive"), g.a(3, 4, kind="positive"), g.a(3, 4, kind="unit")),  # noqa: E731
-                                             S(g.a(kind="positive"), g.a(5, kind="positive"), g.a(5, kind="unit"))]
+                make = lambda g, kind=kind: [  # noqa: E731
+                    S(g.a(3, 4, kind="positive"), g.a(3, 4, kind="positive"), g.a(3, 4, kind="unit")),
+                    S(g.a(kind="positive"), g.a(5, kind="positive"), g.a(5, kind="unit"))]
             if ufunc.nin == 4:
-                make = lambda g: [S(g.a(4, kind="unit"), g.a(4, kind="unit"), g.a(4, kind="positive"), g.a(4, kind="unit"))]  # noqa: E731
+                make = lambda g: [  # noqa: E731
+                    S(g.a(4, kind="unit"), g.a(4, kind="unit"), g.a(4, kind="positive"), g.a(4, kind="unit"))]
             if make is not None:
-                out.append(Source("scipy:special", qual, make, reference=ufunc, claims=None if name not in ("logit",) else FLOATS))
+                out.append(Source("scipy:special", qual, make, reference=ufunc,
+                                  claims=None if name not in ("logit",) else FLOATS))
     table = {
         "logsumexp": (reduction(empty=False), ss.logsumexp),
         "softmax": (lambda g: [S(g.a(3, 4)), S(g.a(3, 4), axis=0)], ss.softmax),
         "log_softmax": (lambda g: [S(g.a(3, 4)), S(g.a(5), axis=0)], ss.log_softmax),
-        "multigammaln": (lambda g: [S(g.a(4, kind="positive") + 2, 2), S(g.a(kind="positive") + 3, 3)], ss.multigammaln),
+        "multigammaln": (lambda g: [S(g.a(4, kind="positive") + 2, 2), S(g.a(kind="positive") + 3, 3)],
+                         ss.multigammaln),
         "polygamma": (lambda g: [S(np.array([0, 1, 2], np.int32), g.a(3, kind="positive"))], None),
         "zeta": (lambda g: [S(g.a(4, kind="positive") + 1.5, g.a(4, kind="positive"))], ss.zeta),
         "factorial": (lambda g: [S(g.idx(5, high=8).astype(g.np_dtype))], ss.factorial),
         "bessel_jn": (lambda g: [S(g.a(5, kind="positive"), v=2)], None),
-        "comb": (lambda g: [S(np.array([5.0, 6.0, 4.0]).astype(g.np_dtype), np.array([2.0, 3.0, 1.0]).astype(g.np_dtype))], ss.comb),
+        "comb": (lambda g: [S(np.array([5.0, 6.0, 4.0]).astype(g.np_dtype),
+                              np.array([2.0, 3.0, 1.0]).astype(g.np_dtype))], ss.comb),
     }
     for name, (make, ref) in table.items():
         if hasattr(jss, name):
@@ -495,7 +526,8 @@ def _stats_sources() -> list[Source]:
                 continue
             try:
                 params = [p for p in inspect.signature(fn).parameters.values()
-                          if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+                          if p.default is inspect.Parameter.empty
+                          and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             except (TypeError, ValueError):
                 continue
             n_shape = len(params) - 1
@@ -555,7 +587,8 @@ def _scipy_misc_sources() -> list[Source]:
     signal = {
         "convolve": lambda g: [S(g.a(8), g.a(3)), S(g.a(5), g.a(5), mode="same")],
         "correlate": lambda g: [S(g.a(8), g.a(3))],
-        "convolve2d": lambda g: [S(g.a(5, 5), g.a(3, 3)), S(g.a(4, 6), g.a(2, 2), mode="same"), S(g.a(5, 5), g.a(3, 3), mode="valid")],
+        "convolve2d": lambda g: [S(g.a(5, 5), g.a(3, 3)), S(g.a(4, 6), g.a(2, 2), mode="same"),
+                                 S(g.a(5, 5), g.a(3, 3), mode="valid")],
         "correlate2d": lambda g: [S(g.a(5, 5), g.a(3, 3))],
         "fftconvolve": lambda g: [S(g.a(8), g.a(3))],
         "detrend": lambda g: [S(g.a(8))],
@@ -571,8 +604,9 @@ NN_UNARY = ("relu", "relu6", "sigmoid", "softplus", "soft_sign", "silu", "swish"
             "sparse_sigmoid", "squareplus", "identity", "tanh", "softmax", "log_softmax", "standardize", "logsumexp",
             "logmeanexp")
 INITIALIZERS = {
-    "constant": (0.5,), "delta_orthogonal": (), "glorot_normal": (), "glorot_uniform": (), "he_normal": (), "he_uniform": (),
-    "kaiming_normal": (), "kaiming_uniform": (), "lecun_normal": (), "lecun_uniform": (), "normal": (), "orthogonal": (),
+    "constant": (0.5,), "delta_orthogonal": (), "glorot_normal": (), "glorot_uniform": (), "he_normal": (),
+    "he_uniform": (), "kaiming_normal": (), "kaiming_uniform": (), "lecun_normal": (), "lecun_uniform": (),
+    "normal": (), "orthogonal": (),
     "truncated_normal": (), "uniform": (), "variance_scaling": (1.0, "fan_in", "truncated_normal"), "xavier_normal": (),
     "xavier_uniform": (),
 }
@@ -592,8 +626,10 @@ def _nn_sources() -> list[Source]:
         "one_hot": lambda g: [S(g.idx(4, high=5), 5), S(g.idx(2, 3, high=3), 3, axis=0)],
         "glu": lambda g: [S(g.a(3, 4)), S(g.a(4, 6), axis=0)],
         "log1mexp": lambda g: [S(g.a(3, 4, kind="positive"))],
-        "dot_product_attention": lambda g: [S(g.a(2, 4, 2, 8, kind="small"), g.a(2, 4, 2, 8, kind="small"), g.a(2, 4, 2, 8, kind="small")),
-                                            S(g.a(1, 3, 1, 4, kind="small"), g.a(1, 5, 1, 4, kind="small"), g.a(1, 5, 1, 4, kind="small"), is_causal=False)],
+        "dot_product_attention": lambda g: [
+            S(g.a(2, 4, 2, 8, kind="small"), g.a(2, 4, 2, 8, kind="small"), g.a(2, 4, 2, 8, kind="small")),
+            S(g.a(1, 3, 1, 4, kind="small"), g.a(1, 5, 1, 4, kind="small"), g.a(1, 5, 1, 4, kind="small"),
+              is_causal=False)],
     }
     for name, make in table.items():
         if hasattr(jnn, name):
@@ -606,12 +642,15 @@ def _nn_sources() -> list[Source]:
         def call(key: Any, shape: tuple, dtype: str, name: str = name, factory_args: tuple = factory_args) -> Any:
             return getattr(ini, name)(*factory_args)(key, shape, jnp.dtype(dtype))
 
-        out.append(Source("nn:initializer", f"jax.nn.initializers.{name}",
-                          lambda g, shape=shape: [S(g.key(), shape, g.dtype), S(g.key(), (5, 2) if len(shape) == 2 else shape, g.dtype)],
-                          call=call, claims=FLOATS))
+        def initializer_samples(g: Gen, shape: tuple[int, ...] = shape) -> list[Sample]:
+            return [S(g.key(), shape, g.dtype), S(g.key(), (5, 2) if len(shape) == 2 else shape, g.dtype)]
+
+        out.append(Source("nn:initializer", f"jax.nn.initializers.{name}", initializer_samples, call=call,
+                          claims=FLOATS))
     for name in ("zeros", "ones"):
         out.append(Source("nn:initializer", f"jax.nn.initializers.{name}",
-                          lambda g: [S(g.key(), (3, 4), jnp.dtype(g.dtype)), S(g.key(), (), jnp.dtype(g.dtype))], claims=ALL_DTYPES))
+                          lambda g: [S(g.key(), (3, 4), jnp.dtype(g.dtype)), S(g.key(), (), jnp.dtype(g.dtype))],
+                          claims=ALL_DTYPES))
     return out
 
 
@@ -619,7 +658,8 @@ def _random_sources() -> list[Source]:
     import jax.random as jr
 
     def floats(g: Gen, *extra: Callable[[Gen], Any], **kw: Any) -> list[Sample]:
-        return [S(g.key(), *[e(g) for e in extra], shape=(3, 4), dtype=g.dtype, **kw), S(g.key(), *[e(g) for e in extra], shape=(), dtype=g.dtype, **kw)]
+        return [S(g.key(), *[e(g) for e in extra], shape=(3, 4), dtype=g.dtype, **kw),
+                S(g.key(), *[e(g) for e in extra], shape=(), dtype=g.dtype, **kw)]
 
     pos = lambda g: g.a(kind="positive") + 0.5  # noqa: E731
     table: dict[str, tuple[Callable[[Gen], list[Sample]], tuple[str, ...]]] = {
@@ -646,14 +686,19 @@ def _random_sources() -> list[Source]:
         "ball": (lambda g: [S(g.key(), 3, dtype=g.dtype)], FLOATS[2:]),
         "bernoulli": (lambda g: [S(g.key(), g.a(3, 4, kind="unit")), S(g.key(), 0.3, (5,))], FLOATS),
         "categorical": (lambda g: [S(g.key(), g.a(3, 4)), S(g.key(), g.a(5), shape=(4,))], FLOATS),
-        "choice": (lambda g: [S(g.key(), g.a(6), (3,)), S(g.key(), g.a(6), (4,), replace=False), S(g.key(), 5, (2,))], ALL_DTYPES),
-        "permutation": (lambda g: [S(g.key(), g.a(6)), S(g.key(), g.a(3, 4), axis=1, independent=True), S(g.key(), 5)], ALL_DTYPES),
-        "randint": (lambda g: [S(g.key(), (3, 4), 0, 10, dtype=g.dtype), S(g.key(), (), -5, 5, dtype=g.dtype)], ("int32", "int64")),
+        "choice": (lambda g: [S(g.key(), g.a(6), (3,)), S(g.key(), g.a(6), (4,), replace=False),
+                              S(g.key(), 5, (2,))], ALL_DTYPES),
+        "permutation": (lambda g: [S(g.key(), g.a(6)), S(g.key(), g.a(3, 4), axis=1, independent=True),
+                                   S(g.key(), 5)], ALL_DTYPES),
+        "randint": (lambda g: [S(g.key(), (3, 4), 0, 10, dtype=g.dtype), S(g.key(), (), -5, 5, dtype=g.dtype)],
+                    ("int32", "int64")),
         "rademacher": (lambda g: [S(g.key(), (3, 4), dtype=g.dtype)], ("int32", "int64")),
-        "poisson": (lambda g: [S(g.key(), g.a(3, 4, kind="positive")), S(g.key(), 3.0, (5,), dtype=g.dtype)], ("int32", "int64")),
+        "poisson": (lambda g: [S(g.key(), g.a(3, 4, kind="positive")), S(g.key(), 3.0, (5,), dtype=g.dtype)],
+                    ("int32", "int64")),
         "binomial": (lambda g: [S(g.key(), np.full((3, 4), 5.0, g.np_dtype), g.a(3, 4, kind="unit"))], FLOATS[2:]),
         "geometric": (lambda g: [S(g.key(), g.a(3, 4, kind="unit"))], FLOATS[2:]),
-        "multinomial": (lambda g: [S(g.key(), np.full((3,), 5.0, g.np_dtype), g.a(3, 4, kind="unit") / 2 + 0.01)], FLOATS[2:]),
+        "multinomial": (lambda g: [S(g.key(), np.full((3,), 5.0, g.np_dtype), g.a(3, 4, kind="unit") / 2 + 0.01)],
+                        FLOATS[2:]),
         "split": (lambda g: [S(g.key()), S(g.key(), 3)], ("none",)),
         "fold_in": (lambda g: [S(g.key(), 7), S(g.key(), g.idx(high=100))], ("none",)),
         "bits": (lambda g: [S(g.key(), (3, 4)), S(g.key(), (5,), dtype="uint8")], ("none",)),
@@ -693,10 +738,14 @@ def _lax_sources() -> list[Source]:
     for rec in ltu.lax_named_reduce_ops():
         qual = f"jax.lax.{rec.op.__name__}"
         claims = tuple(sorted({dtype_name(d) for d in rec.dtypes}))
-        make = lambda g: [S(tu.rand_default(g.rng)((3, 4), g.np_dtype), (0,)), S(tu.rand_default(g.rng)((2, 3, 4), g.np_dtype), (0, 2)),  # noqa: E731
-                          S(tu.rand_default(g.rng)((5,), g.np_dtype), ())]
+
+        def reduce_samples(g: Gen) -> list[Sample]:
+            return [S(tu.rand_default(g.rng)((3, 4), g.np_dtype), (0,)),
+                    S(tu.rand_default(g.rng)((2, 3, 4), g.np_dtype), (0, 2)),
+                    S(tu.rand_default(g.rng)((5,), g.np_dtype), ())]
+
         key = f"lax_test_util:{rec.op.__name__}"
-        out[key] = Source(key, qual, make, claims=claims, reference=rec.reference_op)
+        out[key] = Source(key, qual, reduce_samples, claims=claims, reference=rec.reference_op)
     import jax.lax as lax
 
     for i, rec in enumerate(ltu.lax_reduce_ops()):
@@ -715,7 +764,8 @@ def _lax_sources() -> list[Source]:
 def build_index() -> dict[str, list[Source]]:
     """qualname -> its case sources (functions missing from this JAX are left out)."""
     index: dict[str, list[Source]] = {}
-    for builder in (_lax_sources, _numpy_sources, _special_sources, _stats_sources, _scipy_misc_sources, _nn_sources, _random_sources):
+    for builder in (_lax_sources, _numpy_sources, _special_sources, _stats_sources, _scipy_misc_sources, _nn_sources,
+                    _random_sources):
         for src in builder():
             if src.call is None and resolve(src.qualname) is None:
                 continue

@@ -19,24 +19,18 @@ import random
 import sys
 import tempfile
 import time
-import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
+import tensorflow as tf  # TF_CPP_MIN_LOG_LEVEL is left alone: the placement log is INFO
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.base import UNHANDLED, Adapter, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.host import cpu_name, nested_leaves
-from portabench.frameworks.spec_cases import prepare_spec_case, spec_descriptors
-from portabench.frameworks.tensorflow_adapter import (
-    generated,
-    state,
-)
+from portabench.frameworks.spec_cases import prepare_spec_case
+from portabench.frameworks.tensorflow_adapter import generated, state
 from portabench.frameworks.tensorflow_adapter import models as keras_models
 from portabench.frameworks.tensorflow_adapter.api import normalize, resolve, walk_api
 from portabench.frameworks.tensorflow_adapter.devices import (
@@ -49,7 +43,7 @@ from portabench.frameworks.tensorflow_adapter.devices import (
     soft_from_env,
 )
 from portabench.frameworks.timer import Timer
-from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_specs
+from portabench.specs import ArrayInput, SpecFunction
 
 MODES = ("eager", "function", "xla")
 
@@ -94,26 +88,6 @@ class TFTimer:
 
 
 
-def _spec_extras(ref: str) -> dict[str, dict[str, Any]]:
-    """Adapter-specific keys of a spec file's functions (``modes``), by name; read from the raw TOML."""
-    try:
-        if ref.startswith("builtin:"):
-            text = (resources.files("portabench.data") / "specs" / ref.removeprefix("builtin:")).read_text()
-        else:
-            text = Path(ref).read_text()
-        data = tomllib.loads(text)
-    except Exception:
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    for fn in data.get("function", []):
-        if not (isinstance(fn, dict) and isinstance(fn.get("name"), str)):
-            continue
-        case_modes = {str(c.get("name", j)): tuple(c["modes"]) for j, c in enumerate(fn.get("case", [])) if "modes" in c}
-        if "modes" in fn or case_modes:
-            out[normalize(fn["name"])] = {"modes": tuple(fn.get("modes", MODES)), "case_modes": case_modes}
-    return out
-
-
 TNP_PREFIX = "tensorflow.experimental.numpy."
 
 
@@ -131,6 +105,9 @@ def _enable_numpy_behavior() -> None:
 
 class TensorFlowAdapter(Adapter):
     name = "tensorflow"
+    poisoning_messages = POISONING
+    host_depth_limit = 20  # nested datasets and modules: describe, do not walk, past this depth
+    names_must_resolve = True  # its specs test TensorFlow's own API: a name this TensorFlow lacks is missing
 
     def __init__(self, device: str, mode: str, reference: str | None) -> None:
         super().__init__(device, mode, reference)
@@ -149,8 +126,6 @@ class TensorFlowAdapter(Adapter):
             except ValueError as exc:
                 raise DeviceUnavailable(f"reference {exc}") from None
         self._entries: dict[str, list[generated.Entry]] | None = None
-        self._specs: dict[str, list[SpecFunction]] = {}
-        self._spec_extra: dict[str, dict[str, Any]] = {}
         self._last_fallback: str | None = None
 
     # -- devices -----------------------------------------------------------------
@@ -185,8 +160,14 @@ class TensorFlowAdapter(Adapter):
             return self.tf_device
         return parse_device(device)
 
-    # -- description -------------------------------------------------------------
-    def info(self) -> dict[str, Any]:
+    # -- description hooks ---------------------------------------------------------
+    def framework_version(self) -> str:
+        return str(tf.__version__)
+
+    def device_kind(self) -> str:
+        return self.tf_device.kind.lower()
+
+    def device_name(self) -> str:
         dev = self.tf_device
         name = cpu_name() if dev.kind == "CPU" else dev.name
         if dev.kind == "GPU":
@@ -195,15 +176,9 @@ class TensorFlowAdapter(Adapter):
                 name = details.get("device_name", name)
             except Exception:
                 pass
-        return {
-            "framework_version": tf.__version__,
-            "device": self.device,
-            "device_kind": dev.kind.lower(),
-            "device_name": name,
-            "numerics": self.numerics(),
-        }
+        return str(name)
 
-    def numerics(self) -> dict[str, Any]:
+    def numeric_switches(self) -> dict[str, Any]:
         """The switches that change numerical results or placement (TF32, oneDNN, soft placement, determinism)."""
         try:
             from tensorflow.python.framework import config as tf_config
@@ -227,7 +202,6 @@ class TensorFlowAdapter(Adapter):
             "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
             "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
             "cpu_count": os.cpu_count(),
-            "mode": self.mode,
             "cuda_version": build.get("cuda_version"),
             "cudnn_version": build.get("cudnn_version"),
         }
@@ -235,93 +209,75 @@ class TensorFlowAdapter(Adapter):
     def api(self) -> list[dict[str, str]]:
         return walk_api()
 
-    # -- cases -------------------------------------------------------------------
+    # -- case hooks ------------------------------------------------------------------
     @property
     def entries(self) -> dict[str, list[generated.Entry]]:
         if self._entries is None:
             self._entries = generated.build_entries()
         return self._entries
 
-    def _load_specs(self, refs: list[str]) -> None:
-        specs = load_specs("tensorflow", refs)
-        self._specs = {normalize(k): v for k, v in specs.items()}
-        for ref in refs:
-            self._spec_extra.update(_spec_extras(ref))
-
-    def _spec_runs_in_mode(self, name: str, case: CaseDescriptor) -> bool:
-        """Whether a spec case runs in this adapter's mode (``modes`` of its case, else of its function)."""
-        extra = self._spec_extra.get(name)
-        if extra is None:
-            return True
-        case_name = case.source.rsplit("#", 1)[-1]
-        return self.mode in extra["case_modes"].get(case_name, extra["modes"])
-
-    def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
-        self._load_specs(builtin_spec_files("tensorflow") + specs)
-        functions, models = keras_models.split_model_names(functions)  # whole Keras models (models.py)
-        if functions is None:
-            names = sorted(set(self.entries) | set(self._specs))
-        else:
-            names = list(dict.fromkeys(normalize(f) for f in functions))
-        listing = CaseListing(cases=[])
-        dev_types = sorted({self.tf_device.kind.lower(), (parse_device(self.reference).kind.lower() if self.reference else "cpu")})
-        for name in names:
-            if resolve(name) is None:
-                listing.missing.append(name)
-                continue
-            found: list[CaseDescriptor] = []
-            for entry in self.entries.get(name, []):
-                claimed = listing.claimed.setdefault(name, {})
-                for dt in dev_types:
-                    claimed[dt] = sorted(set(claimed.get(dt, [])) | set(entry.dtypes))
-                for dtype in dtypes:
-                    if dtype not in entry.dtypes:
-                        continue
-                    count = min(generated.sample_count(entry), max_samples)
-                    found += [CaseDescriptor(name, entry.source, dtype, i, extra={"numpy": entry.numpy}) for i in range(count)]
-            spec_cases = spec_descriptors(self._specs.get(name, []), dtypes)
-            found += [c for c in spec_cases if c.sample < max_samples and self._spec_runs_in_mode(name, c)]
-            if found:
-                listing.cases += found
-            else:
-                listing.no_cases.append(name)
-        listing.cases += keras_models.model_descriptors(models)  # whole Keras models (models.py)
-        return listing
-
     # -- whole Keras models (models.py) ----------------------------------------------
+    def split_models(self, functions: list[str] | None) -> tuple[list[str] | None, list[CaseDescriptor]]:
+        functions, models = keras_models.split_model_names(functions)
+        return functions, keras_models.model_descriptors(models)
+
     def list_models(self) -> list[dict[str, str]]:
         return keras_models.catalog()
 
     def run_model_case(self, case: CaseDescriptor, timing: Any, do_timing: bool) -> dict[str, Any]:
         return keras_models.run_model_case(self, case, timing, do_timing)
 
-    def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
+    def source_names(self) -> list[str]:
+        return list(self.entries)
+
+    def case_sources(self, name: str) -> list[generated.Entry]:
+        return self.entries.get(name, [])
+
+    def source_key(self, source: generated.Entry) -> str:
+        return source.source
+
+    def reference_device_type(self) -> str:
+        return parse_device(self.reference).kind.lower() if self.reference else "cpu"
+
+    def claim_device_types(self) -> list[str]:
+        return sorted({self.device_kind(), self.reference_device_type()})
+
+    def claimed_dtypes(self, source: generated.Entry, device_type: str) -> set[str]:
+        return set(source.dtypes)
+
+    def sample_count(self, source: generated.Entry, dtype: str, max_samples: int) -> int:
+        return generated.sample_count(source)
+
+    def case_descriptor(self, name: str, source: generated.Entry, dtype: str, sample: int) -> CaseDescriptor:
+        return CaseDescriptor(name, source.source, dtype, sample, extra={"numpy": source.numpy})
+
+    def resolve_name(self, name: str) -> Any | None:
+        return resolve(name)
+
+    def canonical_name(self, name: str) -> str:
+        return normalize(name)
+
+    def prepare_spec(self, fn: SpecFunction, case: CaseDescriptor, device: str) -> Prepared:
         dev = self._dev(device)
-        if case.source.startswith("spec:"):
-            spec_file = case.extra["spec_file"]
-            if case.function not in self._specs or all(f.file != spec_file for f in self._specs[case.function]):
-                self._load_specs([spec_file] if spec_file not in ("",) else [])
-                if case.function not in self._specs:
-                    self._load_specs(builtin_spec_files("tensorflow") + [spec_file])
-            fn = next(f for f in self._specs[case.function] if f.file == spec_file)
-            with tf.device(dev.name):  # objects made by setup code live on the device
-                inner = prepare_spec_case(self, fn, case, device)
-            device_name, spec_call = dev.name, inner.call
+        with tf.device(dev.name):  # objects made by setup code live on the device
+            inner = prepare_spec_case(self, fn, case, device)
+        device_name, spec_call = dev.name, inner.call
 
-            def call() -> Any:
-                with tf.device(device_name):
-                    return spec_call()
+        def call() -> Any:
+            with tf.device(device_name):
+                return spec_call()
 
-            return TFPrepared(call=call, postprocess=inner.postprocess, device=dev)
-        entry = next((e for e in self.entries.get(case.function, []) if e.source == case.source), None)
-        if entry is None:
-            raise LookupError(f"no case source {case.source} for {case.function} in tensorflow {tf.__version__}")
-        return self._prepare_generated(entry, case, dev)
+        return TFPrepared(call=call, postprocess=inner.postprocess, device=dev)
+
+    def prepare_source(self, source: generated.Entry, case: CaseDescriptor, device: str) -> Prepared:
+        return self._prepare_generated(source, case, self._dev(device))
 
     def _prepare_generated(self, entry: generated.Entry, case: CaseDescriptor, dev: TFDevice) -> TFPrepared:
         if entry.qualname.startswith(TNP_PREFIX):
             _enable_numpy_behavior()
         fn = resolve(entry.qualname)
+        if fn is None:  # entries are built from names that resolve: only a changed installation gets here
+            raise LookupError(f"{entry.qualname} does not exist in tensorflow {tf.__version__}")
         values, kwargs = generated.sample_inputs(entry, case.case_id, case.sample, case.dtype)
         args = [self.from_numpy(ArrayInput(v, case.dtype), dev) for v in values]
         positional = generated.POSITIONAL_KWARGS.get(entry.kind)
@@ -367,12 +323,14 @@ class TensorFlowAdapter(Adapter):
         return {
             "tf": tf, "tf1": tf.compat.v1, "np": np, "device": dev.name,
             "dtype": tf.as_dtype(dtype) if dtype != "none" else tf.float32,
-            "session": session, "session_config": session_config, "soft_placement": soft, "tempdir": tempfile.mkdtemp(prefix="portabench-tf-"),
+            "session": session, "session_config": session_config, "soft_placement": soft,
+            "tempdir": tempfile.mkdtemp(prefix="portabench-tf-"),
         }
 
     # -- execution -------------------------------------------------------------------
     def execute(self, prepared: Prepared) -> Any:
         traceable = getattr(prepared, "traceable", True)
+        fn: Any
         if self.mode == "eager" or not traceable:
             fn = prepared.call
         else:
@@ -392,8 +350,37 @@ class TensorFlowAdapter(Adapter):
         random.seed(seed)
         np.random.seed(seed)
 
-    def to_host(self, output: Any) -> Any:
-        return _to_host(output)
+    def host_array(self, output: Any, walk: Callable[[Any], Any]) -> Any:
+        if isinstance(output, (tf.Tensor, tf.Variable)):
+            try:
+                values = output.numpy()
+            except Exception:  # a symbolic tensor (graph mode): describe it
+                return f"<{type(output).__name__} {output.dtype.name} {output.shape}>"
+            device = getattr(output, "device", "") or ""
+            return _leaf(np.asarray(values), output.dtype.name, device)
+        if isinstance(output, tf.RaggedTensor):
+            return {"flat_values": walk(output.flat_values), "row_splits": [walk(s) for s in output.nested_row_splits]}
+        if isinstance(output, tf.SparseTensor):
+            return {"indices": walk(output.indices), "values": walk(output.values),
+                    "dense_shape": walk(output.dense_shape)}
+        if isinstance(output, np.ndarray):
+            return _leaf(output, output.dtype.name if output.dtype.kind not in "OSU" else "string", "host")
+        if isinstance(output, np.generic):
+            return walk(np.asarray(output))
+        return UNHANDLED
+
+    def host_other(self, output: Any, walk: Callable[[Any], Any]) -> Any:
+        if isinstance(output, bytes):
+            return output.decode(errors="replace")
+        if isinstance(output, tf.DType):
+            return output.name
+        if isinstance(output, tf.TensorShape):
+            return None if output.rank is None else list(output.as_list())
+        if isinstance(output, tf.data.Dataset):
+            return [walk(e) for e in output.take(64)]
+        if isinstance(output, tf.Module):
+            return {v.name: walk(v) for v in output.variables}
+        return f"<{type(output).__name__}>"
 
     def placement_error(self, output: Any, device: str) -> str | None:
         want = self._dev(device)
@@ -403,7 +390,8 @@ class TensorFlowAdapter(Adapter):
             except Exception:
                 continue
             if not same_device(where, want):
-                return f"result on {where}, requested {want.name}" + (" (soft placement fell back)" if self.soft else "")
+                fell_back = " (soft placement fell back)" if self.soft else ""
+                return f"result on {where}, requested {want.name}{fell_back}"
         if self._last_fallback:
             message, self._last_fallback = self._last_fallback, None
             return message
@@ -411,9 +399,6 @@ class TensorFlowAdapter(Adapter):
 
     def timer(self, device: str) -> Timer:
         return TFTimer(self._dev(device))
-
-    def needs_restart(self, message: str) -> bool:
-        return any(p in message for p in POISONING)
 
     def after_failure(self) -> None:
         self._last_fallback = None
@@ -482,8 +467,9 @@ def placement_fallback(log_text: str, dev: TFDevice) -> str | None:
     """The first op of a placement log that ran on another device type than ``dev``, as a message."""
     for line in log_text.splitlines():
         m = PLACEMENT_LINE.search(line)
-        op, where = (m.group(1), m.group(2)) if m else (None, None)
-        if m is None:
+        if m is not None:
+            op, where = m.group(1), m.group(2)
+        else:
             g = GRAPH_PLACEMENT_LINE.match(line.strip())
             if g is None:
                 continue
@@ -515,44 +501,3 @@ def _leaf(values: np.ndarray, dtype_name: str, device: str) -> Any:
     if dtype_name == "bfloat16":
         values = values.astype(np.float32)
     return HostLeaf(dtype_name, tuple(values.shape), values, device)
-
-
-def _to_host(output: Any, depth: int = 0) -> Any:
-    if depth > 20:
-        return f"<{type(output).__name__}>"
-    if isinstance(output, (tf.Tensor, tf.Variable)):
-        try:
-            values = output.numpy()
-        except Exception:  # a symbolic tensor (graph mode): describe it
-            return f"<{type(output).__name__} {output.dtype.name} {output.shape}>"
-        device = getattr(output, "device", "") or ""
-        return _leaf(np.asarray(values), output.dtype.name, device)
-    if isinstance(output, tf.RaggedTensor):
-        return {"flat_values": _to_host(output.flat_values, depth + 1),
-                "row_splits": [_to_host(s, depth + 1) for s in output.nested_row_splits]}
-    if isinstance(output, tf.SparseTensor):
-        return {"indices": _to_host(output.indices, depth + 1), "values": _to_host(output.values, depth + 1),
-                "dense_shape": _to_host(output.dense_shape, depth + 1)}
-    if isinstance(output, np.ndarray):
-        return _leaf(output, output.dtype.name if output.dtype.kind not in "OSU" else "string", "host")
-    if isinstance(output, np.generic):
-        return _to_host(np.asarray(output), depth + 1)
-    if isinstance(output, bytes):
-        return output.decode(errors="replace")
-    if isinstance(output, (bool, int, float, complex, str, type(None))):
-        return output
-    if isinstance(output, tf.DType):
-        return output.name
-    if isinstance(output, tf.TensorShape):
-        return None if output.rank is None else [d for d in output.as_list()]
-    if isinstance(output, tf.data.Dataset):
-        return [_to_host(e, depth + 1) for e in output.take(64)]
-    if isinstance(output, dict):
-        return {str(k): _to_host(v, depth + 1) for k, v in output.items()}
-    if isinstance(output, (list, tuple)):
-        return [_to_host(v, depth + 1) for v in output]
-    if hasattr(output, "_fields") and isinstance(output, tuple):
-        return [_to_host(v, depth + 1) for v in output]
-    if isinstance(output, tf.Module):
-        return {v.name: _to_host(v, depth + 1) for v in output.variables}
-    return f"<{type(output).__name__}>"

@@ -2,10 +2,10 @@
 
 TensorFlow exposes its API through generated modules (``tensorflow._api.v2.*``)
 (other attributes of ``tensorflow`` that are modules, e.g. ``tensorflow.python`` or
-the keras lazy loaders, are implementation or other packages and are not walked); names are built from the *attribute path* from the top-level
-module, always spelled ``tensorflow.`` (never ``tf.``). Keras (a separate
-package behind a lazy loader) and the self-references ``compat.v2`` and
-``compat.v1.compat`` are not walked.
+the keras lazy loaders, are implementation or other packages and are not walked);
+names are built from the *attribute path* from the top-level module, always
+spelled ``tensorflow.`` (never ``tf.``). Keras (a separate package behind a lazy
+loader) and the self-references ``compat.v2`` and ``compat.v1.compat`` are not walked.
 """
 
 from __future__ import annotations
@@ -39,42 +39,42 @@ def _is_module(obj: Any) -> bool:
     return isinstance(obj, types.ModuleType)
 
 
+def _walk_module(module: Any, path: str, seen: dict[str, str], visited: set[int]) -> None:
+    """Add the public callables of ``module`` (reached as ``path``) and of its public submodules to ``seen``."""
+    if id(module) in visited or (path and _skipped(path)):
+        return
+    visited.add(id(module))
+    name = getattr(module, "__name__", "") or ""
+    if path and not (name.startswith("tensorflow._api.") or name == "tensorflow.experimental"):
+        return  # implementation packages (tensorflow.python, ...)
+    try:
+        names = dir(module)
+    except Exception:  # a lazy loader whose target is not installed
+        return
+    for attr in names:
+        if attr.startswith("_"):
+            continue
+        try:
+            obj = getattr(module, attr)
+        except Exception:
+            continue
+        rel = f"{path}.{attr}" if path else attr
+        if _is_module(obj):
+            if rel.count(".") < 6:
+                _walk_module(obj, rel, seen, visited)
+        elif inspect.isclass(obj):
+            seen.setdefault(f"{ROOT}.{rel}", "class")
+        elif callable(obj):
+            seen.setdefault(f"{ROOT}.{rel}", "function")
+
+
 def walk_api() -> list[dict[str, str]]:
     """Public callables of every public ``tensorflow`` module plus the methods of :data:`CLASS_MEMBERS`.
 
     A callable reachable under several names is listed under each (users call it by each).
     """
     seen: dict[str, str] = {}
-    visited: set[int] = set()  # modules by identity: one reachable by several paths is walked once
-
-    def walk(module: Any, path: str) -> None:
-        if id(module) in visited or (path and _skipped(path)):
-            return
-        visited.add(id(module))
-        name = getattr(module, "__name__", "") or ""
-        if path and not (name.startswith("tensorflow._api.") or name == "tensorflow.experimental"):  # implementation packages (tensorflow.python, ...)
-            return
-        try:
-            names = dir(module)
-        except Exception:  # a lazy loader whose target is not installed
-            return
-        for attr in names:
-            if attr.startswith("_"):
-                continue
-            try:
-                obj = getattr(module, attr)
-            except Exception:
-                continue
-            rel = f"{path}.{attr}" if path else attr
-            if _is_module(obj):
-                if rel.count(".") < 6:
-                    walk(obj, rel)
-            elif inspect.isclass(obj):
-                seen.setdefault(f"{ROOT}.{rel}", "class")
-            elif callable(obj):
-                seen.setdefault(f"{ROOT}.{rel}", "function")
-
-    walk(tf, "")
+    _walk_module(tf, "", seen, set())  # modules by identity: one reachable by several paths is walked once
     for cls_path in CLASS_MEMBERS:
         cls = resolve(f"{ROOT}.{cls_path}")
         if cls is None or not inspect.isclass(cls):

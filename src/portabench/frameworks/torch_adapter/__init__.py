@@ -11,7 +11,7 @@ import gc
 import importlib
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from portabench.cases import CaseDescriptor
-from portabench.frameworks.base import Adapter, CaseListing, DeviceUnavailable, HostLeaf, Prepared
+from portabench.frameworks.base import UNHANDLED, Adapter, DeviceUnavailable, HostLeaf, Prepared
 from portabench.frameworks.host import cpu_name, nested_leaves
-from portabench.frameworks.spec_cases import spec_call, spec_descriptors
+from portabench.frameworks.spec_cases import spec_call
 from portabench.frameworks.timer import Timer
 from portabench.frameworks.torch_adapter import state
 from portabench.frameworks.torch_adapter.api import resolve, walk_api
@@ -47,7 +47,8 @@ from portabench.specs import ArrayInput, SpecFunction, builtin_spec_files, load_
 MOVES_DATA = {"opinfo:to", "opinfo:cpu", "opinfo:cuda"}
 
 #: messages after which the CUDA context is unusable: the worker must be restarted
-POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure", "misaligned address")
+POISONING = ("illegal memory access", "device-side assert", "CUDA error: unspecified launch failure",
+             "misaligned address")
 
 
 #: case sources a mode does not apply to: export captures inference graphs, not training steps
@@ -89,6 +90,7 @@ class TorchTimer:
 
 class TorchAdapter(Adapter):
     name = "torch"
+    poisoning_messages = POISONING
 
     def __init__(self, device: str, mode: str, reference: str | None) -> None:
         super().__init__(device, mode, reference)
@@ -101,47 +103,46 @@ class TorchAdapter(Adapter):
         except Exception as exc:
             raise DeviceUnavailable(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
         self._index: dict[str, list[Source]] | None = None
-        self._specs: dict[str, list[SpecFunction]] = {}
         self._samples: dict[tuple[str, str], tuple[int, list[Any]]] = {}  # (source, dtype) -> (count asked, samples)
-        self._max_samples = 5  # the CLI default; a worker that did not list the cases generates this many
         self._compiler = TorchCompiler(mode) if mode in COMPILED_MODES else None
         self._compile_settings = configure_worker() if self._compiler is not None else {}
         if mode == "compile":
             self._compile_settings["compile.warm_up_s"] = round(warm_up(self.torch_device) / 1e9, 2)
 
-    # -- description -------------------------------------------------------------
-    def info(self) -> dict[str, Any]:
+    # -- description hooks ---------------------------------------------------------
+    def framework_version(self) -> str:
+        return str(torch.__version__)
+
+    def device_kind(self) -> str:
+        return self.torch_device.type
+
+    def device_name(self) -> str:
         dev = self.torch_device
         if dev.type == "cuda":
-            name = torch.cuda.get_device_name(dev)
-        elif dev.type == "cpu":
-            name = cpu_name()
-        else:
-            name = dev.type
-        return {
-            "framework_version": torch.__version__,
-            "device": self.device,
-            "device_kind": dev.type,
-            "device_name": name,
-            "numerics": self.numerics(),
-        }
+            return str(torch.cuda.get_device_name(dev))
+        return cpu_name() if dev.type == "cpu" else dev.type
 
-    def numerics(self) -> dict[str, Any]:
+    def numeric_switches(self) -> dict[str, Any]:
         """The switches that change numerical results (TF32, reduced-precision reductions, determinism)."""
         cuda_matmul = torch.backends.cuda.matmul
         return {
             "float32_matmul_precision": torch.get_float32_matmul_precision(),
             "cuda.matmul.allow_tf32": bool(cuda_matmul.allow_tf32),
-            "cuda.matmul.allow_fp16_reduced_precision_reduction": bool(cuda_matmul.allow_fp16_reduced_precision_reduction),
-            "cuda.matmul.allow_bf16_reduced_precision_reduction": bool(cuda_matmul.allow_bf16_reduced_precision_reduction),
+            "cuda.matmul.allow_fp16_reduced_precision_reduction":
+                bool(cuda_matmul.allow_fp16_reduced_precision_reduction),
+            "cuda.matmul.allow_bf16_reduced_precision_reduction":
+                bool(cuda_matmul.allow_bf16_reduced_precision_reduction),
             "cudnn.allow_tf32": bool(torch.backends.cudnn.allow_tf32),
             "cudnn.benchmark": bool(torch.backends.cudnn.benchmark),
             "cudnn.deterministic": bool(torch.backends.cudnn.deterministic),
             "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
             "num_threads": torch.get_num_threads(),
             "cuda_version": torch.version.cuda,
-            **self._compile_settings,
         }
+
+    def mode_numerics(self) -> dict[str, Any]:
+        """The compiled modes' worker settings (torch records no mode name here)."""
+        return dict(self._compile_settings)
 
     def api(self) -> list[dict[str, str]]:
         return walk_api()
@@ -153,56 +154,49 @@ class TorchAdapter(Adapter):
     def available_devices(self) -> list[str]:
         devices = ["cpu"]
         if torch.cuda.is_available():
-            devices += [f"cuda:{i}" if torch.cuda.device_count() > 1 else "cuda" for i in range(torch.cuda.device_count())]
+            count = torch.cuda.device_count()
+            devices += [f"cuda:{i}" if count > 1 else "cuda" for i in range(count)]
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             devices.append("mps")
         if hasattr(torch, "xpu") and torch.xpu.is_available():
             devices.append("xpu")
         return devices
 
-    # -- cases -------------------------------------------------------------------
+    # -- case hooks ------------------------------------------------------------------
     @property
     def index(self) -> dict[str, list[Source]]:
         if self._index is None:
             self._index = build_index()
         return self._index
 
-    def _reference_type(self) -> str:
+    def source_names(self) -> list[str]:
+        return list(self.index)
+
+    def case_sources(self, name: str) -> list[Source]:
+        return self.index.get(name, [])
+
+    def source_in_mode(self, source: Source) -> bool:
+        return not source.key.startswith(NOT_IN_MODE.get(self.mode, ()))
+
+    def reference_device_type(self) -> str:
         return torch.device(self.reference).type if self.reference else self.torch_device.type
 
-    def list_cases(self, functions: list[str] | None, dtypes: list[str], specs: list[str], max_samples: int) -> CaseListing:
-        self._specs = load_specs("torch", builtin_spec_files("torch") + specs)
+    def claimed_dtypes(self, source: Source, device_type: str) -> set[str]:
+        return source.claimed(device_type)
+
+    def sample_count(self, source: Source, dtype: str, max_samples: int) -> int:
+        return len(self._source_samples(source, dtype, max_samples))
+
+    def case_descriptor(self, name: str, source: Source, dtype: str, sample: int) -> CaseDescriptor:
+        extra = {"any_device": True} if source.key in MOVES_DATA else {}
+        return CaseDescriptor(name, source.key, dtype, sample, source.random, extra)
+
+    def resolve_name(self, name: str) -> Any | None:
+        return resolve(name)
+
+    def split_models(self, functions: list[str] | None) -> tuple[list[str] | None, list[CaseDescriptor]]:
         functions, models = split_model_names(functions)
-        names = sorted(set(self.index) | set(self._specs)) if functions is None else list(dict.fromkeys(functions))
-        listing = CaseListing(cases=[])
-        ref_type, target_type = self._reference_type(), self.torch_device.type
-        for name in names:
-            sources, spec_fns = self.index.get(name, []), self._specs.get(name, [])
-            if not sources and not spec_fns:
-                (listing.no_cases if resolve(name) is not None else listing.missing).append(name)
-                continue
-            found = []
-            skipped = NOT_IN_MODE.get(self.mode, ())
-            for source in (s for s in sources if not s.key.startswith(skipped)):
-                claimed_ref = source.claimed(ref_type)
-                for dev_type in {ref_type, target_type}:
-                    listing.claimed.setdefault(name, {}).setdefault(dev_type, [])
-                    merged = set(listing.claimed[name][dev_type]) | source.claimed(dev_type)
-                    listing.claimed[name][dev_type] = sorted(merged)
-                for dtype in dtypes:
-                    if dtype not in claimed_ref:
-                        continue
-                    samples = self._source_samples(source, dtype, max_samples)
-                    extra = {"any_device": True} if source.key in MOVES_DATA else {}
-                    found += [CaseDescriptor(name, source.key, dtype, i, source.random, extra) for i in range(len(samples))]
-            found += spec_descriptors(spec_fns, dtypes)
-            if found:
-                listing.cases += found
-            else:
-                listing.no_cases.append(name)
-        self._max_samples = max_samples
-        listing.cases += model_descriptors(models, MODEL_BATCHES, COMPARED_BATCH)
-        return listing
+        return functions, model_descriptors(models, MODEL_BATCHES, COMPARED_BATCH)
 
     def list_models(self) -> list[dict[str, str]]:
         return [asdict(entry) for entry in model_catalog()]
@@ -232,18 +226,12 @@ class TorchAdapter(Adapter):
             self._samples[key] = (count, source.samples(dtype, count, self._sample_device()))
         return self._samples[key][1]
 
-    def prepare(self, case: CaseDescriptor, device: str) -> Prepared:
-        if case.source.startswith("spec:"):
-            spec_file = case.extra["spec_file"]
-            if case.function not in self._specs or all(f.file != spec_file for f in self._specs[case.function]):
-                self._specs.update(load_specs("torch", [spec_file]))
-            fn = next(f for f in self._specs[case.function] if f.file == spec_file)
-            function, inputs = spec_call(self, fn, case, device)
-            return TorchPrepared(call=lambda: function(*inputs), fn=function, args=inputs)
-        source = next((s for s in self.index.get(case.function, []) if s.key == case.source), None)
-        if source is None:
-            raise LookupError(f"no case source {case.source} for {case.function} in torch {torch.__version__}")
-        samples = self._source_samples(source, case.dtype, max(case.sample + 1, self._max_samples))
+    def prepare_spec(self, fn: SpecFunction, case: CaseDescriptor, device: str) -> Prepared:
+        function, inputs = spec_call(self, fn, case, device)
+        return TorchPrepared(call=lambda: function(*inputs), fn=function, args=inputs)
+
+    def prepare_source(self, source: Source, case: CaseDescriptor, device: str) -> Prepared:
+        samples = self._source_samples(source, case.dtype, max(case.sample + 1, self.max_samples))
         return source.prepare(samples[case.sample], case.dtype, device, keep_devices=device == self._sample_device())
 
     # -- specs hooks ---------------------------------------------------------------
@@ -280,34 +268,31 @@ class TorchAdapter(Adapter):
         random.seed(seed)
         np.random.seed(seed)
 
-    def to_host(self, output: Any) -> Any:
-        if isinstance(output, torch.Tensor):
-            t = output.detach()
-            if t.is_meta:
-                return HostLeaf(dtype_name(t.dtype), tuple(t.shape), None, str(t.device))
-            if t.layout != torch.strided:
-                t = t.to_dense()
-            if t.is_quantized:
-                t = t.dequantize()
-            t = t.resolve_conj().resolve_neg().cpu()
-            if t.dtype == torch.bfloat16:
-                values = t.float().numpy()
-            elif t.dtype == torch.complex32:
-                values = t.to(torch.complex64).numpy()
-            else:
-                try:
-                    values = t.numpy()
-                except TypeError:  # dtypes numpy lacks (float8, uint16...): compare as float64
-                    values = t.double().numpy()
-            return HostLeaf(dtype_name(output.dtype), tuple(output.shape), values, str(output.device))
-        if isinstance(output, (list, tuple)):
-            return [self.to_host(v) for v in output]
-        if isinstance(output, dict):
-            return {str(k): self.to_host(v) for k, v in output.items()}
+    def host_array(self, output: Any, walk: Callable[[Any], Any]) -> Any:
+        if not isinstance(output, torch.Tensor):
+            return UNHANDLED
+        t = output.detach()
+        if t.is_meta:
+            return HostLeaf(dtype_name(t.dtype), tuple(t.shape), None, str(t.device))
+        if t.layout != torch.strided:
+            t = t.to_dense()
+        if t.is_quantized:
+            t = t.dequantize()
+        t = t.resolve_conj().resolve_neg().cpu()
+        if t.dtype == torch.bfloat16:
+            values = t.float().numpy()
+        elif t.dtype == torch.complex32:
+            values = t.to(torch.complex64).numpy()
+        else:
+            try:
+                values = t.numpy()
+            except TypeError:  # dtypes numpy lacks (float8, uint16...): compare as float64
+                values = t.double().numpy()
+        return HostLeaf(dtype_name(output.dtype), tuple(output.shape), values, str(output.device))
+
+    def host_other(self, output: Any, walk: Callable[[Any], Any]) -> Any:
         if isinstance(output, torch.nn.Module):
-            return {k: self.to_host(v) for k, v in output.state_dict().items()}
-        if isinstance(output, (bool, int, float, complex, str, type(None))):
-            return output
+            return {k: walk(v) for k, v in output.state_dict().items()}
         if isinstance(output, (torch.dtype, torch.Size)):
             return str(output)
         return f"<{type(output).__name__}>"
@@ -329,9 +314,6 @@ class TorchAdapter(Adapter):
                 torch.cuda.empty_cache()
             except Exception:
                 pass
-
-    def needs_restart(self, message: str) -> bool:
-        return any(p in message for p in POISONING)
 
     # leftover hooks (frameworks/base.py): torch's global switches and CUDA memory, in state.py
     def global_switches(self) -> dict[str, Any]:

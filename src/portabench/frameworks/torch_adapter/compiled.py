@@ -54,7 +54,8 @@ def configure_worker() -> dict[str, Any]:
 
     Returns the settings as recorded in the run's numerics.
     """
-    # before importing Dynamo: importing it fixes Inductor's cache directory (torch/_inductor/runtime/cache_dir_utils.py)
+    # before importing Dynamo: importing it fixes Inductor's cache directory
+    # (torch/_inductor/runtime/cache_dir_utils.py)
     if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
         cache = tempfile.mkdtemp(prefix="portabench-inductor-")
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
@@ -151,7 +152,7 @@ class _CallModule(torch.nn.Module):
 
     def forward(self, *tensors: torch.Tensor) -> Any:
         leaves = list(self._leaves)
-        for slot, tensor in zip(self._slots, tensors):
+        for slot, tensor in zip(self._slots, tensors, strict=False):
             leaves[slot] = tensor
         args, kwargs = tree_unflatten(leaves, self._spec)
         return self._fn(*args, **kwargs)
@@ -233,11 +234,13 @@ class TorchCompiler:
         state = self.state
         if state is None:
             return
-        breaks = counters.get("graph_break", {})
+        breaks: dict[Any, int] = counters.get("graph_break", {})
         state.graph_breaks = int(sum(breaks.values()))
         state.break_reasons = [str(reason).strip().splitlines()[0][:300] for reason in list(breaks)[:MAX_REASONS]]
-        state.graphs = int(counters.get("stats", {}).get("unique_graphs", 0))
-        state.frames = int(counters.get("frames", {}).get("total", 0))
+        stats: dict[str, int] = counters.get("stats", {})
+        frames: dict[str, int] = counters.get("frames", {})
+        state.graphs = int(stats.get("unique_graphs", 0))
+        state.frames = int(frames.get("total", 0))
         if not after_first:
             state._frames_after_first = state.frames
         elif state._frames_after_first is not None:

@@ -170,7 +170,8 @@ class ModuleInfoSource(Source):
 
     def samples(self, dtype: str, max_samples: int, device: str = "cpu") -> list[Any]:
         _seed_everything(f"{self.key}|{dtype}")
-        inputs = self.info.module_inputs_func(self.info, device=device, dtype=torch_dtype(dtype), requires_grad=False, training=False)
+        inputs = self.info.module_inputs_func(self.info, device=device, dtype=torch_dtype(dtype), requires_grad=False,
+                                              training=False)
         return [i for i in inputs if i.forward_input is not None][:max_samples]
 
     def prepare(self, sample: Any, dtype: str, device: str, keep_devices: bool = False) -> Prepared:
@@ -269,7 +270,8 @@ def build_index() -> dict[str, list[Source]]:
     for info in module_db:
         name = f"torch.{info.name}"
         index.setdefault(name, []).append(ModuleInfoSource(info, name))
-    for info in optim_db:
-        name = f"torch.optim.{info.optim_cls.__name__}"
-        index.setdefault(name, []).append(OptimizerInfoSource(info, name))
+    for optim in optim_db:
+        optim_cls: Any = optim.optim_cls  # a class (torch's annotation says an instance)
+        name = f"torch.optim.{optim_cls.__name__}"
+        index.setdefault(name, []).append(OptimizerInfoSource(optim, name))
     return index

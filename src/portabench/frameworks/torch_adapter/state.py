@@ -14,6 +14,14 @@ from typing import Any
 import torch
 
 _cuda_matmul = torch.backends.cuda.matmul
+
+
+def _set_grad_enabled(value: Any) -> None:
+    torch.set_grad_enabled(bool(value))  # its constructor sets the mode, as a function call
+
+
+def _set_detect_anomaly(value: Any) -> None:
+    torch.autograd.set_detect_anomaly(bool(value))  # its constructor sets the mode, as a function call
 _cudnn = torch.backends.cudnn
 
 #: switch -> (read, write); write is None where a case's change cannot be undone from outside
@@ -21,9 +29,9 @@ SWITCHES: dict[str, tuple[Callable[[], Any], Callable[[Any], None] | None]] = {
     "default_dtype": (lambda: str(torch.get_default_dtype()).removeprefix("torch."),
                       lambda v: torch.set_default_dtype(getattr(torch, v))),
     "default_device": (lambda: str(torch.get_default_device()), lambda v: torch.set_default_device(v)),
-    "grad_enabled": (torch.is_grad_enabled, lambda v: torch.set_grad_enabled(bool(v))),
+    "grad_enabled": (torch.is_grad_enabled, lambda v: _set_grad_enabled(v)),
     "inference_mode": (torch.is_inference_mode_enabled, None),
-    "anomaly_detection": (torch.is_anomaly_enabled, lambda v: torch.autograd.set_detect_anomaly(bool(v))),
+    "anomaly_detection": (torch.is_anomaly_enabled, lambda v: _set_detect_anomaly(v)),
     "float32_matmul_precision": (torch.get_float32_matmul_precision, torch.set_float32_matmul_precision),
     "cuda.matmul.allow_tf32": (lambda: bool(_cuda_matmul.allow_tf32),
                                lambda v: setattr(_cuda_matmul, "allow_tf32", bool(v))),
