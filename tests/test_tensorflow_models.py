@@ -55,7 +55,7 @@ def test_small_keras_model_forward_and_training_step_compared_on_the_cpu() -> No
     adapter = TensorFlowAdapter("cpu", "eager", "cpu:0")
     built = keras_models.build("keras:MobileNetV3Small@32")
     clone = built.clone("cpu")
-    assert all(np.array_equal(a, b) for a, b in zip(built.model.get_weights(), clone.get_weights()))
+    assert all(np.array_equal(a, b) for a, b in zip(built.model.get_weights(), clone.get_weights(), strict=True))
     train = keras_models._host(keras_models._step(clone, "train", built.make_inputs(2), "cpu")())
     assert "loss" in train and sum(k.startswith("grad ") for k in train) > 50  # every trainable variable compared
     for case in keras_models.model_descriptors(["keras:MobileNetV3Small@32"])[:2]:

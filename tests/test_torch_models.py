@@ -56,7 +56,7 @@ def test_descriptors_and_name_split() -> None:
 
 def test_same_weights_and_inputs_on_every_build(adapter) -> None:
     a, b = build_model("py:model_faults:healthy"), build_model("py:model_faults:healthy")
-    assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
+    assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True))
     assert torch.equal(a.make_inputs(8)[0][0], b.make_inputs(8)[0][0])
     assert a.make_inputs(8)[0][0].shape == (8, 8)
     with pytest.raises(ModelNotFound):

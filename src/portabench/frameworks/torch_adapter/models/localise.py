@@ -86,7 +86,7 @@ def tree_error(ref: Any, got: Any) -> float:
     ref_leaves, got_leaves = float_leaves(ref), float_leaves(got)
     if len(ref_leaves) != len(got_leaves):
         return float("inf")
-    return max((scaled_error(r, g) for r, g in zip(ref_leaves, got_leaves)), default=0.0)
+    return max((scaled_error(r, g) for r, g in zip(ref_leaves, got_leaves, strict=False)), default=0.0)
 
 
 class _Recorder:

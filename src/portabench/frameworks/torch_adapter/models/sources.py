@@ -133,7 +133,7 @@ def _hf_class(model_type: str) -> type:
     names = MODEL_MAPPING_NAMES.get(model_type)
     if names is None:
         raise ModelNotFound(f"transformers {transformers.__version__} has no base model for {model_type!r}")
-    return getattr(transformers, names[0] if isinstance(names, (list, tuple)) else names)
+    return getattr(transformers, str(names[0] if isinstance(names, (list, tuple)) else names))
 
 
 def _build_hf(model_type: str) -> BuiltModel:
@@ -193,7 +193,7 @@ def _timm_catalog() -> list[ModelEntry]:
         modules = dict(getattr(_registry, "_model_to_module", {}))
     except ImportError:  # another timm layout: families from the names
         modules = {}
-    return [ModelEntry(f"timm:{n}", "timm:" + modules.get(n, re.split(r"[_\d]", n)[0]), _size_class(n))
+    return [ModelEntry(f"timm:{n}", "timm:" + str(modules.get(n) or re.split(r"[_\d]", n)[0]), _size_class(n))
             for n in timm.list_models()]
 
 
