@@ -270,3 +270,22 @@ def test_batches_listed_can_be_narrowed_for_a_comparison_only_pass(monkeypatch) 
     assert [c.source for c in model_descriptors(["hf:bert"], (8, 32), 8)] == ["model:forward@8", "model:train@8"]
     monkeypatch.setenv(BATCHES_ENV, "32")
     assert {c.extra["compare"] for c in model_descriptors(["hf:bert"], (8, 32), 8)} == {False}
+
+
+def test_compared_training_steps_run_random_regularisers_as_identity() -> None:
+    """Dropout and stochastic depth draw their masks from the device's own generator: on the H200 every
+    torchvision/timm model with them 'differed' in its training step (diverging layer: Dropout, DropPath,
+    StochasticDepth). A compared step keeps them in eval mode; batch norm still trains (batch statistics)."""
+    from portabench.frameworks.torch_adapter.models.localise import set_training
+
+    class StochasticDepth(torch.nn.Module):  # as torchvision.ops names it
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * (torch.rand(x.shape[0], 1) > 0.5) if self.training else x
+
+    model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.BatchNorm1d(8), torch.nn.Dropout(0.5), StochasticDepth())
+    set_training(model, True)
+    assert [m.training for m in model] == [True, True, False, False] and model.training
+    x = torch.randn(16, 8)
+    assert torch.equal(model(x), model(x))  # no random mask left
+    set_training(model, False)
+    assert not any(m.training for m in model.modules())

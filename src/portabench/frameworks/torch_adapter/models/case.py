@@ -68,6 +68,7 @@ from portabench.frameworks.torch_adapter.models.localise import (
     gradient_culprit,
     same_weights,
     scaled_error,
+    set_training,
     tree_error,
 )
 from portabench.frameworks.torch_adapter.models.sources import BuiltModel, build_model
@@ -203,7 +204,7 @@ class _Run:
         if role == "device":
             _check_memory(built.model, device)
         self.model = same_weights(built.model, device, dtype)
-        self.model.train(step == "train")
+        set_training(self.model, step == "train")
         args, kwargs = built.make_inputs(batch)
         self.cpu_inputs = (args, kwargs)
         args, kwargs = _on(args, device, dtype), _on(kwargs, device, dtype)
@@ -444,8 +445,8 @@ def _localise(built: BuiltModel, step: str, batch: int, reference: str, device: 
                 with _role(name), (ref_autocast if name == "reference" else autocast) or _nothing():
                     yield
 
-            culprit = first_diverging(same_weights(built.model, reference).train(training),
-                                      same_weights(built.model, device).train(training),
+            culprit = first_diverging(set_training(same_weights(built.model, reference), training),
+                                      set_training(same_weights(built.model, device), training),
                                       reference, device, built.make_inputs(batch), out_tol, side=side)
         if culprit is None and training:
             culprit = gradient_culprit(built.model, ref_result["grads"], got["grads"], GRAD_TOL)

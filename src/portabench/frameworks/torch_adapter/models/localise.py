@@ -224,6 +224,22 @@ class RaisingModule:
             self.culprit = Culprit(path, type(module).__name__, [], None, "raised")
 
 
+#: module classes whose training-mode behaviour is random (dropout masks, dropped residual paths drawn from
+#: the device's own random generator, which no two devices share): a compared training step runs them as in
+#: eval mode (identity), so that the step's outputs and gradients are the same function on both devices
+RANDOM_REGULARISERS = ("Dropout", "DropPath", "DropBlock", "StochasticDepth")
+
+
+def set_training(model: torch.nn.Module, training: bool) -> torch.nn.Module:
+    """``model.train(training)``, with the :data:`RANDOM_REGULARISERS` among its modules kept in eval mode."""
+    model.train(training)
+    if training:
+        for module in model.modules():
+            if any(kind in type(module).__name__ for kind in RANDOM_REGULARISERS):
+                module.eval()
+    return model
+
+
 def same_weights(model: torch.nn.Module, device: torch.device | str, dtype: torch.dtype | None = None) -> torch.nn.Module:
     """A copy of ``model`` on ``device`` (optionally cast), holding the same weights."""
     copied = copy.deepcopy(model)
