@@ -65,6 +65,7 @@ from portabench.frameworks.torch_adapter.models.localise import (
     RaisingModule,
     first_diverging,
     float_leaves,
+    grad_scale_floor,
     gradient_culprit,
     same_weights,
     scaled_error,
@@ -246,8 +247,9 @@ def _error(ref: dict[str, Any], got: dict[str, Any], out_tol: float = FORWARD_TO
         if missing:
             return float("inf"), f"the presence of the gradient of {sorted(missing)[0]}", GRAD_TOL
         pairs += [(f"grad {n}", ref["grads"][n], got["grads"][n], GRAD_TOL) for n in ref["grads"]]
+    floor = grad_scale_floor(ref["grads"]) if "grads" in ref else 0.0
     for where_i, r, g, tol in pairs:
-        ratio = scaled_error(r, g) / tol
+        ratio = scaled_error(r, g, floor if where_i.startswith("grad ") else 0.0) / tol
         if ratio > worst:
             worst, where, tol_used = ratio, where_i, tol
     return worst, where, tol_used
@@ -266,15 +268,19 @@ def _judge(exact: dict[str, Any], ref: dict[str, Any], got: dict[str, Any], out_
     reference's *on the same tensor* (a worst-over-tensors comparison would let the reference's noise on one
     tensor -- a gradient that is zero in exact arithmetic -- hide the device's error on another)."""
     e, r, g = _tensors(exact), _tensors(ref), _tensors(got)
+    ref_floor = grad_scale_floor(ref.get("grads", {}))
+    exact_floor = grad_scale_floor(exact.get("grads", {}))
     worst: dict[str, Any] = {"device_err": 0.0, "reference_err": 0.0, "further": "reference", "tensor": ""}
     worst_ratio = -1.0
     for name, ref_t in r.items():
         tol = GRAD_TOL if name.startswith("grad ") else out_tol
         if name not in g or name not in e:
             return {"device_err": float("inf"), "reference_err": 0.0, "further": "device", "tensor": name}
-        if scaled_error(ref_t, g[name]) <= tol:
+        grad = name.startswith("grad ")
+        if scaled_error(ref_t, g[name], ref_floor if grad else 0.0) <= tol:
             continue
-        device_err, reference_err = scaled_error(e[name], g[name]), scaled_error(e[name], ref_t)
+        floor = exact_floor if grad else 0.0
+        device_err, reference_err = scaled_error(e[name], g[name], floor), scaled_error(e[name], ref_t, floor)
         ratio = device_err / reference_err if reference_err > 0 else float("inf")
         if ratio > worst_ratio:
             worst_ratio = ratio

@@ -66,8 +66,25 @@ def float_leaves(value: Any) -> list[torch.Tensor]:
     return []
 
 
-def scaled_error(ref: torch.Tensor, got: torch.Tensor) -> float:
-    """max |got - ref| / max |ref| (computed in float64 on the CPU); inf when shapes or non-finite places differ."""
+#: a gradient's error is relative to its own scale, but never to less than this share of the step's largest
+#: gradient: a gradient that is zero in exact arithmetic (a bias right before batch norm) holds only rounding
+#: noise, and that noise relative to itself is meaningless (on the H200: "errors" of 1e6 of scale)
+GRAD_SCALE_FLOOR = 1e-3
+
+
+def grad_scale_floor(grads: dict[str, torch.Tensor]) -> float:
+    """:data:`GRAD_SCALE_FLOOR` times the largest finite gradient magnitude of ``grads`` (0.0 for none)."""
+    largest = 0.0
+    for g in grads.values():
+        finite = g.detach()[torch.isfinite(g.detach())]
+        if finite.numel():
+            largest = max(largest, float(finite.abs().max()))
+    return GRAD_SCALE_FLOOR * largest
+
+
+def scaled_error(ref: torch.Tensor, got: torch.Tensor, floor: float = 0.0) -> float:
+    """max |got - ref| / max(max |ref|, ``floor``) (in float64 on the CPU); inf when shapes or non-finite places
+    differ."""
     r, g = ref.detach().cpu().double(), got.detach().cpu().double()
     if r.shape != g.shape:
         return float("inf")
@@ -77,7 +94,7 @@ def scaled_error(ref: torch.Tensor, got: torch.Tensor) -> float:
     if not finite.any():
         return 0.0
     diff = (r[finite] - g[finite]).abs().max().item()
-    scale = r[finite].abs().max().item()
+    scale = max(r[finite].abs().max().item(), floor)
     return diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
 
 
@@ -181,13 +198,16 @@ def first_diverging(reference_model: torch.nn.Module, target_model: torch.nn.Mod
 def gradient_culprit(model: torch.nn.Module, ref_grads: dict[str, torch.Tensor], got_grads: dict[str, torch.Tensor],
                      tolerance: float) -> Culprit | None:
     """For a training step whose forward agrees: the module owning the first parameter, in backward order
-    (the reverse of registration), whose gradient differs beyond ``tolerance``."""
+    (the reverse of registration), whose gradient differs beyond ``tolerance`` (scale floored by
+    :func:`grad_scale_floor`)."""
+    floor = grad_scale_floor(ref_grads)
     owners = {f"{path}.{name}" if path else name: (path, module)
               for path, module in model.named_modules() for name, _ in module.named_parameters(recurse=False)}
     for name in reversed(list(ref_grads)):
-        if name in got_grads and scaled_error(ref_grads[name], got_grads[name]) > tolerance:
+        if name in got_grads and scaled_error(ref_grads[name], got_grads[name], floor) > tolerance:
             path, module = owners.get(name, ("", model))
-            return Culprit(path, type(module).__name__, [], scaled_error(ref_grads[name], got_grads[name]), "gradient")
+            return Culprit(path, type(module).__name__, [], scaled_error(ref_grads[name], got_grads[name], floor),
+                           "gradient")
     return None
 
 
