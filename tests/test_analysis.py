@@ -364,11 +364,14 @@ def test_numerics_switches_split_columns_environment_entries_do_not(store):
     add_run(
         store, [case("f.b")], device="cuda:0", numerics={"allow_tf32": False, "num_threads": 8, "cuda_version": "13"}
     )
-    add_run(store, [case("f.a", "failed")], device="cuda:0", numerics={"allow_tf32": True, "num_threads": 2})
+    add_run(store, [case("f.a", "failed")], device="cuda:0", numerics={"allow_tf32": True, "num_threads": 2,
+                                                                      "compile.warm_up_s": 3.1})
+    add_run(store, [case("f.b")], device="cuda:0", numerics={"allow_tf32": True, "compile.warm_up_s": 7.4})
     t = build_tables(store)
     cuda = t.portability[t.portability["device"] == "cuda"].set_index("variant")
     assert sorted(cuda.index) == ["allow_tf32=False", "allow_tf32=True"]
     assert cuda.loc["allow_tf32=False", "n_runs"] == 2  # threads and versions do not split
+    assert cuda.loc["allow_tf32=True", "n_runs"] == 2  # nor a measured compile warm-up time
     assert cuda.loc["allow_tf32=True", "failing_n"] == 1 and cuda.loc["allow_tf32=False", "failing_n"] == 0
 
 

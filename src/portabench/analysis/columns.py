@@ -39,8 +39,9 @@ GROUP = ["framework", "framework_version", "mode", "origin"]
 
 SOFT = "soft placement"
 
-_ENVIRONMENT_KEY = re.compile(r"(version|count|threads|^platform$|^device_kind$|^mode$)", re.IGNORECASE)
-"""Numerics entries that describe the environment rather than switch numerics: never split columns."""
+_ENVIRONMENT_KEY = re.compile(r"(version|count|threads|warm_up|^platform$|^device_kind$|^mode$)", re.IGNORECASE)
+"""Numerics entries that describe the environment rather than switch numerics: never split columns
+(``compile.warm_up_s`` is a time the worker measured at its start, different in every run)."""
 
 _SOFT_KEYS = ("soft_device_placement", "soft_placement")
 
