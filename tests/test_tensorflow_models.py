@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from portabench.errors import PortabenchError
-from portabench.models.names import model_framework
+from portabench.models.names import model_framework, split_model_names
 from portabench.models.selection import parse_models
 
 tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed")
@@ -26,7 +26,7 @@ def test_keras_model_names_belong_to_tensorflow() -> None:
         parse_models("keras:ResNet50", "torch")
     with pytest.raises(PortabenchError, match="run it with --framework torch"):
         parse_models("hf:bert", "tensorflow")
-    assert keras_models.split_model_names(["tf.add", "keras:VGG16"]) == (["tf.add"], ["keras:VGG16"])
+    assert split_model_names(["tf.add", "keras:VGG16"]) == (["tf.add"], ["keras:VGG16"])
     cases = keras_models.model_descriptors(["keras:VGG16"])
     assert [(c.source, c.extra["compare"]) for c in cases] == [
         ("model:forward@8", True), ("model:train@8", True), ("model:forward@32", False), ("model:train@32", False)]

@@ -31,3 +31,12 @@ def model_framework(name: str) -> str | None:
 def is_model_case(source: str) -> bool:
     """True for the ``source`` of a model case (``model:train@8``)."""
     return source.startswith(MODEL_CASE_PREFIX)
+
+
+def split_model_names(names: list[str] | None) -> tuple[list[str] | None, list[str]]:
+    """(function names, model names); None (every function) stays None, with no models."""
+    if names is None:
+        return None, []
+    models = [n for n in names if is_model_name(n)]
+    functions = [n for n in names if not is_model_name(n)]
+    return (functions if functions or not models else []), models

@@ -43,6 +43,7 @@ from portabench.frameworks.tensorflow_adapter.devices import (
     soft_from_env,
 )
 from portabench.frameworks.timer import Timer
+from portabench.models.names import split_model_names
 from portabench.specs import ArrayInput, SpecFunction
 
 MODES = ("eager", "function", "xla")
@@ -218,7 +219,7 @@ class TensorFlowAdapter(Adapter):
 
     # -- whole Keras models (models.py) ----------------------------------------------
     def split_models(self, functions: list[str] | None) -> tuple[list[str] | None, list[CaseDescriptor]]:
-        functions, models = keras_models.split_model_names(functions)
+        functions, models = split_model_names(functions)
         return functions, keras_models.model_descriptors(models)
 
     def list_models(self) -> list[dict[str, str]]:

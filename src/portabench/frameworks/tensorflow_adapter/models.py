@@ -41,7 +41,6 @@ from portabench.frameworks.reference import reference_device
 from portabench.frameworks.tensorflow_adapter.devices import parse_device
 from portabench.frameworks.timer import TimingConfig, measure
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
-from portabench.models.names import is_model_name
 from portabench.protocol import exception_evidence as _exc_evidence
 
 #: batch sizes at which each model is run and timed; only the first is compared
@@ -64,14 +63,6 @@ class KerasEntry:
     family: str
     size: str
 
-
-def split_model_names(names: list[str] | None) -> tuple[list[str] | None, list[str]]:
-    """(function names, Keras model names); None (every function) stays None, with no models."""
-    if names is None:
-        return None, []
-    models = [n for n in names if is_model_name(n)]
-    functions = [n for n in names if not is_model_name(n)]
-    return (functions if functions or not models else []), models
 
 
 def model_descriptors(names: list[str]) -> list[CaseDescriptor]:
