@@ -41,6 +41,8 @@ PROTOCOL_VERSION = 2
 #: how much of an exception's message and traceback a reply carries
 MESSAGE_CHARS = 4000
 TRACEBACK_CHARS = 4000
+#: characters of a message quoted inside another one (an echoed malformed message, a nested error)
+QUOTE_CHARS = 200
 
 
 class ProtocolError(Exception):
@@ -63,7 +65,7 @@ class Op(StrEnum):
 def _check_keys(cls: type, data: Any) -> dict[str, Any]:
     """``data`` as a dict holding every required field of dataclass ``cls`` and no other key."""
     if not isinstance(data, dict):
-        raise ProtocolError(f"{cls.__name__}: expected an object, got {str(data)[:200]}")
+        raise ProtocolError(f"{cls.__name__}: expected an object, got {str(data)[:QUOTE_CHARS]}")
     names = {f.name for f in dataclasses.fields(cls)}
     required = {f.name for f in dataclasses.fields(cls)
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
@@ -335,9 +337,9 @@ def _envelope(line: bytes) -> dict[str, Any]:
     try:
         message = json.loads(line)
     except ValueError as exc:
-        raise ProtocolError(f"not JSON: {line[:200]!r}") from exc
+        raise ProtocolError(f"not JSON: {line[:QUOTE_CHARS]!r}") from exc
     if not isinstance(message, dict):
-        raise ProtocolError(f"not a message: {str(message)[:200]}")
+        raise ProtocolError(f"not a message: {str(message)[:QUOTE_CHARS]}")
     if message.get("v") != PROTOCOL_VERSION:
         raise ProtocolError(f"protocol version {message.get('v')!r}, expected {PROTOCOL_VERSION}")
     return message
@@ -352,7 +354,7 @@ def decode_request(line: bytes) -> tuple[int | None, Request[Any]]:
     message = _envelope(line)
     request_id = message.get("id")
     if set(message) != {"v", "id", "op", "args"} or not isinstance(request_id, int):
-        raise ProtocolError(f"malformed request: {str(message)[:200]}")
+        raise ProtocolError(f"malformed request: {str(message)[:QUOTE_CHARS]}")
     try:
         op = Op(message["op"])
     except ValueError:
@@ -375,4 +377,4 @@ def decode_reply(line: bytes, request: Request[R], request_id: int) -> R | Error
         return request.reply.from_json(message["result"])  # type: ignore[return-value]
     if message.get("ok") is False and set(message) == {"v", "id", "ok", "error"}:
         return ErrorReply.from_json(message["error"])
-    raise ProtocolError(f"malformed reply: {str(message)[:200]}")
+    raise ProtocolError(f"malformed reply: {str(message)[:QUOTE_CHARS]}")

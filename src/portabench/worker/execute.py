@@ -44,7 +44,7 @@ def _eager_same_device(adapter: Adapter, case: CaseDescriptor, ref_host: Any, pr
         fresh = adapter.prepare(case, adapter.device)
         cmp = compare_outputs(ref_host, _host_output(adapter, fresh), properties_only=properties_only)
     except Exception as exc:  # eager fails where the compiled call ran: say so, keep the mismatch
-        return {"eager_same_device_error": exception_evidence(exc)["message"][:500]}
+        return {"eager_same_device_error": exception_evidence(exc)["message"]}
     return {"eager_same_device_err": cmp.max_abs_err, "eager_same_device_rel_err": cmp.max_rel_err,
             "eager_same_device_ok": cmp.ok}
 

@@ -41,6 +41,7 @@ from portabench.frameworks.reference import reference_device
 from portabench.frameworks.tensorflow_adapter.devices import parse_device
 from portabench.frameworks.timer import TimingConfig, measure
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
+from portabench.protocol import MESSAGE_CHARS, QUOTE_CHARS
 from portabench.protocol import exception_evidence as _exc_evidence
 
 #: batch sizes at which each model is run and timed; only the first is compared
@@ -258,7 +259,7 @@ def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig,
         built = _built(case.function)
         x = built.make_inputs(batch)
     except Exception as exc:
-        return {**done(REFERENCE_FAILED), **_exc_evidence(exc), "message": f"model could not be built: {exc}"[:4000]}
+        return {**done(REFERENCE_FAILED), **_exc_evidence(exc), "message": f"model could not be built: {exc}"[:MESSAGE_CHARS]}
     ref_host, ref_seconds = None, 0.0
     if reference is not None:
         try:
@@ -309,7 +310,7 @@ def _arbitrate(built: BuiltKeras, step: str, x: np.ndarray, reference: str, ref_
         exact_host = _host(_step(built.clone(reference, "float64"), step, x.astype(np.float64), reference)())
         exact_host = {k.replace("float64", "float32"): v for k, v in exact_host.items()}
     except Exception as exc:
-        details["f64"] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        details["f64"] = {"error": f"{type(exc).__name__}: {str(exc)[:QUOTE_CHARS]}"}
         return "unknown"
     details["f64"] = _judge(exact_host, ref_host, got_host)
     return str(details["f64"]["further"])

@@ -41,6 +41,8 @@ FULLGRAPH_ENV = "PORTABENCH_TORCH_FULLGRAPH"
 RECOMPILE_LIMIT = 8
 #: graph-break reasons kept per case (the first line of each, at most this many)
 MAX_REASONS = 5
+#: characters kept of each graph-break reason (its first line)
+REASON_CHARS = 300
 
 COMPILED_MODES = ("compile", "export")
 
@@ -236,7 +238,7 @@ class TorchCompiler:
             return
         breaks: dict[Any, int] = counters.get("graph_break", {})
         state.graph_breaks = int(sum(breaks.values()))
-        state.break_reasons = [str(reason).strip().splitlines()[0][:300] for reason in list(breaks)[:MAX_REASONS]]
+        state.break_reasons = [str(reason).strip().splitlines()[0][:REASON_CHARS] for reason in list(breaks)[:MAX_REASONS]]
         stats: dict[str, int] = counters.get("stats", {})
         frames: dict[str, int] = counters.get("frames", {})
         state.graphs = int(stats.get("unique_graphs", 0))

@@ -74,6 +74,7 @@ from portabench.frameworks.torch_adapter.models.localise import (
 )
 from portabench.frameworks.torch_adapter.models.sources import BuiltModel, build_model
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
+from portabench.protocol import MESSAGE_CHARS, QUOTE_CHARS
 from portabench.protocol import exception_evidence as _exc_evidence
 
 #: relative-to-scale tolerance of outputs and loss
@@ -329,7 +330,7 @@ def _run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig
     try:
         built = _built(case.function)
     except Exception as exc:  # an architecture that cannot be built here is no portability failure
-        return {**done(REFERENCE_FAILED), **_exc_evidence(exc), "message": f"model could not be built: {exc}"[:4000]}
+        return {**done(REFERENCE_FAILED), **_exc_evidence(exc), "message": f"model could not be built: {exc}"[:MESSAGE_CHARS]}
     ref_result, ref_seconds = None, 0.0
     if reference is not None:
         try:
@@ -429,7 +430,7 @@ def _arbitrate(built: BuiltModel, step: str, batch: int, reference: str, ref_res
     try:
         exact = _Run(built, "forward" if step == "autocast" else step, batch, reference, "exact", torch.float64).run()
     except Exception as exc:
-        details["f64"] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        details["f64"] = {"error": f"{type(exc).__name__}: {str(exc)[:QUOTE_CHARS]}"}
         return "unknown"
     details["f64"] = _judge(exact, ref_result, got, AUTOCAST_TOL if step == "autocast" else FORWARD_TOL)
     return str(details["f64"]["further"])
