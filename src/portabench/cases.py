@@ -66,7 +66,6 @@ UNKNOWN = "unknown"  # imported timing-only data: the case ran, its outcome was 
 #: an internal error (an adapter bug, a worker reply not understood): no data about the framework, counted
 #: apart and never part of a portability share
 ERROR = "error"
-OUTCOMES = (PASSED, FAILED, REFERENCE_FAILED, UNKNOWN, ERROR)
 
 DEFAULT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "bool", "complex64")
 #: input samples per function, case source and dtype (``--max-samples``); the one place this default is written

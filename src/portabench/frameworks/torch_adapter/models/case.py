@@ -208,7 +208,6 @@ class _Run:
         self.model = same_weights(built.model, device, dtype)
         set_training(self.model, step == "train")
         args, kwargs = built.make_inputs(batch)
-        self.cpu_inputs = (args, kwargs)
         args, kwargs = _on(args, device, dtype), _on(kwargs, device, dtype)
         model = self.model
         self.prepared: TorchPrepared | None = None
