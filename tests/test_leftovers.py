@@ -1,5 +1,5 @@
 """What a case leaves behind: the adapter hooks (frameworks/base.py, per-framework state.py) and the
-process checks (runner/hygiene.py), tested in this process without a worker."""
+process checks (worker/hygiene.py), tested in this process without a worker."""
 
 from __future__ import annotations
 

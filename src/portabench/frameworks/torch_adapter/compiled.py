@@ -5,7 +5,7 @@
   reset before each case, so every case compiles from its own clean state and the
   recompile limit applies per case; hitting it raises (``fail_on_recompile_limit_hit``)
   instead of silently running eagerly. Compilation happens in the first call: its
-  time minus a steady call is the case's ``compile_ns`` (runner/execute.py).
+  time minus a steady call is the case's ``compile_ns`` (worker/execute.py).
 * ``export``: ``torch.export.export`` of a module wrapping the call, then the
   exported program's module is run; ``compile_ns`` is the export time.
 
@@ -67,7 +67,7 @@ def configure_worker() -> dict[str, Any]:
     else:
         cache_policy = "TORCHINDUCTOR_CACHE_DIR (given)"
     # compile in this process: a pool of compile subprocesses would be killed after every case by the
-    # worker's hygiene check (runner/hygiene.py), which tolerates only what existed before the first case
+    # worker's hygiene check (worker/hygiene.py), which tolerates only what existed before the first case
     os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
     import torch._dynamo
 

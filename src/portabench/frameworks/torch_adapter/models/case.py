@@ -384,7 +384,7 @@ def _run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig
         try:
             t = measure(run.call, adapter.timer(adapter.device), timing)
             result.update(time_median_ns=t.median_ns, time_iqr_ns=t.iqr_ns, time_repeats=t.repeats)
-            if run.prepared is not None and result.get("compile_info"):  # as runner/execute.py does for functions
+            if run.prepared is not None and result.get("compile_info"):  # as worker/execute.py does for functions
                 result["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
         except Exception as exc:
             adapter.after_failure()
@@ -398,7 +398,7 @@ def _run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig
 
 
 def _compile_fields(adapter: Adapter, run: _Run | None) -> dict[str, Any]:
-    """``compile_info`` of the device's run in a compiled mode (what ``runner/execute.py`` stores for functions)."""
+    """``compile_info`` of the device's run in a compiled mode (what ``worker/execute.py`` stores for functions)."""
     if run is None or run.prepared is None:
         return {}
     info = adapter.compile_info(run.prepared)
