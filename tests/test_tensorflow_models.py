@@ -65,3 +65,13 @@ def test_small_keras_model_forward_and_training_step_compared_on_the_cpu() -> No
         assert parse_details(result.message)["step"] == case.source.split(":")[1].split("@")[0]
     eager_only = TensorFlowAdapter("cpu", "function", "cpu")
     assert "not applicable" in run_case(eager_only, keras_models.model_descriptors(["keras:MobileNetV3Small@32"])[0], FAST).message
+
+
+def test_keras_gradient_zero_in_exact_arithmetic_is_judged_against_the_steps_gradient_scale() -> None:
+    """As for PyTorch models: noise on a gradient that is zero in exact arithmetic is not a disagreement;
+    a real error on a gradient of ordinary scale is."""
+    big = np.linspace(-1.0, 1.0, 10)
+    ref = {"loss": np.array(1.0), "grad w": big, "grad b": np.full(4, 1e-9)}
+    assert keras_models._error(ref, {**ref, "grad b": np.full(4, -1e-8)})[0] < 1
+    ratio, where, _ = keras_models._error(ref, {**ref, "grad w": big * 1.05})
+    assert ratio > 1 and where == "grad w"

@@ -41,17 +41,19 @@ from portabench.frameworks.reference import reference_device
 from portabench.frameworks.tensorflow_adapter.devices import parse_device
 from portabench.frameworks.timer import TimingConfig, measure
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
+from portabench.models.tolerances import (
+    ARBITER_SLACK,
+    F64_MAX_REFERENCE_S,
+    FORWARD_TOL,
+    GRAD_SCALE_FLOOR,
+    GRAD_TOL,
+)
 from portabench.protocol import MESSAGE_CHARS, QUOTE_CHARS
 from portabench.protocol import exception_evidence as _exc_evidence
 
 #: batch sizes at which each model is run and timed; only the first is compared
 MODEL_BATCHES = (8, 32)
 COMPARED_BATCH = 8
-FORWARD_TOL = 1e-3
-GRAD_TOL = 1e-2
-ARBITER_SLACK = 2.0
-#: the float64 arbiter runs only when the reference's float32 step took at most this many seconds
-F64_MAX_REFERENCE_S = 2.0
 BUILD_SEED = 0
 PREFIX = "keras:"
 
@@ -195,14 +197,26 @@ def _host(result: dict[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def scaled_error(ref: np.ndarray, got: np.ndarray) -> float:
-    """max |got - ref| / max |ref|; inf when shapes or non-finite places differ."""
+def grad_scale_floor(tensors: dict[str, np.ndarray]) -> float:
+    """:data:`GRAD_SCALE_FLOOR` times the largest finite gradient magnitude among ``tensors`` (0.0 for none)."""
+    largest = 0.0
+    for name, t in tensors.items():
+        if not name.startswith("grad "):
+            continue
+        finite = np.asarray(t)[np.isfinite(t)]
+        if finite.size:
+            largest = max(largest, float(np.abs(finite).max()))
+    return GRAD_SCALE_FLOOR * largest
+
+
+def scaled_error(ref: np.ndarray, got: np.ndarray, floor: float = 0.0) -> float:
+    """max |got - ref| / max(max |ref|, ``floor``); inf when shapes or non-finite places differ."""
     if ref.shape != got.shape or not np.array_equal(np.isfinite(ref), np.isfinite(got)):
         return float("inf")
     finite = np.isfinite(ref)
     if not finite.any():
         return 0.0
-    diff, scale = float(np.abs(ref[finite] - got[finite]).max()), float(np.abs(ref[finite]).max())
+    diff, scale = float(np.abs(ref[finite] - got[finite]).max()), max(float(np.abs(ref[finite]).max()), floor)
     return diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
 
 
@@ -213,10 +227,11 @@ def _tol(name: str) -> float:
 def _error(ref: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> tuple[float, str, float]:
     """(worst error / its tolerance, where, that tolerance)."""
     worst, where, tol_used = 0.0, "", FORWARD_TOL
+    floor = grad_scale_floor(ref)
     for name, r in ref.items():
         if name not in got:
             return float("inf"), f"the presence of {name}", _tol(name)
-        ratio = scaled_error(r, got[name]) / _tol(name)
+        ratio = scaled_error(r, got[name], floor if name.startswith("grad ") else 0.0) / _tol(name)
         if ratio > worst:
             worst, where, tol_used = ratio, name, _tol(name)
     return worst, where, tol_used
@@ -226,12 +241,15 @@ def _judge(exact: dict[str, np.ndarray], ref: dict[str, np.ndarray], got: dict[s
     """Tensor by tensor where device and reference disagree: which is further from float64 (as for PyTorch)."""
     worst: dict[str, Any] = {"device_err": 0.0, "reference_err": 0.0, "further": "reference", "tensor": ""}
     worst_ratio = -1.0
+    ref_floor, exact_floor = grad_scale_floor(ref), grad_scale_floor(exact)
     for name, r in ref.items():
         if name not in got or name not in exact:
             return {"device_err": float("inf"), "reference_err": 0.0, "further": "device", "tensor": name}
-        if scaled_error(r, got[name]) <= _tol(name):
+        grad = name.startswith("grad ")
+        if scaled_error(r, got[name], ref_floor if grad else 0.0) <= _tol(name):
             continue
-        d, e = scaled_error(exact[name], got[name]), scaled_error(exact[name], r)
+        floor = exact_floor if grad else 0.0
+        d, e = scaled_error(exact[name], got[name], floor), scaled_error(exact[name], r, floor)
         ratio = d / e if e > 0 else float("inf")
         if ratio > worst_ratio:
             worst_ratio = ratio

@@ -74,19 +74,10 @@ from portabench.frameworks.torch_adapter.models.localise import (
 )
 from portabench.frameworks.torch_adapter.models.sources import BuiltModel, build_model
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
+from portabench.models.tolerances import ARBITER_SLACK, AUTOCAST_TOL, F64_MAX_REFERENCE_S, FORWARD_TOL, GRAD_TOL
 from portabench.protocol import MESSAGE_CHARS, QUOTE_CHARS
 from portabench.protocol import exception_evidence as _exc_evidence
 
-#: relative-to-scale tolerance of outputs and loss
-FORWARD_TOL = 1e-3
-#: relative-to-scale tolerance of gradients
-GRAD_TOL = 1e-2
-#: relative-to-scale tolerance of the bfloat16 autocast forward (8 mantissa bits, errors add up over layers)
-AUTOCAST_TOL = 5e-2
-#: a disagreeing device fails when its float64-arbitrated error exceeds this many times the reference's
-ARBITER_SLACK = 2.0
-#: the float64 arbiter runs only when the reference's float32 step took at most this many seconds
-F64_MAX_REFERENCE_S = 2.0
 #: worker environment variable: ``bfloat16`` (or ``1``) adds the autocast forward step to every model
 AUTOCAST_ENV = "PORTABENCH_MODEL_AUTOCAST"
 #: worker environment variable: comma-separated batches whose cases are listed (default: every model batch),

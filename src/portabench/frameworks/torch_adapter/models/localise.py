@@ -25,6 +25,8 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
+from portabench.models.tolerances import GRAD_SCALE_FLOOR
+
 #: at most this many distinct torch functions are named for a module
 MAX_FUNCTIONS = 12
 
@@ -66,10 +68,6 @@ def float_leaves(value: Any) -> list[torch.Tensor]:
     return []
 
 
-#: a gradient's error is relative to its own scale, but never to less than this share of the step's largest
-#: gradient: a gradient that is zero in exact arithmetic (a bias right before batch norm) holds only rounding
-#: noise, and that noise relative to itself is meaningless (on the H200: "errors" of 1e6 of scale)
-GRAD_SCALE_FLOOR = 1e-3
 
 
 def grad_scale_floor(grads: dict[str, torch.Tensor]) -> float:
