@@ -88,7 +88,7 @@ def _timing_fields(adapter: Adapter, prepared: Prepared, timing: TimingConfig, f
     fields: dict[str, Any] = {"time_median_ns": t.median_ns, "time_iqr_ns": t.iqr_ns, "time_repeats": t.repeats}
     if prepared.compile_ns is not None:  # measured by the adapter (e.g. lower().compile())
         fields["compile_ns"] = float(prepared.compile_ns)
-    elif adapter.mode != "eager":  # otherwise: the first call's excess over a steady call
+    elif adapter.mode != default_mode(adapter):  # otherwise: the first call's excess over a steady call
         fields["compile_ns"] = max(first_call_ns - t.median_ns, 0.0)
     return fields
 

@@ -80,36 +80,43 @@ def _begin(store: Store, existing: set[str], meta: RunMeta) -> bool:
     return False
 
 
+def _paper_run_meta(run_id: str, framework: str, device: str, machine: str, functions: list[str],
+                    config: dict[str, Any], platform: str = "", python: str = "", started_at: str = "",
+                    ended_at: str | None = None) -> RunMeta:
+    """The run row of an imported paper run: eager, no reference, the paper's framework version."""
+    return RunMeta(
+        run_id=run_id,
+        framework=framework,
+        framework_version=FRAMEWORK_VERSION,
+        device=spell_device(framework, device),
+        device_kind=DEVICE_KIND[device],
+        device_name=device_name(device, machine),
+        mode="eager",
+        reference_device=None,
+        host=machine,
+        platform=platform,
+        python=python,
+        portabench_version=__version__,
+        numerics={},
+        config={"imported_from": "paper", **config, "soft_placement": "soft" in machine_tokens(machine)},
+        sample={"name": "paper", "functions": functions},
+        origin=ORIGIN,
+        status="complete",
+        started_at=started_at,
+        ended_at=ended_at,
+    )
+
+
 def _run_meta(run: PlannedRun, functions: list[str]) -> RunMeta:
     report, data = run.session.report, run.session.data
     env = data["environment"] if isinstance(data.get("environment"), dict) else {}
     created = data.get("created") if is_number(data.get("created")) else None
     duration = data.get("duration") if is_number(data.get("duration")) else 0.0
-    return RunMeta(
-        run_id=run.run_id,
-        framework=run.framework,
-        framework_version=FRAMEWORK_VERSION,
-        device=spell_device(run.framework, run.device),
-        device_kind=DEVICE_KIND[run.device],
-        device_name=device_name(run.device, report.machine),
-        mode="eager",
-        reference_device=None,
-        host=report.machine,
-        platform=str(env.get("Platform", "")),
-        python=str(env.get("Python", "")),
-        portabench_version=__version__,
-        numerics={},
-        config={
-            "imported_from": "paper",
-            "report": report.rel,
-            "report_copies": run.session.copies,
-            "timing_files": [t.rel for t in run.session.timings],
-            "soft_placement": "soft" in machine_tokens(report.machine),
-            "session_device": run.session.device,
-        },
-        sample={"name": "paper", "functions": functions},
-        origin=ORIGIN,
-        status="complete",
+    config = {"report": report.rel, "report_copies": run.session.copies,
+              "timing_files": [t.rel for t in run.session.timings], "session_device": run.session.device}
+    return _paper_run_meta(
+        run.run_id, run.framework, run.device, report.machine, functions, config,
+        platform=str(env.get("Platform", "")), python=str(env.get("Python", "")),
         started_at=_iso(created - duration) if created is not None else "",
         ended_at=_iso(created) if created is not None else None,
     )
@@ -181,34 +188,9 @@ def write_run(store: Store, existing: set[str], run: PlannedRun) -> RunImport:
 
 def _timing_run_meta(run: PlannedTimingRun, functions: list[str]) -> RunMeta:
     group = run.group
-    return RunMeta(
-        run_id=run.run_id,
-        framework=run.framework,
-        framework_version=FRAMEWORK_VERSION,
-        device=spell_device(run.framework, run.device),
-        device_kind=DEVICE_KIND[run.device],
-        device_name=device_name(run.device, group.machine),
-        mode="eager",
-        reference_device=None,
-        host=group.machine,
-        platform="",
-        python="",
-        portabench_version=__version__,
-        numerics={},
-        config={
-            "imported_from": "paper",
-            "report": None,
-            "timings_only": True,
-            "timing_files": [t.rel for t in group.timings],
-            "soft_placement": "soft" in machine_tokens(group.machine),
-            "session_device": group.device,
-        },  # the device of the timing files' names
-        sample={"name": "paper", "functions": functions},
-        origin=ORIGIN,
-        status="complete",
-        started_at="",
-        ended_at=None,
-    )
+    config = {"report": None, "timings_only": True, "timing_files": [t.rel for t in group.timings],
+              "session_device": group.device}  # the device of the timing files' names
+    return _paper_run_meta(run.run_id, run.framework, run.device, group.machine, functions, config)
 
 
 def write_timing_run(store: Store, existing: set[str], run: PlannedTimingRun) -> RunImport:
