@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from portabench.analysis.columns import KEY, json_object
-from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
+from portabench.analysis.intervals import geometric_mean, ratio_summary
 from portabench.cases import FAILED, PASSED
 from portabench.frameworks import FRAMEWORKS, device_kind
 
@@ -172,28 +172,15 @@ def _slowdown(pooled: pd.DataFrame) -> pd.DataFrame:
                 continue
             paired["ratio"] = paired["time_median_ns"].astype(float) / paired["eager_ns"]
             per_fn = paired.groupby("function")["ratio"].apply(lambda s: geometric_mean(s.tolist()))
-            values = per_fn.to_numpy(dtype=float)
-            lo, hi = median_ci(values)
-            faster = int((values < 1).sum())
-            flo, fhi = wilson_interval(faster, len(values))
             rows.append(
                 {
                     **dict(zip(base_key, key, strict=False)),
                     "mode": mode,
                     "column": comp["column"].iloc[0],
                     "eager_column": eager["column"].iloc[0],
-                    "n_functions": len(values),
+                    "n_functions": len(per_fn),
                     "n_cases": len(paired),
-                    "median": float(np.median(values)),
-                    "median_lo": lo,
-                    "median_hi": hi,
-                    "p90": float(np.percentile(values, 90)),
-                    "max": float(values.max()),
-                    "geomean": geometric_mean(values.tolist()),
-                    "faster_n": faster,
-                    "faster_share": share(faster, len(values)),
-                    "faster_lo": flo,
-                    "faster_hi": fhi,
+                    **ratio_summary(per_fn.to_numpy(dtype=float)),
                 }
             )
     return pd.DataFrame(rows, columns=SLOWDOWN_COLUMNS)

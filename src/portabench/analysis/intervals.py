@@ -4,6 +4,7 @@
   (statsmodels ``proportion_confint(method="wilson")``).
 * :func:`median_ci` — distribution-free (order-statistic, binomial) confidence
   interval of a median; no bootstrap, deterministic.
+* :func:`ratio_summary` — the distribution of slowdown ratios as every slowdown table reports it.
 """
 
 from __future__ import annotations
@@ -66,3 +67,18 @@ def geometric_mean(values: Iterable[float]) -> float:
     if len(x) == 0 or np.any(~(x > 0)):
         return NAN
     return float(np.exp(np.mean(np.log(x))))
+
+
+def ratio_summary(ratios: Iterable[float]) -> dict[str, float | int]:
+    """Slowdown ratios (target / baseline, one per function or model) summarised: median with its
+    :func:`median_ci`, p90, max, geometric mean, and how many are below 1 (faster on the target) with
+    their share and :func:`wilson_interval`. ``ratios`` must not be empty."""
+    values = np.asarray(list(ratios), dtype=float)
+    n, faster = len(values), int((values < 1).sum())
+    lo, hi = median_ci(values)
+    f_lo, f_hi = wilson_interval(faster, n)
+    return {
+        "median": float(np.median(values)), "median_lo": lo, "median_hi": hi,
+        "p90": float(np.percentile(values, 90)), "max": float(values.max()), "geomean": geometric_mean(values),
+        "faster_n": faster, "faster_share": share(faster, n), "faster_lo": f_lo, "faster_hi": f_hi,
+    }

@@ -25,11 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from portabench.analysis.columns import GROUP, KEY, column_label
-from portabench.analysis.intervals import median_ci, share, wilson_interval
+from portabench.analysis.intervals import ratio_summary, share, wilson_interval
 from portabench.cases import FAILED, PASSED, REFERENCE_FAILED
 from portabench.frameworks import device_kind
 from portabench.models.details import human_message, parse_details
@@ -251,17 +250,8 @@ def model_slowdowns(ratios: pd.DataFrame) -> pd.DataFrame:
     out = []
     for key, grp in ratios.groupby(GROUP + ["baseline", "target", "step", "batch"], sort=True):
         values = grp["ratio"].to_numpy(dtype=float)
-        lo, hi = median_ci(values)
         row = dict(zip(GROUP + ["baseline", "target", "step", "batch"], key, strict=False))
-        row.update(
-            n_models=len(values),
-            median=float(np.median(values)),
-            median_lo=lo,
-            median_hi=hi,
-            p90=float(np.percentile(values, 90)),
-            max=float(values.max()),
-        )
-        out.append(row)
+        out.append({**row, "n_models": len(values), **ratio_summary(values)})  # columns keep what the table shows
     return pd.DataFrame(out, columns=cols)
 
 

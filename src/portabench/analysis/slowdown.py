@@ -16,11 +16,10 @@ from collections import Counter
 from collections.abc import Set
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from portabench.analysis.columns import GROUP
-from portabench.analysis.intervals import geometric_mean, median_ci, share, wilson_interval
+from portabench.analysis.intervals import geometric_mean, ratio_summary, share
 from portabench.cases import PASSED, UNKNOWN
 from portabench.frameworks import device_kind, timeless_devices
 
@@ -214,25 +213,13 @@ def slowdown_tables(
         fn_rows.append(per_fn[FUNCTION_COLUMNS])
         ratios = per_fn["ratio"].to_numpy(dtype=float)
         n = len(ratios)
-        faster = int((ratios < 1).sum())
-        lo, hi = median_ci(ratios)
-        f_lo, f_hi = wilson_interval(faster, n)
         summary_rows.append(
             {
                 **dict(zip(GROUP, key, strict=False)),
                 **pair,
                 "n_functions": n,
                 "n_cases": len(paired),
-                "median": float(np.median(ratios)),
-                "median_lo": lo,
-                "median_hi": hi,
-                "p90": float(np.percentile(ratios, 90)),
-                "max": float(ratios.max()),
-                "geomean": geometric_mean(ratios),
-                "faster_n": faster,
-                "faster_share": share(faster, n),
-                "faster_lo": f_lo,
-                "faster_hi": f_hi,
+                **ratio_summary(ratios),
                 "slower_share": share(int((ratios > 1).sum()), n),
             }
         )
