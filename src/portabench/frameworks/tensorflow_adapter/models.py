@@ -40,12 +40,11 @@ from portabench.frameworks.base import Adapter
 from portabench.frameworks.reference import reference_device
 from portabench.frameworks.tensorflow_adapter.devices import parse_device
 from portabench.frameworks.timer import TimingConfig, measure
+from portabench.models.arbiter import gradient_floor, judge
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
 from portabench.models.tolerances import (
-    ARBITER_SLACK,
     F64_MAX_REFERENCE_S,
     FORWARD_TOL,
-    GRAD_SCALE_FLOOR,
     GRAD_TOL,
 )
 from portabench.protocol import MESSAGE_CHARS, QUOTE_CHARS
@@ -197,16 +196,10 @@ def _host(result: dict[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def grad_scale_floor(tensors: dict[str, np.ndarray]) -> float:
-    """:data:`GRAD_SCALE_FLOOR` times the largest finite gradient magnitude among ``tensors`` (0.0 for none)."""
-    largest = 0.0
-    for name, t in tensors.items():
-        if not name.startswith("grad "):
-            continue
-        finite = np.asarray(t)[np.isfinite(t)]
-        if finite.size:
-            largest = max(largest, float(np.abs(finite).max()))
-    return GRAD_SCALE_FLOOR * largest
+def magnitude(t: np.ndarray) -> float:
+    """The largest finite |value| of ``t`` (0.0 when it has none)."""
+    finite = np.asarray(t)[np.isfinite(t)]
+    return float(np.abs(finite).max()) if finite.size else 0.0
 
 
 def scaled_error(ref: np.ndarray, got: np.ndarray, floor: float = 0.0) -> float:
@@ -227,7 +220,7 @@ def _tol(name: str) -> float:
 def _error(ref: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> tuple[float, str, float]:
     """(worst error / its tolerance, where, that tolerance)."""
     worst, where, tol_used = 0.0, "", FORWARD_TOL
-    floor = grad_scale_floor(ref)
+    floor = gradient_floor(ref, magnitude)
     for name, r in ref.items():
         if name not in got:
             return float("inf"), f"the presence of {name}", _tol(name)
@@ -238,24 +231,8 @@ def _error(ref: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> tuple[floa
 
 
 def _judge(exact: dict[str, np.ndarray], ref: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Tensor by tensor where device and reference disagree: which is further from float64 (as for PyTorch)."""
-    worst: dict[str, Any] = {"device_err": 0.0, "reference_err": 0.0, "further": "reference", "tensor": ""}
-    worst_ratio = -1.0
-    ref_floor, exact_floor = grad_scale_floor(ref), grad_scale_floor(exact)
-    for name, r in ref.items():
-        if name not in got or name not in exact:
-            return {"device_err": float("inf"), "reference_err": 0.0, "further": "device", "tensor": name}
-        grad = name.startswith("grad ")
-        if scaled_error(r, got[name], ref_floor if grad else 0.0) <= _tol(name):
-            continue
-        floor = exact_floor if grad else 0.0
-        d, e = scaled_error(exact[name], got[name], floor), scaled_error(exact[name], r, floor)
-        ratio = d / e if e > 0 else float("inf")
-        if ratio > worst_ratio:
-            worst_ratio = ratio
-            worst = {"device_err": d, "reference_err": e, "tensor": name,
-                     "further": "device" if d > ARBITER_SLACK * e else "reference"}
-    return worst
+    """The float64 arbiter's verdict, as for PyTorch (:func:`portabench.models.arbiter.judge`)."""
+    return judge(exact, ref, got, FORWARD_TOL, scaled_error, magnitude)
 
 
 def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:

@@ -67,14 +67,16 @@ from portabench.frameworks.torch_adapter.models.localise import (
     float_leaves,
     grad_scale_floor,
     gradient_culprit,
+    magnitude,
     same_weights,
     scaled_error,
     set_training,
     tree_error,
 )
 from portabench.frameworks.torch_adapter.models.sources import BuiltModel, build_model
+from portabench.models.arbiter import judge
 from portabench.models.details import MODEL_DETAILS_PREFIX, encode_details
-from portabench.models.tolerances import ARBITER_SLACK, AUTOCAST_TOL, F64_MAX_REFERENCE_S, FORWARD_TOL, GRAD_TOL
+from portabench.models.tolerances import AUTOCAST_TOL, F64_MAX_REFERENCE_S, FORWARD_TOL, GRAD_TOL
 from portabench.protocol import MESSAGE_CHARS, QUOTE_CHARS
 from portabench.protocol import exception_evidence as _exc_evidence
 
@@ -254,30 +256,8 @@ def _tensors(result: dict[str, Any]) -> dict[str, torch.Tensor]:
 
 
 def _judge(exact: dict[str, Any], ref: dict[str, Any], got: dict[str, Any], out_tol: float) -> dict[str, Any]:
-    """Tensor by tensor, for each one where device and reference disagree: which is further from the float64
-    result. The device is blamed when, for any such tensor, its error exceeds :data:`ARBITER_SLACK` times the
-    reference's *on the same tensor* (a worst-over-tensors comparison would let the reference's noise on one
-    tensor -- a gradient that is zero in exact arithmetic -- hide the device's error on another)."""
-    e, r, g = _tensors(exact), _tensors(ref), _tensors(got)
-    ref_floor = grad_scale_floor(ref.get("grads", {}))
-    exact_floor = grad_scale_floor(exact.get("grads", {}))
-    worst: dict[str, Any] = {"device_err": 0.0, "reference_err": 0.0, "further": "reference", "tensor": ""}
-    worst_ratio = -1.0
-    for name, ref_t in r.items():
-        tol = GRAD_TOL if name.startswith("grad ") else out_tol
-        if name not in g or name not in e:
-            return {"device_err": float("inf"), "reference_err": 0.0, "further": "device", "tensor": name}
-        grad = name.startswith("grad ")
-        if scaled_error(ref_t, g[name], ref_floor if grad else 0.0) <= tol:
-            continue
-        floor = exact_floor if grad else 0.0
-        device_err, reference_err = scaled_error(e[name], g[name], floor), scaled_error(e[name], ref_t, floor)
-        ratio = device_err / reference_err if reference_err > 0 else float("inf")
-        if ratio > worst_ratio:
-            worst_ratio = ratio
-            worst = {"device_err": device_err, "reference_err": reference_err, "tensor": name,
-                     "further": "device" if device_err > ARBITER_SLACK * reference_err else "reference"}
-    return worst
+    """The float64 arbiter's verdict on a disagreeing step (:func:`portabench.models.arbiter.judge`)."""
+    return judge(_tensors(exact), _tensors(ref), _tensors(got), out_tol, scaled_error, magnitude)
 
 
 def run_model_case(adapter: Adapter, case: CaseDescriptor, timing: TimingConfig, do_timing: bool = True) -> dict[str, Any]:

@@ -70,14 +70,15 @@ def float_leaves(value: Any) -> list[torch.Tensor]:
 
 
 
+def magnitude(t: torch.Tensor) -> float:
+    """The largest finite |value| of ``t`` (0.0 when it has none)."""
+    finite = t.detach()[torch.isfinite(t.detach())]
+    return float(finite.abs().max()) if finite.numel() else 0.0
+
+
 def grad_scale_floor(grads: dict[str, torch.Tensor]) -> float:
     """:data:`GRAD_SCALE_FLOOR` times the largest finite gradient magnitude of ``grads`` (0.0 for none)."""
-    largest = 0.0
-    for g in grads.values():
-        finite = g.detach()[torch.isfinite(g.detach())]
-        if finite.numel():
-            largest = max(largest, float(finite.abs().max()))
-    return GRAD_SCALE_FLOOR * largest
+    return GRAD_SCALE_FLOOR * max((magnitude(g) for g in grads.values()), default=0.0)
 
 
 def scaled_error(ref: torch.Tensor, got: torch.Tensor, floor: float = 0.0) -> float:
